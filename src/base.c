@@ -1,0 +1,369 @@
+#include "base.h"
+#include "config.h"
+#include "engine.h"
+#include "exitcode.h"
+#include "fs.h"
+#include "hash.h"
+#include "log.h"
+#include "run.h"
+#include "util.h"
+#include "banned.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OS_IMAGE_VERSION "1"
+#define OS_PACKAGES "gcc,g++,libc6-dev,make,pkg-config"
+
+void state_dir(struct strbuf *out)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (x && *x)
+		strbuf_addf(out, "%s/cargo-green", x);
+	else
+		strbuf_addf(out, "%s/.cache/cargo-green", home && *home ? home : "/tmp");
+}
+
+int rustc_version_verbose(const char *rustc, struct strbuf *out, struct strbuf *err)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf cache = STRBUF_INIT, key = STRBUF_INIT;
+	struct stat st;
+	char hex[17];
+	int rc, ret = -1;
+
+	/* Keyed on the binary's identity: rustup proxies add the toolchain. */
+	if (stat(rustc, &st) == 0) {
+		const char *tc = getenv("RUSTUP_TOOLCHAIN");
+		strbuf_addf(&key, "%s:%lld:%lld:%s", rustc, (long long)st.st_mtime, (long long)st.st_size, tc ? tc : "");
+		hash_hex(key.buf, hex);
+		state_dir(&cache);
+		strbuf_addf(&cache, "/rustc/%s", hex);
+		if (strbuf_read_file(out, cache.buf) == 0 && starts_with(out->buf, "rustc ")) {
+			ret = 0;
+			goto done;
+		}
+		strbuf_reset(out);
+	}
+	strvec_push(&c.args, rustc);
+	strvec_push(&c.args, "-vV");
+	rc = run_capture(&c, out, err);
+	if (rc != 0 || !starts_with(out->buf, "rustc ")) {
+		if (rc > 0)
+			strbuf_addf(err, "'%s -vV' failed with exit code %d", rustc, rc);
+		goto done;
+	}
+	if (cache.len) {
+		char *slash = strrchr(cache.buf, '/');
+		*slash = '\0';
+		mkdir_p(cache.buf, 0755);
+		*slash = '/';
+		write_file_atomic(cache.buf, out->buf, out->len, 0644);
+	}
+	ret = 0;
+done:
+	child_release(&c);
+	strbuf_release(&cache);
+	strbuf_release(&key);
+	return ret;
+}
+
+/* Value of "key: value" in rustc -vV output. */
+static void vv_field(const char *vv, const char *key, struct strbuf *out)
+{
+	struct strbuf k = STRBUF_INIT;
+	const char *p;
+	strbuf_addf(&k, "\n%s: ", key);
+	p = strstr(vv, k.buf);
+	if (p) {
+		p += k.len;
+		strbuf_add(out, p, strcspn(p, "\n"));
+	}
+	strbuf_release(&k);
+}
+
+/* Is image known to the engine? 1 yes, 0 no, or an exit code (< 0 negated) with err. */
+static int image_exists(const char *image, struct strbuf *err)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int rc;
+	strvec_pushv(&c.args, (const char *[]){ "docker", "image", "inspect", "--format={{.Id}}", image, NULL });
+	c.stderr_to_stdout = 1;
+	rc = run_capture(&c, &out, err);
+	child_release(&c);
+	if (rc < 0) {
+		strbuf_addstr(err, " (install the docker client: scripts/engine.sh, or set CARGOGREEN_RUNNER=none)");
+		rc = -EXIT_ENGINE_UNREACHABLE;
+	} else if (rc == 0) {
+		rc = 1;
+	} else if (strstr(out.buf, "No such image") || strstr(out.buf, "no such image")) {
+		rc = 0;
+	} else {
+		rc = -engine_explain_failure("inspecting the base image", out.buf, "(docker image inspect)", err);
+	}
+	strbuf_release(&out);
+	return rc;
+}
+
+static void os_codename(struct strbuf *out)
+{
+	struct strbuf osr = STRBUF_INIT;
+	if (strbuf_read_file(&osr, "/etc/os-release") == 0) {
+		const char *p = strstr(osr.buf, "\nVERSION_CODENAME=");
+		if (p && strstr(osr.buf, "ID=debian")) {
+			p += strlen("\nVERSION_CODENAME=");
+			strbuf_add(out, p, strcspn(p, "\n\""));
+		}
+	}
+	if (!out->len)
+		strbuf_addstr(out, "bookworm");
+	strbuf_release(&osr);
+}
+
+/* Make the OS image with mmdebstrap and docker import. */
+static int make_os_image(const char *image, const char *codename, const char *state, struct strbuf *err)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf tar = STRBUF_INIT, log = STRBUF_INIT, out = STRBUF_INIT;
+	int rc, ret = 0;
+
+	strbuf_addf(&tar, "%s/os-%s.tar", state, codename);
+	strbuf_addf(&log, "%s/os-%s.log", state, codename);
+	fprintf(stderr, "cargo-green: making the base OS image %s (Debian %s, once per engine)\n", image, codename);
+	strvec_pushv(&c.args, (const char *[]){ "mmdebstrap", "--quiet", "--variant=minbase",
+						"--include=" OS_PACKAGES, codename, tar.buf, NULL });
+	c.stdin_path = "";
+	c.stdout_path = log.buf;
+	c.stderr_to_stdout = 1;
+	rc = run_command(&c, err);
+	child_release(&c);
+	if (rc < 0) {
+		strbuf_reset(err);
+		strbuf_addf(err, "cannot make the base image: the engine has no '%s' and mmdebstrap is not installed (apt-get install mmdebstrap, or set CARGOGREEN_BASE_IMAGE=docker-image://AN-IMAGE-WITH-THE-SAME-RUSTC)", image);
+		ret = EXIT_BASE_IMAGE;
+		goto out;
+	}
+	if (rc) {
+		strbuf_addf(err, "cannot make the base image: mmdebstrap failed with exit code %d (log: %s)", rc, log.buf);
+		ret = EXIT_BASE_IMAGE;
+		goto out;
+	}
+	child_release(&c);
+	struct child imp = CHILD_INIT;
+	strvec_pushv(&imp.args, (const char *[]){ "docker", "import", tar.buf, image, NULL });
+	imp.stderr_to_stdout = 1;
+	rc = run_capture(&imp, &out, err);
+	child_release(&imp);
+	unlink(tar.buf);
+	if (rc) {
+		if (rc > 0)
+			ret = engine_explain_failure("importing the base OS image", out.buf, "(docker import)", err);
+		else
+			ret = EXIT_ENGINE_UNREACHABLE;
+	}
+out:
+	strbuf_release(&tar);
+	strbuf_release(&log);
+	strbuf_release(&out);
+	return ret;
+}
+
+static int build_rust_image(const char *tag, const char *os_image, const char *sysroot, const char *triple,
+			    const char *state, struct strbuf *err)
+{
+	struct engine_build b = ENGINE_BUILD_INIT;
+	struct strbuf df = STRBUF_INIT, path = STRBUF_INIT, log = STRBUF_INIT, empty = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&df,
+		    "FROM %s\n"
+		    "COPY --from=sysroot bin/rustc /usr/local/rust/bin/rustc\n"
+		    "COPY --from=sysroot lib/*.so* /usr/local/rust/lib/\n"
+		    "COPY --from=sysroot lib/rustlib/%s /usr/local/rust/lib/rustlib/%s\n"
+		    "ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+		    "RUN --network=none rustc -vV\n",
+		    os_image, triple, triple);
+	strbuf_addf(&path, "%s/base.Dockerfile", state);
+	strbuf_addf(&log, "%s/base.log", state);
+	strbuf_addf(&empty, "%s/empty", state);
+	mkdir_p(empty.buf, 0755);
+	if (write_file_atomic(path.buf, df.buf, df.len, 0644) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
+		ret = EXIT_IO;
+		goto out;
+	}
+	fprintf(stderr, "cargo-green: making the base image %s from the local toolchain %s\n", tag, sysroot);
+	b.dockerfile = path.buf;
+	strvec_pushf(&b.contexts, "sysroot=%s", sysroot);
+	b.main_ctx = empty.buf;
+	b.tag = tag;
+	b.log_path = log.buf;
+	ret = engine_build(&b, NULL, err);
+out:
+	engine_build_release(&b);
+	strbuf_release(&df);
+	strbuf_release(&path);
+	strbuf_release(&log);
+	strbuf_release(&empty);
+	return ret;
+}
+
+/* Check that `rustc -vV` in image equals the host's. */
+static int check_rustc(const char *image, const char *host_vv, const char *state, struct strbuf *err)
+{
+	struct engine_build b = ENGINE_BUILD_INIT;
+	struct strbuf df = STRBUF_INIT, path = STRBUF_INIT, log = STRBUF_INIT, out = STRBUF_INIT,
+		      vv = STRBUF_INIT, empty = STRBUF_INIT, host_rel = STRBUF_INIT, img_rel = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&df, "FROM %s AS check\nRUN --network=none mkdir -p /green-check && rustc -vV >/green-check/vV\nFROM scratch AS out\nCOPY --from=check /green-check/ /\n", image);
+	strbuf_addf(&path, "%s/check.%ld.Dockerfile", state, (long)getpid());
+	strbuf_addf(&log, "%s/check.log", state);
+	strbuf_addf(&out, "%s/check.%ld", state, (long)getpid());
+	strbuf_addf(&empty, "%s/empty", state);
+	mkdir_p(empty.buf, 0755);
+	if (write_file_atomic(path.buf, df.buf, df.len, 0644) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
+		ret = EXIT_IO;
+		goto out;
+	}
+	b.dockerfile = path.buf;
+	b.target = "out";
+	b.main_ctx = empty.buf;
+	b.out_dir = out.buf;
+	b.log_path = log.buf;
+	ret = engine_build(&b, NULL, err);
+	if (ret)
+		goto out;
+	strbuf_addf(&vv, "%s/vV", out.buf);
+	{
+		struct strbuf got = STRBUF_INIT;
+		strbuf_read_file(&got, vv.buf);
+		if (strcmp(got.buf, host_vv)) {
+			strbuf_add(&host_rel, host_vv, strcspn(host_vv, "\n"));
+			strbuf_add(&img_rel, got.buf, strcspn(got.buf, "\n"));
+			strbuf_addf(err, "the base image %s has '%s' but the host has '%s' (use an image with the same rustc, or unset CARGOGREEN_BASE_IMAGE)",
+				    image, img_rel.len ? img_rel.buf : "no rustc", host_rel.buf);
+			ret = EXIT_BASE_IMAGE;
+		}
+		strbuf_release(&got);
+	}
+out:
+	unlink(path.buf);
+	rm_rf(out.buf);
+	engine_build_release(&b);
+	strbuf_release(&df);
+	strbuf_release(&path);
+	strbuf_release(&log);
+	strbuf_release(&out);
+	strbuf_release(&vv);
+	strbuf_release(&empty);
+	strbuf_release(&host_rel);
+	strbuf_release(&img_rel);
+	return ret;
+}
+
+int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *err)
+{
+	struct strbuf vv = STRBUF_INIT, state = STRBUF_INIT, stamp = STRBUF_INIT, lockp = STRBUF_INIT,
+		      release = STRBUF_INIT, commit = STRBUF_INIT, triple = STRBUF_INIT, sysroot = STRBUF_INIT,
+		      codename = STRBUF_INIT, os_image = STRBUF_INIT, key = STRBUF_INIT;
+	char hex[17];
+	int lock = -1, ret = 0, exists;
+
+	if (rustc_version_verbose(rustc, &vv, err) < 0) {
+		ret = EXIT_BASE_IMAGE;
+		goto out;
+	}
+	if (cfg->base_image) {
+		strbuf_addstr(ref, cfg->base_image + strlen("docker-image://"));
+	} else {
+		vv_field(vv.buf, "release", &release);
+		vv_field(vv.buf, "commit-hash", &commit);
+		vv_field(vv.buf, "host", &triple);
+		strbuf_addf(ref, "cargo-green-rust:%s-%.12s", release.buf, commit.len ? commit.buf : "unknown");
+	}
+
+	/* A stamp per image, engine and rustc says it was made and checked. */
+	state_dir(&state);
+	strbuf_addf(&key, "%s\n%s\n%s", ref->buf, engine_host(), vv.buf);
+	hash_hex(key.buf, hex);
+	strbuf_addf(&stamp, "%s/base/%s.ok", state.buf, hex);
+	if (!access(stamp.buf, F_OK))
+		goto out;
+
+	strbuf_addstr(&state, "/base");
+	if (mkdir_p(state.buf, 0755) < 0) {
+		strbuf_addf(err, "cannot create '%s': %s", state.buf, strerror(errno));
+		ret = EXIT_IO;
+		goto out;
+	}
+	strbuf_addf(&lockp, "%s/lock", state.buf);
+	lock = open(lockp.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		strbuf_addf(err, "cannot lock '%s': %s", lockp.buf, strerror(errno));
+		ret = EXIT_IO;
+		goto out;
+	}
+	if (!access(stamp.buf, F_OK))
+		goto out; /* another wrapper made it while we waited */
+
+	if (!cfg->base_image) {
+		exists = image_exists(ref->buf, err);
+		if (exists < 0) {
+			ret = -exists;
+			goto out;
+		}
+		if (!exists) {
+			struct child c = CHILD_INIT;
+			strvec_pushv(&c.args, (const char *[]){ rustc, "--print", "sysroot", NULL });
+			if (run_capture(&c, &sysroot, err) != 0) {
+				child_release(&c);
+				strbuf_addf(err, "cannot ask '%s' for its sysroot", rustc);
+				ret = EXIT_BASE_IMAGE;
+				goto out;
+			}
+			child_release(&c);
+			strbuf_rtrim(&sysroot);
+			os_codename(&codename);
+			strbuf_addf(&os_image, "cargo-green-os:%s-" OS_IMAGE_VERSION, codename.buf);
+			exists = image_exists(os_image.buf, err);
+			if (exists < 0) {
+				ret = -exists;
+				goto out;
+			}
+			if (!exists && (ret = make_os_image(os_image.buf, codename.buf, state.buf, err)))
+				goto out;
+			if ((ret = build_rust_image(ref->buf, os_image.buf, sysroot.buf, triple.buf, state.buf, err)))
+				goto out;
+		}
+	}
+	if ((ret = check_rustc(ref->buf, vv.buf, state.buf, err)))
+		goto out;
+	if (write_file_atomic(stamp.buf, ref->buf, ref->len, 0644) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", stamp.buf, strerror(errno));
+		ret = EXIT_IO;
+	}
+out:
+	if (lock >= 0)
+		close(lock);
+	strbuf_release(&vv);
+	strbuf_release(&state);
+	strbuf_release(&stamp);
+	strbuf_release(&lockp);
+	strbuf_release(&release);
+	strbuf_release(&commit);
+	strbuf_release(&triple);
+	strbuf_release(&sysroot);
+	strbuf_release(&codename);
+	strbuf_release(&os_image);
+	strbuf_release(&key);
+	return ret;
+}

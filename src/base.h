@@ -1,0 +1,25 @@
+/* base.h: the image every compile starts FROM ("rust-base").
+ *
+ * By default it is derived from the local toolchain: an OS image made with
+ * mmdebstrap (gcc, libc6-dev... for linking and the cc crate) plus the host's
+ * exact rustc sysroot, tagged by rustc's commit hash, built once per engine
+ * under a lock so parallel wrappers never race. CARGOGREEN_BASE_IMAGE
+ * replaces it. Either way, its `rustc -vV` must equal the host's. */
+#ifndef BASE_H
+#define BASE_H
+
+#include "strbuf.h"
+
+struct config;
+
+/* The engine's name for the base image, ready to use (FROM target) in ref.
+ * 0, or an exit code with one line in err. */
+int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *err);
+
+/* cargo-green's own state directory ($XDG_CACHE_HOME/cargo-green or ~/.cache/cargo-green). */
+void state_dir(struct strbuf *out);
+
+/* `rustc -vV` of the given rustc (cached per binary). 0 or -1 with err. */
+int rustc_version_verbose(const char *rustc, struct strbuf *out, struct strbuf *err);
+
+#endif

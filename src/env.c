@@ -1,0 +1,127 @@
+#include "env.h"
+#include "util.h"
+#include "banned.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum env_value {
+	VALUE_MAP,  /* host paths in the value become container paths */
+	VALUE_HOST, /* kept as is: used at run time on the host (tests find binaries there) */
+	VALUE_DROP,
+};
+
+struct env_rule {
+	const char *name;   /* exact name, or a prefix when it ends with '*' */
+	unsigned uses;      /* ENV_COMPILE | ENV_BUILD_SCRIPT */
+	enum env_value value;
+};
+
+static const struct env_rule rules[] = {
+	/* Never: cargo's jobserver, and host tools that do not exist in the container. */
+	{ "CARGO_MAKEFLAGS", 0, VALUE_DROP },
+	{ "MAKEFLAGS", 0, VALUE_DROP },
+	{ "MFLAGS", 0, VALUE_DROP },
+	{ "RUSTC_WRAPPER", 0, VALUE_DROP },
+	{ "RUSTC_WORKSPACE_WRAPPER", 0, VALUE_DROP },
+	{ "RUSTC", 0, VALUE_DROP },    /* set to the container's rustc below */
+	{ "RUSTDOC", 0, VALUE_DROP },
+	{ "CARGO", 0, VALUE_DROP },
+	{ "CARGO_HOME", 0, VALUE_DROP },
+	{ "CARGO_TARGET_DIR", 0, VALUE_DROP },
+	/* What cargo sets for every unit. */
+	{ "CARGO_PKG_*", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "CARGO_MANIFEST_DIR", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "CARGO_MANIFEST_PATH", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "CARGO_MANIFEST_LINKS", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "CARGO_PRIMARY_PACKAGE", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "CARGO_RUSTC_CURRENT_DIR", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "RUSTC_BOOTSTRAP", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "OUT_DIR", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
+	/* Compiles only. */
+	{ "CARGO_CRATE_NAME", ENV_COMPILE, VALUE_MAP },
+	{ "CARGO_BIN_NAME", ENV_COMPILE, VALUE_MAP },
+	{ "CARGO_BIN_EXE_*", ENV_COMPILE, VALUE_HOST },
+	{ "CARGO_TARGET_TMPDIR", ENV_COMPILE, VALUE_HOST },
+	/* Build script runs only. */
+	{ "CARGO_CFG_*", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "CARGO_FEATURE_*", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "CARGO_ENCODED_RUSTFLAGS", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "DEP_*", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "TARGET", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "HOST", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "NUM_JOBS", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "OPT_LEVEL", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "DEBUG", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "PROFILE", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "RUSTC_LINKER", ENV_BUILD_SCRIPT, VALUE_MAP },
+};
+
+static const struct env_rule *rule_for(const char *entry, size_t namelen)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+		const char *n = rules[i].name;
+		size_t l = strlen(n);
+		if (n[l - 1] == '*') {
+			if (namelen >= l - 1 && !strncmp(entry, n, l - 1))
+				return &rules[i];
+		} else if (namelen == l && !strncmp(entry, n, l)) {
+			return &rules[i];
+		}
+	}
+	return NULL;
+}
+
+void env_from_build_output(const char *output, struct strvec *names)
+{
+	const char *line = output;
+	while (*line) {
+		const char *end = strchr(line, '\n'), *rest;
+		if (!end)
+			end = line + strlen(line);
+		if (skip_prefix(line, "cargo::rustc-env=", &rest) || skip_prefix(line, "cargo:rustc-env=", &rest)) {
+			const char *eq = memchr(rest, '=', (size_t)(end - rest));
+			if (eq && eq > rest) {
+				char *name = xstrndup(rest, (size_t)(eq - rest));
+				if (strvec_find(names, name) < 0)
+					strvec_push(names, name);
+				free(name);
+			}
+		}
+		line = *end ? end + 1 : end;
+	}
+}
+
+void env_filter(const char **environ_, enum env_use use, const struct strvec *extra,
+		const struct pathmap *pm, struct strvec *out)
+{
+	static const struct env_rule extra_rule = { "", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP };
+	for (const char **e = environ_; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		const struct env_rule *r;
+		struct strbuf v = STRBUF_INIT;
+		if (!eq)
+			continue;
+		r = rule_for(*e, (size_t)(eq - *e));
+		if (!r && extra) {
+			char *name = xstrndup(*e, (size_t)(eq - *e));
+			if (strvec_find(extra, name) >= 0)
+				r = &extra_rule;
+			free(name);
+		}
+		if (!r || !(r->uses & use) || r->value == VALUE_DROP)
+			continue;
+		strbuf_add(&v, *e, (size_t)(eq - *e) + 1);
+		if (r->value == VALUE_MAP)
+			pathmap_rewrite(pm, 0, ESCAPE_NONE, eq + 1, strlen(eq + 1), &v);
+		else
+			strbuf_addstr(&v, eq + 1);
+		strvec_push(out, v.buf);
+		strbuf_release(&v);
+	}
+	if (use == ENV_BUILD_SCRIPT) {
+		strvec_push(out, "RUSTC=rustc");
+		strvec_push(out, "RUSTDOC=rustdoc");
+	}
+	strvec_sort(out);
+}

@@ -1,0 +1,24 @@
+/* env.h: which environment variables reach the engine, from one table.
+ *
+ * Only what cargo sets for a compile or a build script run (and that can
+ * change its result) is kept; host paths in values become container paths,
+ * except where the value is used at run time on the host. Never the
+ * jobserver, never stray variables of the user's shell. */
+#ifndef ENV_H
+#define ENV_H
+
+#include "paths.h"
+#include "strvec.h"
+
+enum env_use { ENV_COMPILE = 1, ENV_BUILD_SCRIPT = 2 };
+
+/* Filter environ (NULL-terminated "NAME=value") for use, into out as sorted
+ * "NAME=value" with values mapped through pm. extra (may be NULL) names
+ * more variables to keep: those a build script set with cargo:rustc-env. */
+void env_filter(const char **environ_, enum env_use use, const struct strvec *extra,
+		const struct pathmap *pm, struct strvec *out);
+
+/* Names set by `cargo:rustc-env=NAME=VALUE` (or cargo::) in a build script's output. */
+void env_from_build_output(const char *output, struct strvec *names);
+
+#endif

@@ -1,0 +1,219 @@
+#include "fs.h"
+#include "util.h"
+#include "banned.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int mkdir_p(const char *path, int mode)
+{
+	char *p = xstrdup(path);
+	int ret = 0;
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
+				ret = -1;
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return ret;
+}
+
+int rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int ret = 0;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		struct strbuf sub = STRBUF_INIT;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		strbuf_addf(&sub, "%s/%s", path, e->d_name);
+		if (rm_rf(sub.buf) < 0)
+			ret = -1;
+		strbuf_release(&sub);
+	}
+	closedir(d);
+	if (rmdir(path) < 0)
+		ret = -1;
+	return ret;
+}
+
+static int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int fd, ret = -1;
+	if (strbuf_read_file(&sb, src) < 0)
+		goto out;
+	fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 07777);
+	if (fd < 0)
+		goto out;
+	ret = write_all(fd, sb.buf, sb.len);
+	if (close(fd) < 0)
+		ret = -1;
+out:
+	strbuf_release(&sb);
+	return ret;
+}
+
+static int mirror(const char *src, const char *dst, int top, const struct strvec *skip_names,
+		  const struct strvec *skip_paths, struct strbuf *err)
+{
+	DIR *d = opendir(src);
+	struct dirent *e;
+	int ret = 0;
+
+	if (!d) {
+		strbuf_addf(err, "cannot read '%s': %s", src, strerror(errno));
+		return -1;
+	}
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST) {
+		strbuf_addf(err, "cannot create '%s': %s", dst, strerror(errno));
+		closedir(d);
+		return -1;
+	}
+	if (!top) {
+		struct strbuf manifest = STRBUF_INIT;
+		strbuf_addf(&manifest, "%s/Cargo.toml", src);
+		int other_package = !access(manifest.buf, F_OK);
+		strbuf_release(&manifest);
+		if (other_package) {
+			closedir(d);
+			return 0;
+		}
+	}
+	while (!ret && (e = readdir(d))) {
+		struct strbuf s = STRBUF_INIT, t = STRBUF_INIT;
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    strvec_find(skip_names, e->d_name) >= 0)
+			continue;
+		strbuf_addf(&s, "%s/%s", src, e->d_name);
+		strbuf_addf(&t, "%s/%s", dst, e->d_name);
+		if (strvec_find(skip_paths, s.buf) >= 0 || lstat(s.buf, &st) < 0)
+			goto next;
+		if (S_ISDIR(st.st_mode)) {
+			ret = mirror(s.buf, t.buf, 0, skip_names, skip_paths, err);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlink(s.buf, target, sizeof(target) - 1);
+			if (n >= 0) {
+				target[n] = '\0';
+				if (symlink(target, t.buf) < 0) {
+					strbuf_addf(err, "cannot create '%s': %s", t.buf, strerror(errno));
+					ret = -1;
+				}
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			if (link(s.buf, t.buf) < 0 && copy_file(s.buf, t.buf, st.st_mode) < 0) {
+				strbuf_addf(err, "cannot copy '%s' to '%s': %s", s.buf, t.buf, strerror(errno));
+				ret = -1;
+			}
+		}
+	next:
+		strbuf_release(&s);
+		strbuf_release(&t);
+	}
+	closedir(d);
+	return ret;
+}
+
+int mirror_tree(const char *src, const char *dst, const struct strvec *skip_names,
+		const struct strvec *skip_paths, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int ret;
+	/* Build beside dst, then swap it in: a reader never sees half a tree. */
+	strbuf_addf(&tmp, "%s.tmp.%ld", dst, (long)getpid());
+	{
+		char *slash = strrchr(tmp.buf, '/');
+		if (slash && slash != tmp.buf) {
+			*slash = '\0';
+			mkdir_p(tmp.buf, 0755);
+			*slash = '/';
+		}
+	}
+	rm_rf(tmp.buf);
+	ret = mirror(src, tmp.buf, 1, skip_names, skip_paths, err);
+	if (!ret) {
+		struct strbuf old = STRBUF_INIT;
+		strbuf_addf(&old, "%s.old.%ld", dst, (long)getpid());
+		if (rename(dst, old.buf) == 0)
+			rm_rf(old.buf);
+		if (rename(tmp.buf, dst) < 0) {
+			strbuf_addf(err, "cannot rename '%s': %s", tmp.buf, strerror(errno));
+			ret = -1;
+		}
+		strbuf_release(&old);
+	}
+	if (ret)
+		rm_rf(tmp.buf);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+static int walk(const char *root, struct strbuf *rel, tree_fn fn, void *data)
+{
+	struct strbuf full = STRBUF_INIT;
+	DIR *d;
+	struct dirent *e;
+	int ret = 0;
+
+	strbuf_addstr(&full, root);
+	if (rel->len)
+		strbuf_addf(&full, "/%s", rel->buf);
+	d = opendir(full.buf);
+	strbuf_release(&full);
+	if (!d)
+		return -1;
+	while (!ret && (e = readdir(d))) {
+		size_t keep = rel->len;
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (rel->len)
+			strbuf_addch(rel, '/');
+		strbuf_addstr(rel, e->d_name);
+		strbuf_addf(&full, "%s/%s", root, rel->buf);
+		if (lstat(full.buf, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				ret = walk(root, rel, fn, data);
+			else
+				ret = fn(root, rel->buf, data);
+		}
+		strbuf_release(&full);
+		strbuf_setlen(rel, keep);
+	}
+	closedir(d);
+	return ret;
+}
+
+int tree_walk(const char *root, tree_fn fn, void *data)
+{
+	struct strbuf rel = STRBUF_INIT;
+	int ret = walk(root, &rel, fn, data);
+	strbuf_release(&rel);
+	return ret;
+}

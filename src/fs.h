@@ -1,0 +1,25 @@
+/* fs.h: directory trees: create, remove, mirror (hard links) and land. */
+#ifndef FS_H
+#define FS_H
+
+#include "strbuf.h"
+#include "strvec.h"
+
+/* mkdir -p. 0 or -1 with errno. */
+int mkdir_p(const char *path, int mode);
+/* rm -rf. 0 or -1 with errno. */
+int rm_rf(const char *path);
+
+/* Make dst a copy of the tree src (hard links where possible), leaving out
+ * entries named in skip_names at any depth, the absolute paths in skip_paths,
+ * and, below the top, directories that hold a Cargo.toml (other packages).
+ * dst is replaced. -1 with err set. */
+int mirror_tree(const char *src, const char *dst, const struct strvec *skip_names,
+		const struct strvec *skip_paths, struct strbuf *err);
+
+/* Visit every regular file or symlink below root (depth first); rel is its
+ * path relative to root. A non-zero return stops the walk and is returned. */
+typedef int (*tree_fn)(const char *root, const char *rel, void *data);
+int tree_walk(const char *root, tree_fn fn, void *data);
+
+#endif

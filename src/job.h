@@ -1,0 +1,49 @@
+/* job.h: one unit of work (a compile or a build script run) through the
+ * engine: Dockerfile, build, outputs landed in target/, record written,
+ * rustc's (or the build script's) output replayed. */
+#ifndef JOB_H
+#define JOB_H
+
+#include "paths.h"
+#include "stage.h"
+#include "strbuf.h"
+#include "strvec.h"
+#include "unit.h"
+
+struct config;
+
+struct job {
+	const struct config *cfg;
+	const char *rustc;          /* host rustc: the base image matches it */
+	char *host_target;          /* cargo's target dir */
+	struct pathmap pm;
+	struct stage_spec spec;     /* spec.deps is filled by job_run */
+	struct unit self;           /* the record to write; its stage is filled by job_run */
+	struct strvec dep_records;  /* records of the direct dependencies */
+	char *record_path;
+	enum rewrite_escape stderr_escape;
+	char *shim_ct;              /* this output is replaced on the host by shim_text */
+	char *shim_text;
+};
+
+#define JOB_INIT { NULL, NULL, NULL, PATHMAP_INIT, STAGE_SPEC_INIT, UNIT_INIT, STRVEC_INIT, NULL, ESCAPE_NONE, NULL, NULL }
+
+void job_release(struct job *j);
+
+/* Run j. Returns 0 when the work ran in the engine: *exit_code is then the
+ * command's own exit code and its stdout/stderr were replayed. Otherwise an
+ * exit code from exitcode.h with one line in err; nothing was landed. */
+int job_run(struct job *j, int *exit_code, struct strbuf *err);
+
+/* Mirror a path crate's sources (without target dirs, .git or nested
+ * packages) into dst, from where they are sent to the engine. */
+int job_mirror_sources(const char *src, const char *dst, const char *host_target, struct strbuf *err);
+
+/* Append one line to the statistics of this `cargo green` run, if any. */
+void stats_record(const struct config *cfg, const char *kind, const char *id, const char *detail,
+		  long long total_ns, long long engine_ns);
+
+/* The target dir holding path (first ancestor with CACHEDIR.TAG). Caller frees. NULL if none. */
+char *find_target_dir(const char *path);
+
+#endif

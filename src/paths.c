@@ -1,0 +1,108 @@
+#include "paths.h"
+#include "util.h"
+#include "banned.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void pathmap_add(struct pathmap *pm, const char *host, const char *ct)
+{
+	size_t hl = strlen(host);
+	while (hl > 1 && host[hl - 1] == '/')
+		hl--;
+	char *h = xstrndup(host, hl);
+	strvec_push(&pm->host, h);
+	strvec_push(&pm->ct, ct);
+	free(h);
+}
+
+void pathmap_release(struct pathmap *pm)
+{
+	strvec_clear(&pm->host);
+	strvec_clear(&pm->ct);
+}
+
+/* Index of the longest prefix of path among from[], at a path boundary. */
+static int longest(const struct strvec *from, const char *path)
+{
+	int best = -1;
+	size_t bestlen = 0;
+	for (size_t i = 0; i < from->nr; i++) {
+		size_t n = strlen(from->v[i]);
+		if (path_under(path, from->v[i]) && n > bestlen) {
+			best = (int)i;
+			bestlen = n;
+		}
+	}
+	return best;
+}
+
+static char *map(const struct strvec *from, const struct strvec *to, const char *path)
+{
+	int i = longest(from, path);
+	struct strbuf sb = STRBUF_INIT;
+	if (i < 0)
+		return NULL;
+	strbuf_addstr(&sb, to->v[i]);
+	strbuf_addstr(&sb, path_under(path, from->v[i]));
+	return strbuf_detach(&sb, NULL);
+}
+
+char *pathmap_to_ct(const struct pathmap *pm, const char *host)
+{
+	return map(&pm->host, &pm->ct, host);
+}
+
+char *pathmap_to_host(const struct pathmap *pm, const char *ct)
+{
+	return map(&pm->ct, &pm->host, ct);
+}
+
+static int is_path_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-' || c == '+' || c == '@';
+}
+
+static void add_escaped(struct strbuf *out, const char *s, enum rewrite_escape esc)
+{
+	for (; *s; s++) {
+		if (esc == ESCAPE_JSON && (*s == '"' || *s == '\\'))
+			strbuf_addch(out, '\\');
+		else if (esc == ESCAPE_MAKE && (*s == ' ' || *s == '#' || *s == '\\'))
+			strbuf_addch(out, '\\');
+		strbuf_addch(out, *s);
+	}
+}
+
+void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape esc,
+		     const char *text, size_t len, struct strbuf *out)
+{
+	const struct strvec *from = to_host ? &pm->ct : &pm->host;
+	const struct strvec *to = to_host ? &pm->host : &pm->ct;
+	size_t i = 0;
+
+	strbuf_grow(out, len);
+	while (i < len) {
+		int best = -1;
+		size_t bestlen = 0;
+		if (text[i] == '/' && (i == 0 || !is_path_char(text[i - 1]))) {
+			for (size_t k = 0; k < from->nr; k++) {
+				size_t n = strlen(from->v[k]);
+				if (n <= bestlen || i + n > len || memcmp(text + i, from->v[k], n))
+					continue;
+				if (i + n < len && text[i + n] != '/' && is_path_char(text[i + n]))
+					continue;
+				best = (int)k;
+				bestlen = n;
+			}
+		}
+		if (best >= 0) {
+			add_escaped(out, to->v[best], esc);
+			i += bestlen;
+		} else {
+			strbuf_addch(out, text[i]);
+			i++;
+		}
+	}
+}

@@ -1,0 +1,45 @@
+/* paths.h: host paths <-> fixed in-container paths.
+ *
+ * No host path and no user name reaches a Dockerfile or a cache key: the target
+ * dir is /green/target, CARGO_HOME is /green/cargo, the workspace root is
+ * /green/ws and a path crate outside it is /green/path/NAME. Text coming back
+ * from the engine (diagnostics, dep-info, build script output) is rewritten
+ * the other way. */
+#ifndef PATHS_H
+#define PATHS_H
+
+#include "strbuf.h"
+#include "strvec.h"
+
+#define CT_TARGET "/green/target"
+#define CT_CARGO_HOME "/green/cargo"
+#define CT_WS "/green/ws"
+#define CT_PATHPKG "/green/path"
+#define CT_OUT "/green/out"
+
+enum rewrite_escape {
+	ESCAPE_NONE,
+	ESCAPE_JSON, /* the replacement goes inside a JSON string */
+	ESCAPE_MAKE, /* the replacement goes into a Makefile-style dep-info file */
+};
+
+struct pathmap {
+	/* Parallel vectors: host[i] <-> ct[i]. */
+	struct strvec host;
+	struct strvec ct;
+};
+
+#define PATHMAP_INIT { STRVEC_INIT, STRVEC_INIT }
+
+void pathmap_add(struct pathmap *pm, const char *host, const char *ct);
+void pathmap_release(struct pathmap *pm);
+/* The container path for a host path, or NULL when no mapping covers it. Caller frees. */
+char *pathmap_to_ct(const struct pathmap *pm, const char *host);
+/* The host path for a container path, or NULL. Caller frees. */
+char *pathmap_to_host(const struct pathmap *pm, const char *ct);
+/* Append text to out with every mapped prefix (at a path boundary) replaced:
+ * to_host != 0 rewrites container paths to host paths, else the reverse. */
+void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape esc,
+		     const char *text, size_t len, struct strbuf *out);
+
+#endif

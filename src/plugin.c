@@ -1,0 +1,147 @@
+#include "plugin.h"
+#include "base.h"
+#include "config.h"
+#include "exitcode.h"
+#include "log.h"
+#include "run.h"
+#include "util.h"
+#include "banned.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct stats {
+	int hit, miss, fail, pass;
+	long long wrapper_us, engine_us;
+	struct strvec reasons;
+};
+
+static void stats_read(const char *path, struct stats *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *line, *next;
+	memset(s, 0, sizeof(*s));
+	strvec_init(&s->reasons);
+	if (strbuf_read_file(&sb, path) < 0)
+		goto out;
+	for (line = sb.buf; *line; line = next) {
+		char *f[5] = { 0 };
+		char *nl = strchr(line, '\n');
+		int n = 0;
+		next = nl ? nl + 1 : line + strlen(line);
+		if (nl)
+			*nl = '\0';
+		for (char *p = line; n < 5; n++) {
+			f[n] = p;
+			p = strchr(p, '\t');
+			if (!p)
+				break;
+			*p++ = '\0';
+		}
+		if (n < 4)
+			continue;
+		if (!strcmp(f[0], "hit"))
+			s->hit++;
+		else if (!strcmp(f[0], "miss"))
+			s->miss++;
+		else if (!strcmp(f[0], "fail"))
+			s->fail++;
+		else if (!strcmp(f[0], "pass")) {
+			s->pass++;
+			if (strvec_find(&s->reasons, f[2]) < 0)
+				strvec_push(&s->reasons, f[2]);
+		}
+		if (strcmp(f[0], "pass")) {
+			long long total = atoll(f[3]), engine = atoll(f[4]);
+			s->engine_us += engine;
+			s->wrapper_us += total - engine;
+		}
+	}
+out:
+	strbuf_release(&sb);
+}
+
+static void stats_print(const struct stats *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int engine = s->hit + s->miss + s->fail;
+	if (!engine && !s->pass)
+		return;
+	strbuf_addf(&sb, "cargo-green: %d compiles in BuildKit (%d cached, %d built, %d failed), %d passed to the local rustc",
+		    engine, s->hit, s->miss, s->fail, s->pass);
+	if (s->reasons.nr) {
+		strbuf_addstr(&sb, " (");
+		for (size_t i = 0; i < s->reasons.nr; i++)
+			strbuf_addf(&sb, "%s%s", i ? "; " : "", s->reasons.v[i]);
+		strbuf_addch(&sb, ')');
+	}
+	if (engine)
+		strbuf_addf(&sb, "; engine %lld ms, wrapper %lld ms", s->engine_us / 1000, s->wrapper_us / 1000);
+	fprintf(stderr, "%s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
+int cmd_plugin(const struct config *cfg, int argc, const char **argv)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf err = STRBUF_INIT, ref = STRBUF_INIT, stats_path = STRBUF_INIT;
+	const char *cargo = getenv("CARGO"), *rustc = getenv("RUSTC"), *tmp = getenv("TMPDIR");
+	char *self = self_exe_path();
+	struct stats s;
+	int rc;
+
+	if (argc > 0 && argv[0][0] == '+') {
+		/* cargo green +nightly build: the rustup proxy picks the toolchain. */
+		setenv("RUSTUP_TOOLCHAIN", argv[0] + 1, 1);
+		cargo = NULL;
+		argc--;
+		argv++;
+	}
+	if (!cargo || !*cargo)
+		cargo = "cargo";
+	if (!rustc || !*rustc)
+		rustc = "rustc";
+
+	log_setup(cfg, "cargo-green");
+	if (cfg->runner == RUNNER_DOCKER) {
+		/* Before cargo starts: make the base image once, and fail early if the engine is not there. */
+		rc = base_ensure(cfg, rustc, &ref, &err);
+		if (rc) {
+			error("%s", err.buf);
+			goto out;
+		}
+	}
+
+	strbuf_addf(&stats_path, "%s/cargo-green-stats.%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+	unlink(stats_path.buf);
+	strvec_push(&c.args, cargo);
+	for (int i = 0; i < argc; i++)
+		strvec_push(&c.args, argv[i]);
+	strvec_pushf(&c.env, "RUSTC_WRAPPER=%s", self);
+	strvec_pushf(&c.env, STATS_ENV "=%s", stats_path.buf);
+	LOG(LOG_INFO, "running %s with RUSTC_WRAPPER=%s", cargo, self);
+
+	/* cargo gets the terminal's signals itself: wait for it to finish. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	rc = run_command(&c, &err);
+	if (rc < 0) {
+		error("%s", err.buf);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	stats_read(stats_path.buf, &s);
+	stats_print(&s);
+	strvec_clear(&s.reasons);
+out:
+	unlink(stats_path.buf);
+	child_release(&c);
+	strbuf_release(&err);
+	strbuf_release(&ref);
+	strbuf_release(&stats_path);
+	free(self);
+	return rc;
+}

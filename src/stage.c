@@ -1,0 +1,69 @@
+#include "stage.h"
+#include "paths.h"
+#include "util.h"
+#include "banned.h"
+
+#include <string.h>
+
+void stage_spec_release(struct stage_spec *s)
+{
+	strvec_clear(&s->deps);
+	strvec_clear(&s->env);
+	strvec_clear(&s->argv);
+}
+
+int stage_id_valid(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+void stage_render(const struct stage_spec *s, struct strbuf *out)
+{
+	const char *logs = CT_OUT "/green";
+
+	strbuf_addf(out, "FROM rust-base AS u-%s\n", s->id);
+	for (size_t i = 0; i < s->deps.nr; i++)
+		strbuf_addf(out, "COPY --link --from=e-%s / /\n", s->deps.v[i]);
+	strbuf_addf(out, "WORKDIR %s\n", s->workdir);
+	strbuf_addstr(out, "RUN --network=none");
+	if (s->ctx_name)
+		strbuf_addf(out, " --mount=type=bind,from=%s,target=%s%s", s->ctx_name, s->ctx_target,
+			    s->ctx_rw ? ",rw" : "");
+	strbuf_addstr(out, " <<'" STAGE_HEREDOC "'\n");
+
+	strbuf_addstr(out, "o=");
+	strbuf_add_shquoted(out, s->collect_dir);
+	strbuf_addf(out, "\nmkdir -p \"$o\" %s\n", logs);
+	if (s->collect_new_only)
+		strbuf_addstr(out, "ls -A \"$o\" >/tmp/green-before\n");
+	strbuf_addstr(out, "env -i PATH=\"$PATH\"");
+	for (size_t i = 0; i < s->env.nr; i++) {
+		strbuf_addstr(out, " \\\n  ");
+		strbuf_add_shquoted(out, s->env.v[i]);
+	}
+	strbuf_addstr(out, " \\\n ");
+	for (size_t i = 0; i < s->argv.nr; i++) {
+		strbuf_addch(out, ' ');
+		strbuf_add_shquoted(out, s->argv.v[i]);
+	}
+	strbuf_addf(out, " \\\n  >%s/%s.stdout 2>%s/%s.stderr\n", logs, s->id, logs, s->id);
+	strbuf_addf(out, "c=$?\necho $c >%s/%s.code\n", logs, s->id);
+	strbuf_addstr(out, "mkdir -p \"" CT_OUT "$o\"\n");
+	if (s->collect_new_only)
+		strbuf_addstr(out, "ls -A \"$o\" | grep -vxF -f /tmp/green-before | while IFS= read -r f; do mv \"$o/$f\" \"" CT_OUT "$o/\"; done\n");
+	else
+		strbuf_addstr(out, "cp -a \"$o/.\" \"" CT_OUT "$o/\"\n");
+	strbuf_addstr(out, "[ $c -lt 128 ] || exit $c\n" STAGE_HEREDOC "\n");
+
+	strbuf_addf(out, "FROM scratch AS o-%s\n", s->id);
+	strbuf_addf(out, "COPY --link --from=u-%s " CT_OUT "/ /\n", s->id);
+	strbuf_addf(out, "FROM scratch AS e-%s\n", s->id);
+	strbuf_addf(out, "COPY --link --from=o-%s / /\n", s->id);
+	for (size_t i = 0; i < s->deps.nr; i++)
+		strbuf_addf(out, "COPY --link --from=e-%s / /\n", s->deps.v[i]);
+}

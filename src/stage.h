@@ -1,0 +1,42 @@
+/* stage.h: the Dockerfile text of one unit of work (a rustc compile or a
+ * build script run), and of the whole file that builds it.
+ *
+ * A unit `ID` renders three stages:
+ *   u-ID  the work: rust-base + the e- stages of its direct dependencies,
+ *         its sources bind-mounted from the named context src-ID, one RUN
+ *         with --network=none that leaves its outputs under /green/out;
+ *   o-ID  FROM scratch: only those outputs (what lands in target/);
+ *   e-ID  FROM scratch: o-ID merged with the e- stages of its dependencies,
+ *         i.e. everything a dependent needs to find on disk.
+ * The text of a unit depends only on the unit, never on its dependents, so a
+ * dependent reuses it byte for byte. */
+#ifndef STAGE_H
+#define STAGE_H
+
+#include "strbuf.h"
+#include "strvec.h"
+
+#define STAGE_HEREDOC "CARGO_GREEN_EOF"
+
+struct stage_spec {
+	const char *id;
+	struct strvec deps;     /* ids of direct dependencies (their e- stages) */
+	const char *workdir;    /* container cwd */
+	const char *ctx_name;   /* named context with the sources, or NULL */
+	const char *ctx_target; /* where it is mounted */
+	int ctx_rw;             /* build scripts may scribble in their sources */
+	struct strvec env;      /* "NAME=value", the whole environment of the command */
+	struct strvec argv;     /* the command, container paths */
+	const char *collect_dir;/* container dir whose outputs are kept */
+	int collect_new_only;   /* keep only files the command created in collect_dir */
+};
+
+#define STAGE_SPEC_INIT { NULL, STRVEC_INIT, NULL, NULL, NULL, 0, STRVEC_INIT, STRVEC_INIT, NULL, 0 }
+
+void stage_spec_release(struct stage_spec *s);
+/* Append the u-, o- and e- stages of s to out. */
+void stage_render(const struct stage_spec *s, struct strbuf *out);
+/* Is s a valid stage/context name part (lowercase letters, digits, '-', '_', '.')? */
+int stage_id_valid(const char *s);
+
+#endif

@@ -1,0 +1,39 @@
+/* test.h: a tiny unit test framework (after ccache's unittest/framework). */
+#ifndef TEST_H
+#define TEST_H
+
+#include <stdio.h>
+#include <string.h>
+
+extern int test_passed, test_failed;
+
+#define CHECK(cond) \
+	do { \
+		if (cond) { \
+			test_passed++; \
+		} else { \
+			test_failed++; \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+		} \
+	} while (0)
+
+#define CHECK_STR(got, want) \
+	do { \
+		const char *g_ = (got), *w_ = (want); \
+		if ((g_ == NULL && w_ == NULL) || (g_ && w_ && !strcmp(g_, w_))) { \
+			test_passed++; \
+		} else { \
+			test_failed++; \
+			fprintf(stderr, "%s:%d: %s\n  got:  %s\n  want: %s\n", __FILE__, __LINE__, #got, \
+				g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
+		} \
+	} while (0)
+
+void test_rustc_args(void);
+void test_paths(void);
+void test_stage(void);
+void test_env(void);
+void test_unit(void);
+void test_strbuf(void);
+
+#endif

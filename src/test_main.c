@@ -1,0 +1,17 @@
+/* test_main.c: runs every table of unit tests; ends with "N passed, N failed". */
+#include "test.h"
+#include <stdio.h>
+
+int test_passed, test_failed;
+
+int main(void)
+{
+	test_rustc_args();
+	test_paths();
+	test_stage();
+	test_env();
+	test_unit();
+	test_strbuf();
+	printf("%d passed, %d failed\n", test_passed, test_failed);
+	return test_failed ? 1 : 0;
+}

@@ -1,0 +1,55 @@
+/* unit.h: the record a unit leaves beside its outputs, and the dependency
+ * closure read from those records.
+ *
+ * File format (text, one field per line, paths to the end of the line):
+ *   cargo-green unit 1
+ *   id ID
+ *   ctx NAME\tDIR-SENT\tORIGIN-DIR\tMOUNT (optional: the named context of its
+ *       sources, the dir sent, where its content comes from, where it is mounted)
+ *   dep PATH-OF-A-DEPENDENCY'S-RECORD (zero or more, direct dependencies)
+ *   stage
+ *   ...the stage text, to the end of the file...
+ */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include "strbuf.h"
+#include "strvec.h"
+
+struct unit {
+	char *id;
+	char *ctx_name;   /* NULL: no sources */
+	char *ctx_dir;    /* the directory sent as the context */
+	char *ctx_origin; /* where that directory's content comes from */
+	char *ctx_mount;  /* where it is mounted in the container */
+	struct strvec deps;
+	char *stage;
+};
+
+#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, STRVEC_INIT, NULL }
+
+void unit_release(struct unit *u);
+int unit_write(const struct unit *u, const char *path, struct strbuf *err);
+int unit_read(struct unit *u, const char *path, struct strbuf *err);
+
+struct closure {
+	struct unit *units; /* dependencies first */
+	size_t nr;
+	struct strvec paths; /* record paths, parallel to units */
+};
+
+#define CLOSURE_INIT { NULL, 0, STRVEC_INIT }
+
+/* Read the records of deps and, transitively, of theirs. -1 with err naming
+ * the missing or bad record. */
+int closure_collect(struct closure *c, const struct strvec *deps, struct strbuf *err);
+void closure_release(struct closure *c);
+
+/* Record path of the unit whose output is the file at path, e.g.
+ * /t/debug/deps/libserde-ab12.rlib -> /t/debug/deps/serde-ab12.green. Caller frees.
+ * NULL when the name has no unit shape. */
+char *unit_record_for_artifact(const char *path);
+/* Record path of a build script run, from its OUT_DIR ( .../build/X-HASH/out ). */
+char *unit_record_for_out_dir(const char *out_dir);
+
+#endif

@@ -1,0 +1,1 @@
+#define CARGO_GREEN_VERSION "0.1.0"

@@ -1,0 +1,297 @@
+#include "wrap.h"
+#include "config.h"
+#include "env.h"
+#include "exitcode.h"
+#include "job.h"
+#include "log.h"
+#include "run.h"
+#include "rustc_args.h"
+#include "util.h"
+#include "banned.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int looks_like_rustc(const char *arg)
+{
+	const char *base = path_basename(arg);
+	return strstr(base, "rustc") || strstr(base, "clippy-driver") ||
+	       (strchr(arg, '/') && !access(arg, X_OK));
+}
+
+int passthrough(const struct config *cfg, const char **argv, const char *why, const char *id)
+{
+	struct strbuf err = STRBUF_INIT;
+	LOG(LOG_DEBUG, "passthrough (%s): %s", why, argv[0]);
+	stats_record(cfg, "pass", id ? id : "-", why, 0, 0);
+	run_exec(argv, &err);
+	error("%s", err.buf);
+	strbuf_release(&err);
+	return EXIT_USAGE;
+}
+
+static int any_env_prefix(const char *prefix)
+{
+	for (char **e = environ; *e; e++)
+		if (starts_with(*e, prefix))
+			return 1;
+	return 0;
+}
+
+static char *absolute(const char *cwd, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (path[0] != '/')
+		strbuf_addf(&sb, "%s/", cwd);
+	strbuf_addstr(&sb, path);
+	return strbuf_detach(&sb, NULL);
+}
+
+static void cargo_home(struct strbuf *out)
+{
+	const char *h = getenv("CARGO_HOME"), *home = getenv("HOME");
+	if (h && *h)
+		strbuf_addstr(out, h);
+	else
+		strbuf_addf(out, "%s/.cargo", home ? home : "");
+}
+
+/* A rustc argument for the container: host paths mapped, incremental dropped. */
+static void push_arg(struct job *j, const struct rustc_arg *a)
+{
+	char *mapped = NULL;
+	const char *path;
+	switch (a->kind) {
+	case ARG_INPUT:
+		if (a->value[0] == '/' && (mapped = pathmap_to_ct(&j->pm, a->value)))
+			strvec_push(&j->spec.argv, mapped);
+		else
+			strvec_push(&j->spec.argv, a->value);
+		break;
+	case ARG_FLAG:
+		strvec_push(&j->spec.argv, a->flag);
+		break;
+	case ARG_CODEGEN:
+		if (starts_with(a->value, "incremental="))
+			break; /* the incremental dir is the host's; the engine's cache replaces it */
+		/* fallthrough */
+	case ARG_VALUE:
+		strvec_push(&j->spec.argv, a->flag);
+		strvec_push(&j->spec.argv, a->value);
+		break;
+	case ARG_PATH:
+	case ARG_LIBPATH:
+	case ARG_EXTERN:
+		path = a->kind == ARG_PATH ? a->value : a->kind == ARG_LIBPATH ? libpath_path(a->value) : extern_path(a->value);
+		strvec_push(&j->spec.argv, a->flag);
+		if (path && (mapped = pathmap_to_ct(&j->pm, path)))
+			strvec_pushf(&j->spec.argv, "%.*s%s", (int)(path - a->value), a->value, mapped);
+		else
+			strvec_push(&j->spec.argv, a->value);
+		break;
+	case ARG_PROBE:
+	case ARG_PROBE_VALUE:
+		BUG("probe arguments reach the engine");
+	}
+	free(mapped);
+}
+
+int cmd_wrap(const struct config *cfg, int argc, const char **argv)
+{
+	struct rustc_args ra;
+	struct job j = JOB_INIT;
+	struct strvec rustc_env = STRVEC_INIT;
+	struct strbuf id = STRBUF_INIT, home = STRBUF_INIT, err = STRBUF_INIT, mirror = STRBUF_INIT,
+		      shim = STRBUF_INIT;
+	char cwd[4096];
+	const char *manifest_dir = getenv("CARGO_MANIFEST_DIR"), *pkg = getenv("CARGO_PKG_NAME"),
+		   *out_dir_env = getenv("OUT_DIR"), *why = NULL;
+	char *out_dir = NULL, *input = NULL, *rec = NULL, *self = NULL;
+	int ret = 0, code = 0;
+
+	if (!strstr(path_basename(argv[0]), "rustc"))
+		return passthrough(cfg, argv, "not rustc (a rustc driver such as clippy)", NULL);
+	if (cfg->runner == RUNNER_NONE)
+		return passthrough(cfg, argv, "CARGOGREEN_RUNNER=none", NULL);
+	if (any_env_prefix("CARGO_CFG_"))
+		return passthrough(cfg, argv, "called by a build script", NULL);
+
+	rustc_args_parse(&ra, argc - 1, argv + 1);
+	if (ra.passthrough) {
+		why = ra.passthrough;
+		goto pass;
+	}
+	strbuf_addf(&id, "%s%s", ra.crate_name, ra.extra_filename);
+	log_setup(cfg, id.buf);
+	if (!stage_id_valid(id.buf)) {
+		why = "crate name not usable as a stage name";
+		goto pass;
+	}
+	if (!manifest_dir || !pkg) {
+		why = "not run by cargo (no CARGO_MANIFEST_DIR)";
+		goto pass;
+	}
+	if (!getcwd(cwd, sizeof(cwd))) {
+		why = "no current directory";
+		goto pass;
+	}
+	out_dir = absolute(cwd, ra.out_dir);
+	input = absolute(cwd, ra.input);
+	j.host_target = find_target_dir(out_dir);
+	if (!j.host_target) {
+		why = "--out-dir is not in a cargo target dir";
+		goto pass;
+	}
+	if (strpbrk(cwd, "\t\n") || strpbrk(manifest_dir, "\t\n") || strpbrk(j.host_target, "\t\n")) {
+		why = "a path with a tab or newline";
+		goto pass;
+	}
+
+	/* Where everything is in the container. */
+	cargo_home(&home);
+	pathmap_add(&j.pm, j.host_target, CT_TARGET);
+	pathmap_add(&j.pm, home.buf, CT_CARGO_HOME);
+	if (ra.input[0] != '/') {
+		pathmap_add(&j.pm, cwd, CT_WS); /* a workspace member: cwd is the workspace root */
+	} else if (!path_under(manifest_dir, home.buf)) {
+		struct strbuf ct = STRBUF_INIT;
+		strbuf_addf(&ct, CT_PATHPKG "/%s", pkg);
+		pathmap_add(&j.pm, manifest_dir, ct.buf);
+		strbuf_release(&ct);
+	}
+	j.spec.workdir = pathmap_to_ct(&j.pm, cwd);
+	{
+		char *ct_input = pathmap_to_ct(&j.pm, input);
+		char *ct_manifest = pathmap_to_ct(&j.pm, manifest_dir);
+		int ok = ct_input && ct_manifest && j.spec.workdir && path_under(input, manifest_dir);
+		free(ct_input);
+		if (!ok) {
+			free(ct_manifest);
+			why = "sources outside the package, the workspace and CARGO_HOME";
+			goto pass;
+		}
+		j.self.ctx_mount = ct_manifest;
+	}
+
+	/* The sources: registry crates as they are, path crates through a clean mirror. */
+	j.self.id = xstrdup(id.buf);
+	strbuf_addf(&mirror, "src-%s", id.buf);
+	j.self.ctx_name = strbuf_detach(&mirror, NULL);
+	j.self.ctx_origin = xstrdup(manifest_dir);
+	{
+		struct strbuf reg = STRBUF_INIT;
+		strbuf_addf(&reg, "%s/registry/src", home.buf);
+		if (path_under(manifest_dir, reg.buf)) {
+			j.self.ctx_dir = xstrdup(manifest_dir);
+		} else {
+			strbuf_addf(&mirror, "%s/cargo-green/src/%s", j.host_target, id.buf);
+			if (job_mirror_sources(manifest_dir, mirror.buf, j.host_target, &err) < 0) {
+				strbuf_release(&reg);
+				error("%s: %s", id.buf, err.buf);
+				ret = EXIT_IO;
+				goto out;
+			}
+			j.self.ctx_dir = strbuf_detach(&mirror, NULL);
+		}
+		strbuf_release(&reg);
+	}
+
+	/* Direct dependencies: the records beside what --extern names, and the build script run. */
+	for (size_t i = 0; i < ra.nr; i++) {
+		const char *p;
+		if (ra.a[i].kind != ARG_EXTERN || !(p = extern_path(ra.a[i].value)) || !path_under(p, j.host_target))
+			continue;
+		rec = unit_record_for_artifact(p);
+		if (!rec || access(rec, F_OK)) {
+			why = "a dependency was not built by cargo-green";
+			goto pass;
+		}
+		if (strvec_find(&j.dep_records, rec) < 0)
+			strvec_push(&j.dep_records, rec);
+		free(rec);
+		rec = NULL;
+	}
+	if (out_dir_env) {
+		struct strbuf opath = STRBUF_INIT, output = STRBUF_INIT;
+		rec = unit_record_for_out_dir(out_dir_env);
+		if (!rec || access(rec, F_OK)) {
+			why = "its build script did not run through cargo-green";
+			goto pass;
+		}
+		/* cargo:rustc-env=NAME=VALUE: cargo set NAME for this compile. */
+		strbuf_addf(&opath, "%.*s/output", (int)(strlen(rec) - strlen("/build-script-run.green")), rec);
+		if (strbuf_read_file(&output, opath.buf) == 0)
+			env_from_build_output(output.buf, &rustc_env);
+		strbuf_release(&opath);
+		strbuf_release(&output);
+		strvec_push(&j.dep_records, rec);
+		free(rec);
+		rec = NULL;
+	}
+
+	/* The command. */
+	j.cfg = cfg;
+	j.rustc = argv[0];
+	j.spec.id = j.self.id;
+	j.spec.ctx_name = j.self.ctx_name;
+	j.spec.ctx_target = j.self.ctx_mount;
+	j.spec.collect_dir = pathmap_to_ct(&j.pm, out_dir);
+	j.spec.collect_new_only = 1;
+	env_filter((const char **)environ, ENV_COMPILE, &rustc_env, &j.pm, &j.spec.env);
+	strvec_push(&j.spec.argv, "rustc");
+	for (size_t i = 0; i < ra.nr; i++)
+		push_arg(&j, &ra.a[i]);
+	j.stderr_escape = ra.error_format_json ? ESCAPE_JSON : ESCAPE_NONE;
+	strbuf_addf(&shim, "%s/%s%s.green", out_dir, ra.crate_name, ra.extra_filename);
+	j.record_path = strbuf_detach(&shim, NULL);
+
+	if (!strcmp(ra.crate_name, "build_script_build")) {
+		/* cargo will run this binary: on the host it is a shim that runs the real one in the engine. */
+		struct strbuf bin = STRBUF_INIT;
+		self = self_exe_path();
+		strbuf_addf(&bin, "%s/%s%s", out_dir, ra.crate_name, ra.extra_filename);
+		j.shim_ct = pathmap_to_ct(&j.pm, bin.buf);
+		strbuf_addstr(&shim, "#!/bin/sh\n# cargo-green: this build script runs in BuildKit.\nexec ");
+		strbuf_add_shquoted(&shim, self);
+		strbuf_addstr(&shim, " __build-script-run ");
+		strbuf_add_shquoted(&shim, j.record_path);
+		strbuf_addstr(&shim, " \"$@\"\n");
+		j.shim_text = strbuf_detach(&shim, NULL);
+		strbuf_release(&bin);
+	}
+
+	ret = job_run(&j, &code, &err);
+	if (ret)
+		error("%s: %s", id.buf, err.buf);
+	else
+		ret = code;
+	goto out;
+
+pass:
+	if (id.len)
+		LOG(LOG_INFO, "%s: passthrough: %s", id.buf, why);
+	rustc_args_release(&ra);
+	ret = passthrough(cfg, argv, why, id.len ? id.buf : NULL);
+	goto release;
+out:
+	rustc_args_release(&ra);
+release:
+	job_release(&j);
+	free(out_dir);
+	free(input);
+	free(rec);
+	free(self);
+	strvec_clear(&rustc_env);
+	free((char *)j.spec.workdir);
+	free((char *)j.spec.collect_dir);
+	strbuf_release(&id);
+	strbuf_release(&home);
+	strbuf_release(&err);
+	strbuf_release(&mirror);
+	strbuf_release(&shim);
+	return ret;
+}
