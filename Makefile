@@ -3,56 +3,51 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter $(CFLAGS)
 PREFIX ?= /usr/local
+B ?= build
 
 SRCS = $(filter-out src/%_test.c src/test_main.c,$(wildcard src/*.c))
-OBJS = $(SRCS:src/%.c=build/%.o)
-LIB_OBJS = $(filter-out build/main.o,$(OBJS))
+OBJS = $(SRCS:src/%.c=$(B)/%.o)
+LIB_OBJS = $(filter-out $(B)/main.o,$(OBJS))
 TEST_SRCS = $(wildcard src/*_test.c) src/test_main.c
-TEST_OBJS = $(TEST_SRCS:src/%.c=build/%.o)
+TEST_OBJS = $(TEST_SRCS:src/%.c=$(B)/%.o)
 
 ifeq ($(V),)
-Q = @
 QCC = @echo "  CC    $@";
 QLD = @echo "  LD    $@";
 endif
 
-all: build/cargo-green
+all: $(B)/cargo-green
 
-build/%.o: src/%.c $(wildcard src/*.h) | build
+$(B)/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(B)
 	$(QCC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-build/cargo-green: $(OBJS)
+$(B)/cargo-green: $(OBJS)
 	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $^
 
-build/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
+$(B)/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
 	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $^
 
-build:
-	$(Q)mkdir -p build
+# Unit tests (pure functions: rustc arguments, paths, stages, env, records).
+unit: $(B)/unit-tests
+	$(B)/unit-tests
 
-unit: build/unit-tests
-	$(Q)build/unit-tests
-
-# Unit tests again under AddressSanitizer and UBSan.
+# The unit tests again under AddressSanitizer and UBSan.
 sanitize:
-	$(MAKE) clean-build-san
-	$(MAKE) BUILD_SAN=1 CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" build/unit-tests
-	build/unit-tests
+	$(MAKE) B=build/san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" unit
 
-clean-build-san:
-	rm -rf build
-
-e2e: build/cargo-green
+# End to end: the real engine, real cargo, real crates (provisions the engine).
+e2e: $(B)/cargo-green
 	tests/e2e.sh
 
-check: unit e2e
+check: unit sanitize e2e
 
-install: build/cargo-green
+install: $(B)/cargo-green
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 build/cargo-green $(DESTDIR)$(PREFIX)/bin/cargo-green
+	install -m 0755 $(B)/cargo-green $(DESTDIR)$(PREFIX)/bin/cargo-green
 	ln -sf cargo-green $(DESTDIR)$(PREFIX)/bin/cargo-supergreen
 
 clean:
 	rm -rf build
 
-.PHONY: all unit sanitize clean-build-san e2e check install clean
+.PHONY: all unit sanitize e2e check install clean

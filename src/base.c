@@ -314,6 +314,8 @@ int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref,
 	}
 	if (!access(stamp.buf, F_OK))
 		goto out; /* another wrapper made it while we waited */
+	if ((ret = engine_probe(state.buf, err)))
+		goto out;
 
 	if (!cfg->base_image) {
 		exists = image_exists(ref->buf, err);

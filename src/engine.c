@@ -1,5 +1,6 @@
 #include "engine.h"
 #include "exitcode.h"
+#include "fs.h"
 #include "log.h"
 #include "run.h"
 #include "util.h"
@@ -105,7 +106,8 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 				    engine_host());
 			return EXIT_ENGINE_UNREACHABLE;
 		}
-	if (strstr(output, "unknown flag: --build-context")) {
+	if (strstr(output, "unknown flag: --build-context") ||
+	    strstr(output, "unsupported frontend capability moby.buildkit.frontend.contexts")) {
 		last_error_line(output, &cause);
 		strbuf_addf(err, "the engine at DOCKER_HOST=%s is too old for named build contexts: %s (use BuildKit >= 0.12 and buildx >= 0.11; scripts/engine.sh starts one)",
 			    engine_host(), cause.buf);
@@ -205,4 +207,40 @@ out:
 void engine_build_release(struct engine_build *b)
 {
 	strvec_clear(&b->contexts);
+}
+
+#define PROBE_DF "FROM scratch\nCOPY --from=probe . /\n"
+
+int engine_probe(const char *state, struct strbuf *err)
+{
+	struct engine_build b = ENGINE_BUILD_INIT;
+	struct strbuf dir = STRBUF_INIT, df = STRBUF_INIT, ctx = STRBUF_INIT, out = STRBUF_INIT, log = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&dir, "%s/probe.%ld", state, (long)getpid());
+	strbuf_addf(&ctx, "%s/ctx", dir.buf);
+	strbuf_addf(&out, "%s/out", dir.buf);
+	strbuf_addf(&df, "%s/Dockerfile", dir.buf);
+	strbuf_addf(&log, "%s/probe.log", state);
+	if (mkdir_p(ctx.buf, 0755) < 0 ||
+	    write_file_atomic(df.buf, PROBE_DF, strlen(PROBE_DF), 0644) < 0) {
+		strbuf_addf(err, "cannot write in '%s': %s", dir.buf, strerror(errno));
+		ret = EXIT_IO;
+		goto out;
+	}
+	b.dockerfile = df.buf;
+	b.main_ctx = ctx.buf;
+	b.out_dir = out.buf;
+	b.log_path = log.buf;
+	strvec_pushf(&b.contexts, "probe=%s", ctx.buf);
+	ret = engine_build(&b, NULL, err);
+out:
+	rm_rf(dir.buf);
+	engine_build_release(&b);
+	strbuf_release(&dir);
+	strbuf_release(&df);
+	strbuf_release(&ctx);
+	strbuf_release(&out);
+	strbuf_release(&log);
+	return ret;
 }

@@ -29,6 +29,9 @@ void engine_buildx_argv(struct strvec *argv);
 /* Classify an engine failure from its output: EXIT_ENGINE_UNREACHABLE or
  * EXIT_ENGINE_FAILED, with one line in err (what, cause, fix, log). */
 int engine_explain_failure(const char *what, const char *output, const char *log_path, struct strbuf *err);
+/* Can the engine build with a named context and export locally? 0, or an
+ * exit code with one line in err. state is a scratch directory. */
+int engine_probe(const char *state, struct strbuf *err);
 /* DOCKER_HOST, or a description of the default. Points into env or static. */
 const char *engine_host(void);
 

@@ -185,6 +185,21 @@ int job_run(struct job *j, int *exit_code, struct strbuf *err)
 			strvec_push(&j->spec.deps, cl.units[k].id);
 	}
 	strvec_sort(&j->spec.deps);
+	{
+		/* One mount per source dir of the closure (a package's lib and build
+		 * script share one), never over the unit's own. */
+		struct strvec targets = STRVEC_INIT;
+		if (j->self.ctx_mount)
+			strvec_push(&targets, j->self.ctx_mount);
+		for (size_t i = 0; i < cl.nr; i++) {
+			const struct unit *u = &cl.units[i];
+			if (!u->ctx_name || strvec_find(&targets, u->ctx_mount) >= 0)
+				continue;
+			strvec_push(&targets, u->ctx_mount);
+			strvec_pushf(&j->spec.dep_mounts, "%s=%s", u->ctx_name, u->ctx_mount);
+		}
+		strvec_clear(&targets);
+	}
 	stage_render(&j->spec, &own);
 	j->self.stage = xstrdup(own.buf);
 	strvec_clear(&j->self.deps);

@@ -8,6 +8,7 @@
 void stage_spec_release(struct stage_spec *s)
 {
 	strvec_clear(&s->deps);
+	strvec_clear(&s->dep_mounts);
 	strvec_clear(&s->env);
 	strvec_clear(&s->argv);
 }
@@ -31,9 +32,25 @@ void stage_render(const struct stage_spec *s, struct strbuf *out)
 		strbuf_addf(out, "COPY --link --from=e-%s / /\n", s->deps.v[i]);
 	strbuf_addf(out, "WORKDIR %s\n", s->workdir);
 	strbuf_addstr(out, "RUN --network=none");
-	if (s->ctx_name)
-		strbuf_addf(out, " --mount=type=bind,from=%s,target=%s%s", s->ctx_name, s->ctx_target,
-			    s->ctx_rw ? ",rw" : "");
+	{
+		/* Outer directories first: a workspace root holds its members
+		 * ('\t' sorts before '/', so "/w" comes before "/w/app"). */
+		struct strvec m = STRVEC_INIT;
+		if (s->ctx_name)
+			strvec_pushf(&m, "%s\t%s", s->ctx_target, s->ctx_name);
+		for (size_t i = 0; i < s->dep_mounts.nr; i++) {
+			const char *eq = strchr(s->dep_mounts.v[i], '=');
+			strvec_pushf(&m, "%s\t%.*s", eq + 1, (int)(eq - s->dep_mounts.v[i]), s->dep_mounts.v[i]);
+		}
+		strvec_sort(&m);
+		for (size_t i = 0; i < m.nr; i++) {
+			const char *eq = strrchr(m.v[i], '\t');
+			int own = s->ctx_name && !strcmp(eq + 1, s->ctx_name);
+			strbuf_addf(out, " \\\n  --mount=type=bind,from=%s,target=%.*s%s", eq + 1, (int)(eq - m.v[i]), m.v[i],
+				    own && s->ctx_rw ? ",rw" : "");
+		}
+		strvec_clear(&m);
+	}
 	strbuf_addstr(out, " <<'" STAGE_HEREDOC "'\n");
 
 	strbuf_addstr(out, "o=");

@@ -25,13 +25,16 @@ struct stage_spec {
 	const char *ctx_name;   /* named context with the sources, or NULL */
 	const char *ctx_target; /* where it is mounted */
 	int ctx_rw;             /* build scripts may scribble in their sources */
+	/* "NAME=TARGET": sources of dependencies, read-only, so that rustc
+	 * shows their lines in diagnostics as it does on the host. */
+	struct strvec dep_mounts;
 	struct strvec env;      /* "NAME=value", the whole environment of the command */
 	struct strvec argv;     /* the command, container paths */
 	const char *collect_dir;/* container dir whose outputs are kept */
 	int collect_new_only;   /* keep only files the command created in collect_dir */
 };
 
-#define STAGE_SPEC_INIT { NULL, STRVEC_INIT, NULL, NULL, NULL, 0, STRVEC_INIT, STRVEC_INIT, NULL, 0 }
+#define STAGE_SPEC_INIT { NULL, STRVEC_INIT, NULL, NULL, NULL, 0, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL, 0 }
 
 void stage_spec_release(struct stage_spec *s);
 /* Append the u-, o- and e- stages of s to out. */

@@ -1,0 +1,52 @@
+#include "env.h"
+#include "test.h"
+
+void test_env(void)
+{
+	const char *environ_[] = {
+		"HOME=/root", "PATH=/usr/bin", "CARGO_MAKEFLAGS=-j --jobserver-fds=3,4", "MAKEFLAGS=-j",
+		"CARGO_PKG_NAME=greet", "CARGO_MANIFEST_DIR=/home/u/proj/greet",
+		"OUT_DIR=/home/u/proj/target/debug/build/greet-1/out", "CARGO_BIN_EXE_app=/home/u/proj/target/debug/app",
+		"CARGO_CFG_TARGET_OS=linux", "RUSTC_WRAPPER=/usr/bin/cargo-green", "MY_SECRET=x",
+		"GREET_FROM_BUILD_RS=hello", "DEP_Z_INCLUDE=/home/u/proj/target/debug/build/z-2/out/include",
+		"NUM_JOBS=2", "RUSTC=/root/.rustup/bin/rustc", NULL };
+	struct pathmap pm = PATHMAP_INIT;
+	struct strvec out = STRVEC_INIT, extra = STRVEC_INIT;
+
+	pathmap_add(&pm, "/home/u/proj/target", CT_TARGET);
+	pathmap_add(&pm, "/home/u/proj", CT_WS);
+
+	env_from_build_output("cargo:rerun-if-changed=x\ncargo:rustc-env=GREET_FROM_BUILD_RS=hello\ncargo::rustc-env=B=1=2\n", &extra);
+	CHECK(extra.nr == 2);
+	CHECK_STR(extra.v[0], "GREET_FROM_BUILD_RS");
+	CHECK_STR(extra.v[1], "B");
+
+	env_filter(environ_, ENV_COMPILE, &extra, &pm, &out);
+	CHECK(strvec_find(&out, "CARGO_PKG_NAME=greet") >= 0);
+	CHECK(strvec_find(&out, "CARGO_MANIFEST_DIR=/green/ws/greet") >= 0);
+	CHECK(strvec_find(&out, "OUT_DIR=/green/target/debug/build/greet-1/out") >= 0);
+	/* Used at run time on the host by integration tests: kept as is. */
+	CHECK(strvec_find(&out, "CARGO_BIN_EXE_app=/home/u/proj/target/debug/app") >= 0);
+	CHECK(strvec_find(&out, "GREET_FROM_BUILD_RS=hello") >= 0);
+	for (size_t i = 0; i < out.nr; i++) {
+		CHECK(strncmp(out.v[i], "CARGO_MAKEFLAGS", 15) && strncmp(out.v[i], "MAKEFLAGS", 9));
+		CHECK(strncmp(out.v[i], "HOME=", 5) && strncmp(out.v[i], "MY_SECRET", 9) && strncmp(out.v[i], "PATH=", 5));
+		CHECK(strncmp(out.v[i], "CARGO_CFG_", 10) && strncmp(out.v[i], "RUSTC", 5) && strncmp(out.v[i], "NUM_JOBS", 8));
+	}
+	/* Sorted: the stage text does not depend on the order of environ. */
+	for (size_t i = 1; i < out.nr; i++)
+		CHECK(strcmp(out.v[i - 1], out.v[i]) < 0);
+	strvec_clear(&out);
+
+	env_filter(environ_, ENV_BUILD_SCRIPT, NULL, &pm, &out);
+	CHECK(strvec_find(&out, "CARGO_CFG_TARGET_OS=linux") >= 0);
+	CHECK(strvec_find(&out, "DEP_Z_INCLUDE=/green/target/debug/build/z-2/out/include") >= 0);
+	CHECK(strvec_find(&out, "RUSTC=rustc") >= 0);
+	CHECK(strvec_find(&out, "NUM_JOBS=2") >= 0);
+	CHECK(strvec_find(&out, "GREET_FROM_BUILD_RS=hello") < 0);
+	CHECK(strvec_find(&out, "CARGO_BIN_EXE_app=/home/u/proj/target/debug/app") < 0);
+
+	strvec_clear(&out);
+	strvec_clear(&extra);
+	pathmap_release(&pm);
+}

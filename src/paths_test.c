@@ -1,0 +1,62 @@
+#include "paths.h"
+#include "test.h"
+#include <stdlib.h>
+
+static struct pathmap sample(void)
+{
+	struct pathmap pm = PATHMAP_INIT;
+	pathmap_add(&pm, "/home/u/proj/target", CT_TARGET);
+	pathmap_add(&pm, "/home/u/.cargo/", CT_CARGO_HOME);
+	pathmap_add(&pm, "/home/u/proj", CT_WS);
+	return pm;
+}
+
+static void check_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape esc, const char *in, const char *want)
+{
+	struct strbuf out = STRBUF_INIT;
+	pathmap_rewrite(pm, to_host, esc, in, strlen(in), &out);
+	CHECK_STR(out.buf, want);
+	strbuf_release(&out);
+}
+
+void test_paths(void)
+{
+	struct pathmap pm = sample();
+	char *s;
+
+	/* Longest prefix wins: the target dir sits inside the workspace. */
+	s = pathmap_to_ct(&pm, "/home/u/proj/target/debug/deps");
+	CHECK_STR(s, "/green/target/debug/deps");
+	free(s);
+	s = pathmap_to_ct(&pm, "/home/u/proj/app/src/main.rs");
+	CHECK_STR(s, "/green/ws/app/src/main.rs");
+	free(s);
+	s = pathmap_to_ct(&pm, "/home/u/proj");
+	CHECK_STR(s, "/green/ws");
+	free(s);
+	/* A sibling with the same prefix is not under it. */
+	CHECK(pathmap_to_ct(&pm, "/home/u/project2/x") == NULL);
+	CHECK(pathmap_to_ct(&pm, "/usr/lib") == NULL);
+	s = pathmap_to_host(&pm, "/green/cargo/registry/src/x/serde-1/src/lib.rs");
+	CHECK_STR(s, "/home/u/.cargo/registry/src/x/serde-1/src/lib.rs");
+	free(s);
+
+	/* Text: diagnostics, JSON, dep-info. */
+	check_rewrite(&pm, 1, ESCAPE_NONE, " --> /green/cargo/registry/src/a.rs:1:2\n", " --> /home/u/.cargo/registry/src/a.rs:1:2\n");
+	check_rewrite(&pm, 1, ESCAPE_JSON, "{\"artifact\":\"/green/target/debug/deps/liba-1.rmeta\"}",
+		      "{\"artifact\":\"/home/u/proj/target/debug/deps/liba-1.rmeta\"}");
+	check_rewrite(&pm, 1, ESCAPE_NONE, "/green/targets/x /green/ws", "/green/targets/x /home/u/proj");
+	check_rewrite(&pm, 1, ESCAPE_NONE, "x/green/ws/a", "x/green/ws/a");
+	check_rewrite(&pm, 0, ESCAPE_NONE, "OUT_DIR=/home/u/proj/target/debug/build/x-1/out",
+		      "OUT_DIR=/green/target/debug/build/x-1/out");
+	pathmap_release(&pm);
+
+	/* Host paths with characters that need escaping. */
+	struct pathmap odd = PATHMAP_INIT;
+	pathmap_add(&odd, "/tmp/my proj/target", CT_TARGET);
+	pathmap_add(&odd, "/tmp/q\"uote", CT_WS);
+	check_rewrite(&odd, 1, ESCAPE_MAKE, "/green/target/debug/a.d: /green/target/x.rs", "/tmp/my\\ proj/target/debug/a.d: /tmp/my\\ proj/target/x.rs");
+	check_rewrite(&odd, 1, ESCAPE_JSON, "\"/green/ws/src/lib.rs\"", "\"/tmp/q\\\"uote/src/lib.rs\"");
+	check_rewrite(&odd, 0, ESCAPE_NONE, "/tmp/my proj/target/x", "/green/target/x");
+	pathmap_release(&odd);
+}

@@ -1,0 +1,74 @@
+#include "unit.h"
+#include "fs.h"
+#include "test.h"
+#include <stdlib.h>
+#include <unistd.h>
+
+void test_unit(void)
+{
+	char *s;
+	char dir[] = "/tmp/cargo-green-unit-XXXXXX";
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, err = STRBUF_INIT;
+	struct unit u = UNIT_INIT, back = UNIT_INIT;
+	struct closure cl = CLOSURE_INIT;
+	struct strvec deps = STRVEC_INIT;
+
+	s = unit_record_for_artifact("/t/debug/deps/libserde-ab12.rlib");
+	CHECK_STR(s, "/t/debug/deps/serde-ab12.green");
+	free(s);
+	s = unit_record_for_artifact("/t/debug/deps/libserde_derive-9.so");
+	CHECK_STR(s, "/t/debug/deps/serde_derive-9.green");
+	free(s);
+	s = unit_record_for_artifact("/t/debug/deps/libgreet-1.rmeta");
+	CHECK_STR(s, "/t/debug/deps/greet-1.green");
+	free(s);
+	CHECK(unit_record_for_artifact("/t/libstd.rlib") == NULL);
+	s = unit_record_for_out_dir("/t/debug/build/greet-2/out");
+	CHECK_STR(s, "/t/debug/build/greet-2/build-script-run.green");
+	free(s);
+	CHECK(unit_record_for_out_dir("/t/debug/build/greet-2") == NULL);
+
+	/* Records round-trip, and a closure lists dependencies first, once. */
+	CHECK(mkdtemp(dir) != NULL);
+	strbuf_addf(&a, "%s/a-1.green", dir);
+	strbuf_addf(&b, "%s/b-2.green", dir);
+	u.id = strdup("a-1");
+	u.stage = strdup("FROM rust-base AS u-a-1\n");
+	CHECK(unit_write(&u, a.buf, &err) == 0);
+	unit_release(&u);
+	u.id = strdup("b-2");
+	u.ctx_name = strdup("src-b-2");
+	u.ctx_dir = strdup("/m/b");
+	u.ctx_origin = strdup("/home/u/b b");
+	u.ctx_mount = strdup("/green/ws/b");
+	strvec_push(&u.deps, a.buf);
+	u.stage = strdup("FROM rust-base AS u-b-2\nline two\n");
+	CHECK(unit_write(&u, b.buf, &err) == 0);
+	CHECK(unit_read(&back, b.buf, &err) == 0);
+	CHECK_STR(back.id, "b-2");
+	CHECK_STR(back.ctx_origin, "/home/u/b b");
+	CHECK_STR(back.ctx_mount, "/green/ws/b");
+	CHECK_STR(back.stage, u.stage);
+	CHECK(back.deps.nr == 1);
+	strvec_push(&deps, b.buf);
+	strvec_push(&deps, a.buf);
+	CHECK(closure_collect(&cl, &deps, &err) == 0);
+	CHECK(cl.nr == 2);
+	CHECK_STR(cl.units[0].id, "a-1");
+	CHECK_STR(cl.units[1].id, "b-2");
+	closure_release(&cl);
+
+	strvec_clear(&deps);
+	strvec_pushf(&deps, "%s/missing.green", dir);
+	CHECK(closure_collect(&cl, &deps, &err) < 0);
+	CHECK(strstr(err.buf, "missing.green") != NULL);
+	closure_release(&cl);
+
+	rm_rf(dir);
+	unit_release(&u);
+	unit_release(&back);
+	strvec_clear(&deps);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	strbuf_release(&err);
+}
