@@ -33,11 +33,15 @@ char *find_target_dir(const char *path)
 {
 	char *p = xstrdup(path);
 	for (;;) {
-		struct strbuf tag = STRBUF_INIT;
+		/* cargo marks its target dirs with CACHEDIR.TAG; cargo install's
+		 * temporary one only has cargo's .rustc_info.json. */
+		struct strbuf tag = STRBUF_INIT, info = STRBUF_INIT;
 		char *slash;
 		strbuf_addf(&tag, "%s/CACHEDIR.TAG", p);
-		int found = !access(tag.buf, F_OK);
+		strbuf_addf(&info, "%s/.rustc_info.json", p);
+		int found = !access(tag.buf, F_OK) || !access(info.buf, F_OK);
 		strbuf_release(&tag);
+		strbuf_release(&info);
 		if (found)
 			return p;
 		slash = strrchr(p, '/');

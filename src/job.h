@@ -43,7 +43,8 @@ int job_mirror_sources(const char *src, const char *dst, const char *host_target
 void stats_record(const struct config *cfg, const char *kind, const char *id, const char *detail,
 		  long long total_ns, long long engine_ns);
 
-/* The target dir holding path (first ancestor with CACHEDIR.TAG). Caller frees. NULL if none. */
+/* The target dir holding path (first ancestor with CACHEDIR.TAG or
+ * .rustc_info.json). Caller frees. NULL if none. */
 char *find_target_dir(const char *path);
 
 #endif

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# End-to-end tests: the real cargo, the real BuildKit engine, real crates from
+# crates.io. Each check prints "ok" or "FAIL"; the run ends with the line
+# "N passed, N failed" and exits non-zero if anything failed. On failure the
+# work dir is kept and named.
+#
+#   tests/e2e.sh            every check
+#   E2E_ONLY=fixture ...    only the checks whose group matches
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN="$ROOT/build/cargo-green"
+FIXTURE="$ROOT/tests/fixture"
+WORK=$(mktemp -d /tmp/cargo-green-e2e.XXXXXX)
+PASSED=0
+FAILED=0
+ONLY=${E2E_ONLY:-}
+
+note() { printf '%s\n' "$*" >&2; }
+pass() { PASSED=$((PASSED + 1)); printf 'ok   %s\n' "$1"; }
+fail() { FAILED=$((FAILED + 1)); printf 'FAIL %s\n' "$1"; shift; [ $# -gt 0 ] && printf '     %s\n' "$@"; }
+# check NAME COMMAND...: passes when the command succeeds.
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+want() { [ -z "$ONLY" ] || [[ $1 == *"$ONLY"* ]]; }
+
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	if [ "$FAILED" -gt 0 ]; then
+		note "e2e: work dir kept: $WORK (engine logs under */target/cargo-green/log/)"
+		exit 1
+	fi
+	rm -rf "$WORK"
+	exit 0
+}
+
+[ -x "$BIN" ] || { note "e2e: $BIN is missing: run make first"; fail "prerequisite: cargo-green built"; finish; }
+command -v cargo >/dev/null || { fail "prerequisite: cargo on PATH"; finish; }
+
+# The engine: found or started by the project's own script.
+if ! eval "$("$ROOT/scripts/engine.sh")"; then
+	fail "prerequisite: a BuildKit engine (scripts/engine.sh)"
+	finish
+fi
+note "e2e: DOCKER_HOST=$DOCKER_HOST, work dir $WORK"
+
+# `cargo green` finds cargo-green on PATH, as for a user.
+mkdir -p "$WORK/bin"
+ln -s "$BIN" "$WORK/bin/cargo-green"
+export PATH="$WORK/bin:$PATH"
+unset RUSTC_WRAPPER CARGOGREEN_RUNNER CARGOGREEN_BASE_IMAGE CARGO_TARGET_DIR
+
+# "N compiles in BuildKit (H cached, M built, F failed), P passed ..." -> "N H M F P"
+stats() {
+	sed -n 's/^cargo-green: \([0-9]*\) compiles in BuildKit (\([0-9]*\) cached, \([0-9]*\) built, \([0-9]*\) failed), \([0-9]*\) passed.*/\1 \2 \3 \4 \5/p' "$1" | tail -n1
+}
+copy_fixture() { rm -rf "$1"; mkdir -p "$(dirname "$1")"; cp -r "$FIXTURE" "$1"; rm -rf "$1/target"; }
+# What the user reads, without the lines that differ by design.
+diagnostics() { grep -v -e '^ *Compiling ' -e '^cargo-green: ' -e '^ *Finished ' -e '^ *Downloaded' -e '^ *Downloading' -e '^ *Locking' -e '^ *Updating' "$1"; }
+
+if want fixture; then
+	PLAIN="$WORK/plain" A="$WORK/a" B="$WORK/elsewhere/deeper/copy"
+	copy_fixture "$PLAIN"
+	(cd "$PLAIN" && cargo build -q 2>"$WORK/plain-build.err" && ./target/debug/app >"$WORK/plain.out")
+	check "plain cargo builds the fixture (baseline)" test -s "$WORK/plain.out"
+
+	copy_fixture "$A"
+	(cd "$A" && cargo green build >"$WORK/a1.out" 2>"$WORK/a1.err")
+	check "cargo green build of the fixture exits 0" test $? -eq 0
+	read -r N H M F P <<<"$(stats "$WORK/a1.err")"
+	check "every compile of the fixture went through BuildKit (${N:-0} compiles)" test "${N:-0}" -ge 30 -a "${F:-1}" -eq 0
+	(cd "$A" && ./target/debug/app >"$WORK/a.out" 2>&1)
+	check "the binary prints what the plain-cargo binary prints" cmp -s "$WORK/plain.out" "$WORK/a.out"
+	check "a build script's rustc-env, OUT_DIR file and C code (cc crate) reach the binary" \
+		grep -q 'hello from build.rs' "$WORK/a.out"
+	shim=$(ls "$A"/target/debug/build/greet-*/build-script-build | head -n1)
+	check "build scripts never run on the host: cargo runs a shim" grep -q '__build-script-run' "$shim"
+	check "OUT_DIR came back to the host" test -s "$(ls "$A"/target/debug/build/greet-*/out/generated.rs | head -n1)"
+	check "no host path and no user name in any Dockerfile" \
+		bash -c "! grep -rlE -e '$A' -e '$HOME' '$A/target/cargo-green/df/'"
+	check "every compile runs with --network=none" \
+		bash -c "! grep -h '^RUN ' '$A'/target/cargo-green/df/*.Dockerfile | grep -v -- '--network=none'"
+	check "dep-info files name host paths, not container paths" \
+		bash -c "! grep -l '/green/' '$A'/target/debug/deps/*.d && grep -q '$A/target/debug/build/greet-.*/out/generated.rs' '$A'/target/debug/deps/greet-*.d"
+	check "the jobserver never reaches the engine" bash -c "! grep -l MAKEFLAGS '$A'/target/cargo-green/df/*.Dockerfile"
+	check "nothing is written into the user's tree" bash -c "cd '$A' && diff -r -x target '$FIXTURE' . >/dev/null"
+
+	(cd "$A" && cargo green build >"$WORK/a2.out" 2>"$WORK/a2.err")
+	read -r N H M F P <<<"$(stats "$WORK/a2.err")"
+	check "a second cargo green build compiles nothing" \
+		bash -c "! grep -q Compiling '$WORK/a2.err' && [ '${N:-0}' -eq 0 ]"
+
+	(cd "$A" && cargo clean -q && cargo green build >"$WORK/a3.out" 2>"$WORK/a3.err")
+	read -r N H M F P <<<"$(stats "$WORK/a3.err")"
+	check "after cargo clean every compile is a cache hit ($H of $N)" test "${N:-0}" -ge 30 -a "$H" -eq "$N" -a "$M" -eq 0
+	(cd "$A" && ./target/debug/app >"$WORK/a3.app" 2>&1)
+	check "the cache hit's binary runs the same" cmp -s "$WORK/plain.out" "$WORK/a3.app"
+
+	copy_fixture "$B"
+	(cd "$B" && cargo green build >"$WORK/b.out" 2>"$WORK/b.err")
+	read -r N H M F P <<<"$(stats "$WORK/b.err")"
+	check "a copy at another path: every compile a hit, workspace crates included ($H of $N)" \
+		test "${N:-0}" -ge 30 -a "$H" -eq "$N" -a "$M" -eq 0
+	check "…and its Dockerfiles equal the first copy's, byte for byte" \
+		diff -r "$A/target/cargo-green/df" "$B/target/cargo-green/df"
+
+	(cd "$A" && cargo green test >"$WORK/test.out" 2>"$WORK/test.err")
+	check "cargo green test passes (unit, integration and C-linking tests)" \
+		bash -c "[ $? -eq 0 ] && grep -q 'test tests::c_code_links ... ok' '$WORK/test.out' && grep -q 'test binary_prints_greeting ... ok' '$WORK/test.out'"
+
+	# A compile error: the same diagnostics and exit code as plain cargo.
+	for d in "$A" "$PLAIN"; do sed -i 's/greet::mul(6, 7)/greet::mul(6, "7")/' "$d/app/src/main.rs"; done
+	(cd "$A" && cargo green build >/dev/null 2>"$WORK/err-green.err"); rc_green=$?
+	(cd "$PLAIN" && cargo build >/dev/null 2>"$WORK/err-plain.err"); rc_plain=$?
+	check "a compile error exits 101 like plain cargo ($rc_green vs $rc_plain)" test "$rc_green" -eq 101 -a "$rc_plain" -eq 101
+	diagnostics "$WORK/err-green.err" >"$WORK/err-green.diag"
+	diagnostics "$WORK/err-plain.err" >"$WORK/err-plain.diag"
+	check "a compile error shows the same diagnostics as plain cargo" \
+		bash -c "grep -q 'error\[E0308\]' '$WORK/err-green.diag' && diff '$WORK/err-plain.diag' '$WORK/err-green.diag'"
+	check "a failed compile leaves nothing half-written" \
+		bash -c "[ -z \"\$(ls -A '$A/target/cargo-green/tmp')\" ]"
+	for d in "$A" "$PLAIN"; do sed -i 's/greet::mul(6, "7")/greet::mul(6, 7)/' "$d/app/src/main.rs"; done
+fi
+
+if want errors; then
+	C="$WORK/errors"
+	copy_fixture "$C"
+	(cd "$C" && DOCKER_HOST=unix:///nonexistent/docker.sock cargo green build >"$WORK/unreach.out" 2>"$WORK/unreach.err"); rc=$?
+	check "engine unreachable: exit 3 ($rc), one line naming DOCKER_HOST and the fix" \
+		bash -c "[ $rc -eq 3 ] && [ \$(wc -l <'$WORK/unreach.err') -eq 1 ] && grep -q 'DOCKER_HOST=unix:///nonexistent/docker.sock' '$WORK/unreach.err' && grep -q 'CARGOGREEN_RUNNER=none' '$WORK/unreach.err'"
+	check "engine unreachable: no silent local build" test ! -e "$C/target/debug/app"
+
+	(cd "$C" && CARGOGREEN_RUNNER=dokcer cargo green build >/dev/null 2>"$WORK/runner.err"); rc=$?
+	check "a bad CARGOGREEN_RUNNER: exit 2, one line with a valid example" \
+		bash -c "[ $rc -eq 2 ] && [ \$(wc -l <'$WORK/runner.err') -eq 1 ] && grep -q \"CARGOGREEN_RUNNER: 'dokcer' is not a runner\" '$WORK/runner.err'"
+	(cd "$C" && CARGOGREEN_BASE_IMAGE=rust:1 cargo green build >/dev/null 2>"$WORK/base.err"); rc=$?
+	check "a bad CARGOGREEN_BASE_IMAGE: exit 2, one line" \
+		bash -c "[ $rc -eq 2 ] && grep -q 'docker-image://' '$WORK/base.err' && [ \$(wc -l <'$WORK/base.err') -eq 1 ]"
+
+	# An engine failure that is not rustc's: a buildx that dies mid-build.
+	mkdir -p "$WORK/fakedocker/cli-plugins"
+	cat >"$WORK/fakedocker/cli-plugins/docker-buildx" <<-'FAKE'
+	#!/bin/sh
+	echo "#1 [internal] load build definition"
+	echo "ERROR: failed to solve: simulated engine failure"
+	exit 1
+	FAKE
+	chmod +x "$WORK/fakedocker/cli-plugins/docker-buildx"
+	(cd "$C" && DOCKER_CONFIG="$WORK/fakedocker" cargo green build >/dev/null 2>"$WORK/fake.err"); rc=$?
+	check "an engine failure: cargo fails (exit $rc), the cause and the log path are named" \
+		bash -c "[ $rc -ne 0 ] && grep -q 'simulated engine failure (full log: ' '$WORK/fake.err'"
+	check "an engine failure leaves no output in target/" \
+		bash -c "[ -z \"\$(ls '$C'/target/debug/deps/*.rlib 2>/dev/null)\" ] && [ -z \"\$(ls -A '$C/target/cargo-green/tmp' 2>/dev/null)\" ]"
+
+	R="$WORK/runner-none"
+	copy_fixture "$R"
+	(cd "$R" && CARGOGREEN_RUNNER=none cargo green build >/dev/null 2>"$WORK/none.err" && ./target/debug/app >"$WORK/none.out")
+	read -r N H M F P <<<"$(stats "$WORK/none.err")"
+	check "CARGOGREEN_RUNNER=none builds with the local rustc (${P:-0} local, ${N:-0} in BuildKit)" \
+		bash -c "[ '${N:-1}' -eq 0 ] && [ '${P:-0}' -ge 30 ] && grep -q 'hello from build.rs' '$WORK/none.out'"
+fi
+
+if want ripgrep; then
+	# A real-world project, as users install it.
+	(cd "$WORK" && cargo green install --locked --root "$WORK/rg" ripgrep@14.1.1 >"$WORK/rg.out" 2>"$WORK/rg.err")
+	read -r N H M F P <<<"$(stats "$WORK/rg.err")"
+	check "cargo green install ripgrep: rg --version runs (${N:-0} compiles in BuildKit)" \
+		bash -c "'$WORK/rg/bin/rg' --version | grep -q '^ripgrep 14.1.1' && [ '${N:-0}' -ge 20 ] && [ '${F:-1}' -eq 0 ]"
+fi
+
+finish
