@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# setup.sh: on a fresh Debian 12 machine (as root), install what cargo-green
+# needs, build and install it, start a BuildKit engine if none fits, then run
+# the main job: `cargo green build` of a small real project, saying what it did.
+#
+#   scripts/setup.sh            everything, then the main job
+#   scripts/setup.sh --no-job   everything but the main job (used by test.sh)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PREFIX=${PREFIX:-/usr/local}
+
+say() { echo "setup: $*" >&2; }
+
+need=()
+for cmd in cc:gcc make:make git:git; do
+	command -v "${cmd%%:*}" >/dev/null || need+=("${cmd#*:}")
+done
+if [ ${#need[@]} -gt 0 ] || ! [ -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial)" ]; then
+	say "apt-get update"
+	apt-get update -qq >&2
+fi
+if [ ${#need[@]} -gt 0 ]; then
+	say "installing ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+fi
+command -v cargo >/dev/null || { echo "setup: error: cargo is not on PATH (install Rust with rustup first)" >&2; exit 1; }
+
+say "building cargo-green"
+make -C "$ROOT" -s >&2
+make -C "$ROOT" -s install PREFIX="$PREFIX" >&2
+say "installed $(command -v cargo-green) ($("$PREFIX/bin/cargo-green" --version))"
+
+# The engine: an existing one if it can do what we need, else our own.
+eval "$("$ROOT/scripts/engine.sh")"
+export DOCKER_HOST
+say "engine: DOCKER_HOST=$DOCKER_HOST (export it in your shell to use cargo green)"
+
+[ "${1:-}" = "--no-job" ] && exit 0
+
+# The main job: a small real project (a workspace with serde derive, anyhow,
+# libc, a build script compiling C with the cc crate), built through BuildKit.
+job=$(mktemp -d /tmp/cargo-green-job.XXXXXX)
+cp -r "$ROOT/tests/fixture/." "$job/"
+rm -rf "$job/target"
+cd "$job"
+say "main job: cargo green build in $job"
+cargo green build
+say "running the binary it built:"
+./target/debug/app
+say "again after cargo clean (every compile should be a BuildKit cache hit):"
+cargo clean -q
+cargo green build
+say "done. Use it in any project: DOCKER_HOST=$DOCKER_HOST cargo green build"
