@@ -46,6 +46,7 @@ note "e2e: DOCKER_HOST=$DOCKER_HOST, work dir $WORK"
 # `cargo green` finds cargo-green on PATH, as for a user.
 mkdir -p "$WORK/bin"
 ln -s "$BIN" "$WORK/bin/cargo-green"
+ln -s "$BIN" "$WORK/bin/cargo-supergreen"
 export PATH="$WORK/bin:$PATH"
 unset RUSTC_WRAPPER CARGOGREEN_RUNNER CARGOGREEN_BASE_IMAGE CARGO_TARGET_DIR
 
@@ -72,6 +73,8 @@ if want fixture; then
 	check "the binary prints what the plain-cargo binary prints" cmp -s "$WORK/plain.out" "$WORK/a.out"
 	check "a build script's rustc-env, OUT_DIR file and C code (cc crate) reach the binary" \
 		grep -q 'hello from build.rs' "$WORK/a.out"
+	check "links metadata (DEP_GREETC_INCLUDE) reaches a dependent's build script, with OUT_DIR files" \
+		grep -q 'header: #define GREET_FACTOR 1' "$WORK/a.out"
 	shim=$(ls "$A"/target/debug/build/greet-*/build-script-build | head -n1)
 	check "build scripts never run on the host: cargo runs a shim" grep -q '__build-script-run' "$shim"
 	check "OUT_DIR came back to the host" test -s "$(ls "$A"/target/debug/build/greet-*/out/generated.rs | head -n1)"
@@ -119,6 +122,51 @@ if want fixture; then
 	check "a failed compile leaves nothing half-written" \
 		bash -c "[ -z \"\$(ls -A '$A/target/cargo-green/tmp')\" ]"
 	for d in "$A" "$PLAIN"; do sed -i 's/greet::mul(6, "7")/greet::mul(6, 7)/' "$d/app/src/main.rs"; done
+
+	# Other cargo subcommands.
+	(cd "$A" && cargo green check >/dev/null 2>"$WORK/check.err"); rc=$?
+	read -r N H M F P <<<"$(stats "$WORK/check.err")"
+	check "cargo green check works through BuildKit (exit $rc, ${N:-0} compiles)" test "$rc" -eq 0 -a "${N:-0}" -ge 10
+	(cd "$A" && cargo green run -q >"$WORK/run.out" 2>"$WORK/run.err")
+	check "cargo green run runs the binary" cmp -s "$WORK/plain.out" "$WORK/run.out"
+	if cargo clippy --version >/dev/null 2>&1; then
+		(cd "$A" && cargo green clippy >/dev/null 2>"$WORK/clippy.err"); rc=$?
+		check "cargo green clippy works (clippy-driver calls go to the local driver)" \
+			bash -c "[ $rc -eq 0 ] && grep -q 'not rustc' '$WORK/clippy.err'"
+	else
+		fail "prerequisite: cargo clippy (rustup component add clippy)"
+	fi
+	cargo >"$WORK/bare-plain.out" 2>&1; rc_plain=$?
+	cargo green >"$WORK/bare-green.out" 2>&1; rc_green=$?
+	check "cargo green with no arguments behaves like cargo" \
+		bash -c "[ $rc_plain -eq $rc_green ] && diff '$WORK/bare-plain.out' '$WORK/bare-green.out'"
+	T="$WORK/toolchain"
+	copy_fixture "$T"
+	tc=$(rustup show active-toolchain 2>/dev/null | awk '{print $1}')
+	(cd "$T" && cargo green "+$tc" build >/dev/null 2>"$WORK/tc.err"); rc=$?
+	read -r N H M F P <<<"$(stats "$WORK/tc.err")"
+	check "cargo green +$tc build works, through BuildKit (${H:-0} of ${N:-0} hits)" \
+		test "$rc" -eq 0 -a "${N:-0}" -ge 30 -a "${H:-0}" -eq "${N:-0}"
+fi
+
+if want base; then
+	derived=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^cargo-green-rust:' | head -n1)
+	os=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^cargo-green-os:' | head -n1)
+	check "the derived base image is tagged by rustc's commit hash ($derived)" \
+		bash -c "rustc -vV | grep -q \"commit-hash: \${derived##*-}\""
+	docker tag "$derived" cargo-green-e2e/rust:same
+	D="$WORK/base-same"
+	copy_fixture "$D"
+	(cd "$D" && CARGOGREEN_BASE_IMAGE=docker-image://cargo-green-e2e/rust:same cargo green build >/dev/null 2>"$WORK/same.err"); rc=$?
+	read -r N H M F P <<<"$(stats "$WORK/same.err")"
+	check "CARGOGREEN_BASE_IMAGE: an image with the same rustc replaces the base (exit $rc, ${N:-0} compiles)" \
+		test "$rc" -eq 0 -a "${N:-0}" -ge 30
+	printf 'FROM %s\nRUN --network=none printf "#!/bin/sh\\necho rustc 1.0.0 (fake 2015-05-15)\\n" >/usr/local/bin/rustc && chmod +x /usr/local/bin/rustc\n' "$os" \
+		| docker buildx build -q --load -t cargo-green-e2e/rust:fake - >/dev/null 2>"$WORK/fake-build.err"
+	(cd "$D" && cargo clean -q && CARGOGREEN_BASE_IMAGE=docker-image://cargo-green-e2e/rust:fake cargo green build >/dev/null 2>"$WORK/fake.err"); rc=$?
+	check "CARGOGREEN_BASE_IMAGE with another rustc: exit 5 ($rc), one line naming both versions" \
+		bash -c "[ $rc -eq 5 ] && [ \$(wc -l <'$WORK/fake.err') -eq 1 ] && grep -q 'rustc 1.0.0 (fake 2015-05-15)' '$WORK/fake.err' && grep -q \"\$(rustc -V)\" '$WORK/fake.err'"
+	docker rmi -f cargo-green-e2e/rust:same cargo-green-e2e/rust:fake >/dev/null 2>&1
 fi
 
 if want errors; then
@@ -135,6 +183,11 @@ if want errors; then
 	(cd "$C" && CARGOGREEN_BASE_IMAGE=rust:1 cargo green build >/dev/null 2>"$WORK/base.err"); rc=$?
 	check "a bad CARGOGREEN_BASE_IMAGE: exit 2, one line" \
 		bash -c "[ $rc -eq 2 ] && grep -q 'docker-image://' '$WORK/base.err' && [ \$(wc -l <'$WORK/base.err') -eq 1 ]"
+
+	check "cargo supergreen -V (the alias) prints the version" bash -c "cargo supergreen -V | grep -q '^cargo-green '"
+	cargo green supergreen frobnicate >/dev/null 2>"$WORK/sg.err"; rc=$?
+	check "an unknown supergreen subcommand: exit 2, the valid ones listed" \
+		bash -c "[ $rc -eq 2 ] && grep -q \"unknown subcommand 'frobnicate' (valid: \" '$WORK/sg.err'"
 
 	# An engine failure that is not rustc's: a buildx that dies mid-build.
 	mkdir -p "$WORK/fakedocker/cli-plugins"
