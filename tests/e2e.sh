@@ -161,11 +161,14 @@ if want base; then
 	read -r N H M F P <<<"$(stats "$WORK/same.err")"
 	check "CARGOGREEN_BASE_IMAGE: an image with the same rustc replaces the base (exit $rc, ${N:-0} compiles)" \
 		test "$rc" -eq 0 -a "${N:-0}" -ge 30
-	printf 'FROM %s\nRUN --network=none printf "#!/bin/sh\\necho rustc 1.0.0 (fake 2015-05-15)\\n" >/usr/local/bin/rustc && chmod +x /usr/local/bin/rustc\n' "$os" \
-		| docker buildx build -q --load -t cargo-green-e2e/rust:fake - >/dev/null 2>"$WORK/fake-build.err"
-	(cd "$D" && cargo clean -q && CARGOGREEN_BASE_IMAGE=docker-image://cargo-green-e2e/rust:fake cargo green build >/dev/null 2>"$WORK/fake.err"); rc=$?
+	mkdir -p "$WORK/fakectx"
+	printf '#!/bin/sh\necho "rustc 1.0.0 (fake 2015-05-15)"\n' >"$WORK/fakectx/rustc"
+	chmod +x "$WORK/fakectx/rustc"
+	printf 'FROM %s\nCOPY rustc /usr/local/bin/rustc\n' "$os" >"$WORK/fakectx/Dockerfile"
+	docker buildx build -q --load -t cargo-green-e2e/rust:fake "$WORK/fakectx" >/dev/null 2>"$WORK/fake-build.err"
+	(cd "$D" && cargo clean -q && CARGOGREEN_BASE_IMAGE=docker-image://cargo-green-e2e/rust:fake cargo green build >/dev/null 2>"$WORK/base-fake.err"); rc=$?
 	check "CARGOGREEN_BASE_IMAGE with another rustc: exit 5 ($rc), one line naming both versions" \
-		bash -c "[ $rc -eq 5 ] && [ \$(wc -l <'$WORK/fake.err') -eq 1 ] && grep -q 'rustc 1.0.0 (fake 2015-05-15)' '$WORK/fake.err' && grep -q \"\$(rustc -V)\" '$WORK/fake.err'"
+		bash -c "[ $rc -eq 5 ] && [ \$(wc -l <'$WORK/base-fake.err') -eq 1 ] && grep -q 'rustc 1.0.0 (fake 2015-05-15)' '$WORK/base-fake.err' && grep -qF \"\$(rustc -V)\" '$WORK/base-fake.err'"
 	docker rmi -f cargo-green-e2e/rust:same cargo-green-e2e/rust:fake >/dev/null 2>&1
 fi
 
