@@ -149,8 +149,6 @@ int cmd_build_script_run(const struct config *cfg, int argc, const char **argv)
 	else
 		ret = code;
 out:
-	free((char *)j.spec.workdir);
-	free((char *)j.spec.collect_dir);
 	job_release(&j);
 	unit_release(&compiled);
 	free(bin);

@@ -180,7 +180,15 @@ int engine_build(const struct engine_build *b, int *cached, struct strbuf *err)
 	strvec_push(&c.env, "MAKEFLAGS");
 	strvec_push(&c.env, "MFLAGS");
 
-	LOG(LOG_DEBUG, "engine: building %s of %s", b->target, b->dockerfile);
+	if (log_enabled(LOG_DEBUG)) {
+		struct strbuf cmd = STRBUF_INIT;
+		for (size_t i = 0; i < c.args.nr; i++) {
+			strbuf_addch(&cmd, ' ');
+			strbuf_add_shquoted(&cmd, c.args.v[i]);
+		}
+		LOG(LOG_DEBUG, "engine:%s", cmd.buf);
+		strbuf_release(&cmd);
+	}
 	rc = run_command(&c, err);
 	if (rc < 0) {
 		ret = EXIT_ENGINE_UNREACHABLE;

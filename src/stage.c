@@ -3,10 +3,14 @@
 #include "util.h"
 #include "banned.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void stage_spec_release(struct stage_spec *s)
 {
+	free(s->workdir);
+	free(s->collect_dir);
+	s->workdir = s->collect_dir = NULL;
 	strvec_clear(&s->deps);
 	strvec_clear(&s->dep_mounts);
 	strvec_clear(&s->env);

@@ -18,10 +18,12 @@
 
 #define STAGE_HEREDOC "CARGO_GREEN_EOF"
 
+/* Owns workdir, collect_dir and the vectors; id and the ctx_ strings point
+ * into the caller's unit record. */
 struct stage_spec {
 	const char *id;
 	struct strvec deps;     /* ids of direct dependencies (their e- stages) */
-	const char *workdir;    /* container cwd */
+	char *workdir;          /* container cwd */
 	const char *ctx_name;   /* named context with the sources, or NULL */
 	const char *ctx_target; /* where it is mounted */
 	int ctx_rw;             /* build scripts may scribble in their sources */
@@ -30,7 +32,7 @@ struct stage_spec {
 	struct strvec dep_mounts;
 	struct strvec env;      /* "NAME=value", the whole environment of the command */
 	struct strvec argv;     /* the command, container paths */
-	const char *collect_dir;/* container dir whose outputs are kept */
+	char *collect_dir;      /* container dir whose outputs are kept */
 	int collect_new_only;   /* keep only files the command created in collect_dir */
 };
 

@@ -1,5 +1,6 @@
 #include "stage.h"
 #include "test.h"
+#include "util.h"
 
 void test_stage(void)
 {
@@ -9,7 +10,7 @@ void test_stage(void)
 	s.id = "app-abc";
 	strvec_push(&s.deps, "greet-1");
 	strvec_push(&s.deps, "anyhow-2");
-	s.workdir = "/green/ws";
+	s.workdir = xstrdup("/green/ws");
 	s.ctx_name = "src-app-abc";
 	s.ctx_target = "/green/ws/app";
 	strvec_push(&s.dep_mounts, "src-greet-1=/green/ws/greet");
@@ -18,7 +19,7 @@ void test_stage(void)
 	strvec_push(&s.argv, "rustc");
 	strvec_push(&s.argv, "--crate-name");
 	strvec_push(&s.argv, "app");
-	s.collect_dir = "/green/target/debug/deps";
+	s.collect_dir = xstrdup("/green/target/debug/deps");
 	s.collect_new_only = 1;
 	stage_render(&s, &out);
 
@@ -50,10 +51,7 @@ void test_stage(void)
 	CHECK(!stage_id_valid("a b"));
 	CHECK(!stage_id_valid(""));
 
-	strvec_clear(&s.deps);
-	strvec_clear(&s.dep_mounts);
-	strvec_clear(&s.env);
-	strvec_clear(&s.argv);
+	stage_spec_release(&s);
 	strbuf_release(&out);
 	strbuf_release(&again);
 }

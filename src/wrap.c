@@ -286,8 +286,6 @@ release:
 	free(rec);
 	free(self);
 	strvec_clear(&rustc_env);
-	free((char *)j.spec.workdir);
-	free((char *)j.spec.collect_dir);
 	strbuf_release(&id);
 	strbuf_release(&home);
 	strbuf_release(&err);
