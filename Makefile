@@ -3,6 +3,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter $(CFLAGS)
 PREFIX ?= /usr/local
+LIBS = -lcrypto
 B ?= build
 
 SRCS = $(filter-out src/%_test.c src/test_main.c,$(wildcard src/*.c))
@@ -23,10 +24,10 @@ $(B)/%.o: src/%.c $(wildcard src/*.h)
 	$(QCC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/cargo-green: $(OBJS)
-	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $^
+	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
-	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $^
+	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 # Unit tests (pure functions: rustc arguments, paths, stages, env, records).
 unit: $(B)/unit-tests

@@ -88,8 +88,9 @@ static void vv_field(const char *vv, const char *key, struct strbuf *out)
 	strbuf_release(&k);
 }
 
-/* Is image known to the engine? 1 yes, 0 no, or an exit code (< 0 negated) with err. */
-static int image_exists(const char *image, struct strbuf *err)
+/* Is image known to the engine? 1 yes (its ID appended to id, if not NULL),
+ * 0 no, or an exit code (< 0 negated) with err. */
+static int image_id(const char *image, struct strbuf *id, struct strbuf *err)
 {
 	struct child c = CHILD_INIT;
 	struct strbuf out = STRBUF_INIT;
@@ -103,6 +104,9 @@ static int image_exists(const char *image, struct strbuf *err)
 		rc = -EXIT_ENGINE_UNREACHABLE;
 	} else if (rc == 0) {
 		rc = 1;
+		strbuf_rtrim(&out);
+		if (id)
+			strbuf_addbuf(id, &out);
 	} else if (strstr(out.buf, "No such image") || strstr(out.buf, "no such image")) {
 		rc = 0;
 	} else {
@@ -270,7 +274,8 @@ out:
 	return ret;
 }
 
-int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *err)
+int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *id,
+		struct strbuf *err)
 {
 	struct strbuf vv = STRBUF_INIT, state = STRBUF_INIT, stamp = STRBUF_INIT, lockp = STRBUF_INIT,
 		      release = STRBUF_INIT, commit = STRBUF_INIT, triple = STRBUF_INIT, sysroot = STRBUF_INIT,
@@ -297,7 +302,7 @@ int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref,
 	hash_hex(key.buf, hex);
 	strbuf_addf(&stamp, "%s/base/%s.ok", state.buf, hex);
 	if (!access(stamp.buf, F_OK))
-		goto out;
+		goto ident;
 
 	strbuf_addstr(&state, "/base");
 	if (mkdir_p(state.buf, 0755) < 0) {
@@ -313,12 +318,12 @@ int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref,
 		goto out;
 	}
 	if (!access(stamp.buf, F_OK))
-		goto out; /* another wrapper made it while we waited */
+		goto ident; /* another wrapper made it while we waited */
 	if ((ret = engine_probe(state.buf, err)))
 		goto out;
 
 	if (!cfg->base_image) {
-		exists = image_exists(ref->buf, err);
+		exists = image_id(ref->buf, NULL, err);
 		if (exists < 0) {
 			ret = -exists;
 			goto out;
@@ -336,7 +341,7 @@ int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref,
 			strbuf_rtrim(&sysroot);
 			os_codename(&codename);
 			strbuf_addf(&os_image, "cargo-green-os:%s-" OS_IMAGE_VERSION, codename.buf);
-			exists = image_exists(os_image.buf, err);
+			exists = image_id(os_image.buf, NULL, err);
 			if (exists < 0) {
 				ret = -exists;
 				goto out;
@@ -352,6 +357,19 @@ int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref,
 	if (write_file_atomic(stamp.buf, ref->buf, ref->len, 0644) < 0) {
 		strbuf_addf(err, "cannot write '%s': %s", stamp.buf, strerror(errno));
 		ret = EXIT_IO;
+		goto out;
+	}
+ident:
+	if (id) {
+		exists = image_id(ref->buf, id, err);
+		if (exists < 0)
+			ret = -exists;
+		else if (!exists) {
+			/* Made and checked, then removed: forget the stamp, make it again next time. */
+			unlink(stamp.buf);
+			strbuf_addf(err, "the base image %s disappeared from the engine (run the build again to make it anew)", ref->buf);
+			ret = EXIT_BASE_IMAGE;
+		}
 	}
 out:
 	if (lock >= 0)

@@ -12,9 +12,16 @@
 
 struct config;
 
-/* The engine's name for the base image, ready to use (FROM target) in ref.
+/* The engine's name for the base image, ready to use (FROM target) in ref,
+ * and, when id is not NULL, the image's ID as the engine has it now.
  * 0, or an exit code with one line in err. */
-int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *err);
+int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *id,
+		struct strbuf *err);
+
+/* Set by `cargo green` for its wrappers: "REF\tID" of the base image it
+ * checked, the pin of the local store's keys. */
+#define BASE_PIN_ENV "__CARGOGREEN_BASE_PIN"
+
 
 /* cargo-green's own state directory ($XDG_CACHE_HOME/cargo-green or ~/.cache/cargo-green). */
 void state_dir(struct strbuf *out);

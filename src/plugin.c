@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 struct stats {
-	int hit, miss, fail, pass;
+	int local, hit, miss, fail, pass;
 	long long wrapper_us, engine_us;
 	struct strvec reasons;
 };
@@ -43,7 +43,9 @@ static void stats_read(const char *path, struct stats *s)
 		}
 		if (n < 4)
 			continue;
-		if (!strcmp(f[0], "hit"))
+		if (!strcmp(f[0], "local"))
+			s->local++;
+		else if (!strcmp(f[0], "hit"))
 			s->hit++;
 		else if (!strcmp(f[0], "miss"))
 			s->miss++;
@@ -67,11 +69,11 @@ out:
 static void stats_print(const struct stats *s)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int engine = s->hit + s->miss + s->fail;
+	int engine = s->local + s->hit + s->miss + s->fail;
 	if (!engine && !s->pass)
 		return;
-	strbuf_addf(&sb, "cargo-green: %d compiles in BuildKit (%d cached, %d built, %d failed), %d passed to the local rustc",
-		    engine, s->hit, s->miss, s->fail, s->pass);
+	strbuf_addf(&sb, "cargo-green: %d compiles in BuildKit (%d cached: %d local, %d engine; %d built, %d failed), %d passed to the local rustc",
+		    engine, s->local + s->hit, s->local, s->hit, s->miss, s->fail, s->pass);
 	if (s->reasons.nr) {
 		strbuf_addstr(&sb, " (");
 		for (size_t i = 0; i < s->reasons.nr; i++)
@@ -87,7 +89,7 @@ static void stats_print(const struct stats *s)
 int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf err = STRBUF_INIT, ref = STRBUF_INIT, stats_path = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, ref = STRBUF_INIT, id = STRBUF_INIT, stats_path = STRBUF_INIT;
 	const char *cargo = getenv("CARGO"), *rustc = getenv("RUSTC"), *tmp = getenv("TMPDIR");
 	char *self = self_exe_path();
 	struct stats s;
@@ -108,7 +110,7 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	log_setup(cfg, "cargo-green");
 	if (cfg->runner == RUNNER_DOCKER) {
 		/* Before cargo starts: make the base image once, and fail early if the engine is not there. */
-		rc = base_ensure(cfg, rustc, &ref, &err);
+		rc = base_ensure(cfg, rustc, &ref, &id, &err);
 		if (rc) {
 			error("%s", err.buf);
 			goto out;
@@ -122,6 +124,8 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		strvec_push(&c.args, argv[i]);
 	strvec_pushf(&c.env, "RUSTC_WRAPPER=%s", self);
 	strvec_pushf(&c.env, STATS_ENV "=%s", stats_path.buf);
+	if (id.len)
+		strvec_pushf(&c.env, BASE_PIN_ENV "=%s\t%s", ref.buf, id.buf);
 	LOG(LOG_INFO, "running %s with RUSTC_WRAPPER=%s", cargo, self);
 
 	/* cargo gets the terminal's signals itself: wait for it to finish. */
@@ -141,6 +145,7 @@ out:
 	child_release(&c);
 	strbuf_release(&err);
 	strbuf_release(&ref);
+	strbuf_release(&id);
 	strbuf_release(&stats_path);
 	free(self);
 	return rc;

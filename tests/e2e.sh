@@ -50,10 +50,13 @@ ln -s "$BIN" "$WORK/bin/cargo-supergreen"
 export PATH="$WORK/bin:$PATH"
 unset RUSTC_WRAPPER CARGOGREEN_RUNNER CARGOGREEN_BASE_IMAGE CARGO_TARGET_DIR
 
-# "N compiles in BuildKit (H cached, M built, F failed), P passed ..." -> "N H M F P"
+# "N compiles in BuildKit (H cached: L local, E engine; M built, F failed), P passed ..."
+#   -> "N H M F P L E"
 stats() {
-	sed -n 's/^cargo-green: \([0-9]*\) compiles in BuildKit (\([0-9]*\) cached, \([0-9]*\) built, \([0-9]*\) failed), \([0-9]*\) passed.*/\1 \2 \3 \4 \5/p' "$1" | tail -n1
+	sed -n 's/^cargo-green: \([0-9]*\) compiles in BuildKit (\([0-9]*\) cached: \([0-9]*\) local, \([0-9]*\) engine; \([0-9]*\) built, \([0-9]*\) failed), \([0-9]*\) passed.*/\1 \2 \5 \6 \7 \3 \4/p' "$1" | tail -n1
 }
+# Checksums of what a build produced (binaries and libraries).
+outputs_sum() { (cd "$1/target/debug" && sha256sum app deps/*.rlib deps/*.so 2>/dev/null | sort -k2); }
 copy_fixture() { rm -rf "$1"; mkdir -p "$(dirname "$1")"; cp -r "$FIXTURE" "$1"; rm -rf "$1/target"; }
 # What the user reads, without the lines that differ by design.
 diagnostics() { grep -v -e '^ *Compiling ' -e '^cargo-green: ' -e '^ *Finished ' -e '^ *Downloaded' -e '^ *Downloading' -e '^ *Locking' -e '^ *Updating' "$1"; }
@@ -92,9 +95,13 @@ if want fixture; then
 	check "a second cargo green build compiles nothing" \
 		bash -c "! grep -q Compiling '$WORK/a2.err' && [ '${N:-0}' -eq 0 ]"
 
+	outputs_sum "$A" >"$WORK/a1.sums"
 	(cd "$A" && cargo clean -q && cargo green build >"$WORK/a3.out" 2>"$WORK/a3.err")
-	read -r N H M F P <<<"$(stats "$WORK/a3.err")"
-	check "after cargo clean every compile is a cache hit ($H of $N)" test "${N:-0}" -ge 30 -a "$H" -eq "$N" -a "$M" -eq 0
+	read -r N H M F P L E <<<"$(stats "$WORK/a3.err")"
+	check "after cargo clean every compile is a cache hit ($H of $N, $L from the local store)" test "${N:-0}" -ge 30 -a "$H" -eq "$N" -a "$M" -eq 0
+	outputs_sum "$A" >"$WORK/a3.sums"
+	check "the cache hits give the bytes of the first build (binaries, rlibs, proc-macros)" \
+		bash -c "[ \$(wc -l <'$WORK/a1.sums') -ge 15 ] && diff '$WORK/a1.sums' '$WORK/a3.sums'"
 	(cd "$A" && ./target/debug/app >"$WORK/a3.app" 2>&1)
 	check "the cache hit's binary runs the same" cmp -s "$WORK/plain.out" "$WORK/a3.app"
 
@@ -105,6 +112,23 @@ if want fixture; then
 		test "${N:-0}" -ge 30 -a "$H" -eq "$N" -a "$M" -eq 0
 	check "…and its Dockerfiles equal the first copy's, byte for byte" \
 		diff -r "$A/target/cargo-green/df" "$B/target/cargo-green/df"
+	B2="$WORK/third/copy"
+	copy_fixture "$B2"
+	(cd "$B2" && __CARGOGREEN_NO_STORE=1 cargo green build >/dev/null 2>"$WORK/b2.err")
+	read -r N H M F P L E <<<"$(stats "$WORK/b2.err")"
+	check "with the local store off, every compile is a BuildKit cache hit ($E of $N)" \
+		test "${N:-0}" -ge 30 -a "${E:-0}" -eq "$N" -a "$M" -eq 0
+	outputs_sum "$B2" >"$WORK/b2.sums"
+	check "…with the same bytes" diff "$WORK/a1.sums" "$WORK/b2.sums"
+
+	# Change one source line of a workspace crate: exactly it and its dependent rebuild.
+	printf '\npub fn added() -> u8 { 1 }\n' >>"$B/greet/src/lib.rs"
+	(cd "$B" && cargo green build >/dev/null 2>"$WORK/b-edit.err")
+	read -r N H M F P L E <<<"$(stats "$WORK/b-edit.err")"
+	check "a one-line change rebuilds exactly greet and app, both built anew (${M:-0} built of ${N:-0})" \
+		test "${N:-0}" -eq 2 -a "${M:-0}" -eq 2
+	(cd "$B" && ./target/debug/app >"$WORK/b-edit.out" 2>&1)
+	check "…and the rebuilt binary runs the same" cmp -s "$WORK/plain.out" "$WORK/b-edit.out"
 
 	(cd "$A" && cargo green test >"$WORK/test.out" 2>"$WORK/test.err")
 	check "cargo green test passes (unit, integration and C-linking tests)" \
