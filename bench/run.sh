@@ -8,8 +8,9 @@
 #
 # Measures, per project:
 #   native cold    cargo build from an empty target dir (sources already fetched)
-#   green cold     cargo green build, BuildKit's build cache pruned first
-#                  (the base image is kept: it is made once per engine)
+#   green cold     cargo green build, BuildKit's build cache and cargo-green's
+#                  local store emptied first (the base image is kept: it is
+#                  made once per engine)
 #   green warm     cargo clean, then cargo green build, engine cache hot
 #   green elsewhere  a copy of the project at another path, fresh target dir
 #   native/green no-op  the same build again
@@ -93,8 +94,9 @@ for p in $PROJECTS; do
 		nc+=("$(timed "$src" cargo build)")
 		nn+=("$(timed "$src" cargo build)")
 		rm -rf "$src/target"
-		say "$p run $run: green cold (pruning the engine's build cache)"
+		say "$p run $run: green cold (pruning the engine's build cache and the local store)"
 		docker buildx prune -af >/dev/null 2>&1 || docker builder prune -af >/dev/null
+		rm -rf "${XDG_CACHE_HOME:-$HOME/.cache}/cargo-green/store" "${XDG_CACHE_HOME:-$HOME/.cache}/cargo-green/dirs"
 		gc+=("$(timed "$src" cargo green build)")
 		gn+=("$(timed "$src" cargo green build)")
 		say "$p run $run: green warm"

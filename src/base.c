@@ -179,6 +179,25 @@ out:
 	return ret;
 }
 
+/* Write df to STATE/NAME.Dockerfile and point b at it, with STATE/NAME.log
+ * as its log and an empty main context. The strbufs keep the paths alive. */
+static int prepare_build(struct engine_build *b, const char *state, const char *name, const struct strbuf *df,
+			 struct strbuf *path, struct strbuf *log, struct strbuf *empty, struct strbuf *err)
+{
+	strbuf_addf(path, "%s/%s.Dockerfile", state, name);
+	strbuf_addf(log, "%s/%s.log", state, name);
+	strbuf_addf(empty, "%s/empty", state);
+	mkdir_p(empty->buf, 0755);
+	if (write_file_atomic(path->buf, df->buf, df->len, 0644) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", path->buf, strerror(errno));
+		return EXIT_IO;
+	}
+	b->dockerfile = path->buf;
+	b->main_ctx = empty->buf;
+	b->log_path = log->buf;
+	return 0;
+}
+
 static int build_rust_image(const char *tag, const char *os_image, const char *sysroot, const char *triple,
 			    const char *state, struct strbuf *err)
 {
@@ -194,21 +213,11 @@ static int build_rust_image(const char *tag, const char *os_image, const char *s
 		    "ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
 		    "RUN --network=none rustc -vV\n",
 		    os_image, triple, triple);
-	strbuf_addf(&path, "%s/base.Dockerfile", state);
-	strbuf_addf(&log, "%s/base.log", state);
-	strbuf_addf(&empty, "%s/empty", state);
-	mkdir_p(empty.buf, 0755);
-	if (write_file_atomic(path.buf, df.buf, df.len, 0644) < 0) {
-		strbuf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
-		ret = EXIT_IO;
+	if ((ret = prepare_build(&b, state, "base", &df, &path, &log, &empty, err)))
 		goto out;
-	}
 	fprintf(stderr, "cargo-green: making the base image %s from the local toolchain %s\n", tag, sysroot);
-	b.dockerfile = path.buf;
 	strvec_pushf(&b.contexts, "sysroot=%s", sysroot);
-	b.main_ctx = empty.buf;
 	b.tag = tag;
-	b.log_path = log.buf;
 	ret = engine_build(&b, NULL, err);
 out:
 	engine_build_release(&b);
@@ -228,21 +237,13 @@ static int check_rustc(const char *image, const char *host_vv, const char *state
 	int ret;
 
 	strbuf_addf(&df, "FROM %s AS check\nRUN --network=none mkdir -p /green-check && rustc -vV >/green-check/vV\nFROM scratch AS out\nCOPY --from=check /green-check/ /\n", image);
-	strbuf_addf(&path, "%s/check.%ld.Dockerfile", state, (long)getpid());
-	strbuf_addf(&log, "%s/check.log", state);
 	strbuf_addf(&out, "%s/check.%ld", state, (long)getpid());
-	strbuf_addf(&empty, "%s/empty", state);
-	mkdir_p(empty.buf, 0755);
-	if (write_file_atomic(path.buf, df.buf, df.len, 0644) < 0) {
-		strbuf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
-		ret = EXIT_IO;
+	strbuf_addf(&vv, "check.%ld", (long)getpid());
+	if ((ret = prepare_build(&b, state, vv.buf, &df, &path, &log, &empty, err)))
 		goto out;
-	}
-	b.dockerfile = path.buf;
+	strbuf_reset(&vv);
 	b.target = "out";
-	b.main_ctx = empty.buf;
 	b.out_dir = out.buf;
-	b.log_path = log.buf;
 	ret = engine_build(&b, NULL, err);
 	if (ret)
 		goto out;

@@ -15,15 +15,6 @@
 
 extern char **environ;
 
-static void cargo_home(struct strbuf *out)
-{
-	const char *h = getenv("CARGO_HOME"), *home = getenv("HOME");
-	if (h && *h)
-		strbuf_addstr(out, h);
-	else
-		strbuf_addf(out, "%s/.cargo", home ? home : "");
-}
-
 /* Records of other build script runs whose OUT_DIR a DEP_* value names. */
 static void links_deps(const char *host_target, struct strvec *records)
 {

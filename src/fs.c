@@ -61,13 +61,13 @@ int rm_rf(const char *path)
 	return ret;
 }
 
-static int copy_file(const char *src, const char *dst, mode_t mode)
+int copy_file(const char *src, const char *dst, int mode)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int fd, ret = -1;
 	if (strbuf_read_file(&sb, src) < 0)
 		goto out;
-	fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 07777);
+	fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)(mode & 07777));
 	if (fd < 0)
 		goto out;
 	ret = write_all(fd, sb.buf, sb.len);
@@ -127,7 +127,7 @@ static int mirror(const char *src, const char *dst, int top, const struct strvec
 				}
 			}
 		} else if (S_ISREG(st.st_mode)) {
-			if (link(s.buf, t.buf) < 0 && copy_file(s.buf, t.buf, st.st_mode) < 0) {
+			if (link(s.buf, t.buf) < 0 && copy_file(s.buf, t.buf, (int)st.st_mode) < 0) {
 				strbuf_addf(err, "cannot copy '%s' to '%s': %s", s.buf, t.buf, strerror(errno));
 				ret = -1;
 			}
@@ -171,6 +171,47 @@ int mirror_tree(const char *src, const char *dst, const struct strvec *skip_name
 	if (ret)
 		rm_rf(tmp.buf);
 	strbuf_release(&tmp);
+	return ret;
+}
+
+int copy_tree(const char *src, const char *dst)
+{
+	struct strvec names = STRVEC_INIT;
+	DIR *d;
+	struct dirent *e;
+	int ret = 0;
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (!(d = opendir(src)))
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	for (size_t i = 0; !ret && i < names.nr; i++) {
+		struct strbuf s = STRBUF_INIT, t = STRBUF_INIT;
+		struct stat st;
+		strbuf_addf(&s, "%s/%s", src, names.v[i]);
+		strbuf_addf(&t, "%s/%s", dst, names.v[i]);
+		if (lstat(s.buf, &st) < 0)
+			ret = -1;
+		else if (S_ISDIR(st.st_mode))
+			ret = copy_tree(s.buf, t.buf);
+		else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlink(s.buf, target, sizeof(target) - 1);
+			if (n < 0)
+				ret = -1;
+			else {
+				target[n] = '\0';
+				ret = symlink(target, t.buf);
+			}
+		} else if (S_ISREG(st.st_mode))
+			ret = copy_file(s.buf, t.buf, (int)st.st_mode);
+		strbuf_release(&s);
+		strbuf_release(&t);
+	}
+	strvec_clear(&names);
 	return ret;
 }
 

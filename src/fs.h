@@ -17,6 +17,11 @@ int rm_rf(const char *path);
 int mirror_tree(const char *src, const char *dst, const struct strvec *skip_names,
 		const struct strvec *skip_paths, struct strbuf *err);
 
+/* Copy one regular file, with mode. 0 or -1 with errno. */
+int copy_file(const char *src, const char *dst, int mode);
+/* Copy a tree (regular files, dirs, symlinks). 0 or -1 with errno. */
+int copy_tree(const char *src, const char *dst);
+
 /* Visit every regular file or symlink below root (depth first); rel is its
  * path relative to root. A non-zero return stops the walk and is returned. */
 typedef int (*tree_fn)(const char *root, const char *rel, void *data);

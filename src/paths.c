@@ -5,6 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+void cargo_home(struct strbuf *out)
+{
+	const char *h = getenv("CARGO_HOME"), *home = getenv("HOME");
+	if (h && *h)
+		strbuf_addstr(out, h);
+	else
+		strbuf_addf(out, "%s/.cargo", home ? home : "");
+}
+
 void pathmap_add(struct pathmap *pm, const char *host, const char *ct)
 {
 	size_t hl = strlen(host);

@@ -42,4 +42,7 @@ char *pathmap_to_host(const struct pathmap *pm, const char *ct);
 void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape esc,
 		     const char *text, size_t len, struct strbuf *out);
 
+/* $CARGO_HOME, or ~/.cargo. */
+void cargo_home(struct strbuf *out);
+
 #endif

@@ -211,58 +211,6 @@ static void entry_path(const char *key, struct strbuf *out)
 	strbuf_addf(out, "/store/%.2s/%s", key, key);
 }
 
-static int copy_file_to(const char *src, const char *dst, mode_t mode)
-{
-	struct strbuf sb = STRBUF_INIT;
-	int fd, ret = -1;
-	if (strbuf_read_file(&sb, src) < 0)
-		goto out;
-	fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 07777);
-	if (fd < 0)
-		goto out;
-	ret = write_all(fd, sb.buf, sb.len);
-	if (close(fd) < 0)
-		ret = -1;
-out:
-	strbuf_release(&sb);
-	return ret;
-}
-
-int copy_tree(const char *src, const char *dst)
-{
-	struct strvec names = STRVEC_INIT;
-	int ret = 0;
-	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
-		return -1;
-	if (sorted_entries(src, &names) < 0)
-		return -1;
-	for (size_t i = 0; !ret && i < names.nr; i++) {
-		struct strbuf s = STRBUF_INIT, t = STRBUF_INIT;
-		struct stat st;
-		strbuf_addf(&s, "%s/%s", src, names.v[i]);
-		strbuf_addf(&t, "%s/%s", dst, names.v[i]);
-		if (lstat(s.buf, &st) < 0)
-			ret = -1;
-		else if (S_ISDIR(st.st_mode))
-			ret = copy_tree(s.buf, t.buf);
-		else if (S_ISLNK(st.st_mode)) {
-			char target[4096];
-			ssize_t n = readlink(s.buf, target, sizeof(target) - 1);
-			if (n < 0)
-				ret = -1;
-			else {
-				target[n] = '\0';
-				ret = symlink(target, t.buf);
-			}
-		} else if (S_ISREG(st.st_mode))
-			ret = copy_file_to(s.buf, t.buf, st.st_mode);
-		strbuf_release(&s);
-		strbuf_release(&t);
-	}
-	strvec_clear(&names);
-	return ret;
-}
-
 int store_lookup(const char *key, const char *dest)
 {
 	struct strbuf entry = STRBUF_INIT;

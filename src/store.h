@@ -30,7 +30,4 @@ int store_lookup(const char *key, const char *dest);
 /* Save a copy of the tree src under key (atomically; a failure only costs a future hit). */
 void store_save(const char *key, const char *src);
 
-/* Copy a tree (regular files, dirs, symlinks). 0 or -1 with errno. */
-int copy_tree(const char *src, const char *dst);
-
 #endif

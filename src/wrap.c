@@ -51,15 +51,6 @@ static char *absolute(const char *cwd, const char *path)
 	return strbuf_detach(&sb, NULL);
 }
 
-static void cargo_home(struct strbuf *out)
-{
-	const char *h = getenv("CARGO_HOME"), *home = getenv("HOME");
-	if (h && *h)
-		strbuf_addstr(out, h);
-	else
-		strbuf_addf(out, "%s/.cargo", home ? home : "");
-}
-
 /* A rustc argument for the container: host paths mapped, incremental dropped. */
 static void push_arg(struct job *j, const struct rustc_arg *a)
 {

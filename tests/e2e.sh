@@ -70,7 +70,7 @@ if want fixture; then
 	copy_fixture "$A"
 	(cd "$A" && cargo green build >"$WORK/a1.out" 2>"$WORK/a1.err")
 	check "cargo green build of the fixture exits 0" test $? -eq 0
-	read -r N H M F P <<<"$(stats "$WORK/a1.err")"
+	read -r N H M F P L E <<<"$(stats "$WORK/a1.err")"
 	check "every compile of the fixture went through BuildKit (${N:-0} compiles)" test "${N:-0}" -ge 30 -a "${F:-1}" -eq 0
 	(cd "$A" && ./target/debug/app >"$WORK/a.out" 2>&1)
 	check "the binary prints what the plain-cargo binary prints" cmp -s "$WORK/plain.out" "$WORK/a.out"
@@ -91,7 +91,7 @@ if want fixture; then
 	check "nothing is written into the user's tree" bash -c "cd '$A' && diff -r -x target '$FIXTURE' . >/dev/null"
 
 	(cd "$A" && cargo green build >"$WORK/a2.out" 2>"$WORK/a2.err")
-	read -r N H M F P <<<"$(stats "$WORK/a2.err")"
+	read -r N H M F P L E <<<"$(stats "$WORK/a2.err")"
 	check "a second cargo green build compiles nothing" \
 		bash -c "! grep -q Compiling '$WORK/a2.err' && [ '${N:-0}' -eq 0 ]"
 
@@ -107,7 +107,7 @@ if want fixture; then
 
 	copy_fixture "$B"
 	(cd "$B" && cargo green build >"$WORK/b.out" 2>"$WORK/b.err")
-	read -r N H M F P <<<"$(stats "$WORK/b.err")"
+	read -r N H M F P L E <<<"$(stats "$WORK/b.err")"
 	check "a copy at another path: every compile a hit, workspace crates included ($H of $N)" \
 		test "${N:-0}" -ge 30 -a "$H" -eq "$N" -a "$M" -eq 0
 	check "…and its Dockerfiles equal the first copy's, byte for byte" \
@@ -149,7 +149,7 @@ if want fixture; then
 
 	# Other cargo subcommands.
 	(cd "$A" && cargo green check >/dev/null 2>"$WORK/check.err"); rc=$?
-	read -r N H M F P <<<"$(stats "$WORK/check.err")"
+	read -r N H M F P L E <<<"$(stats "$WORK/check.err")"
 	check "cargo green check works through BuildKit (exit $rc, ${N:-0} compiles)" test "$rc" -eq 0 -a "${N:-0}" -ge 10
 	(cd "$A" && cargo green run -q >"$WORK/run.out" 2>"$WORK/run.err")
 	check "cargo green run runs the binary" cmp -s "$WORK/plain.out" "$WORK/run.out"
@@ -168,7 +168,7 @@ if want fixture; then
 	copy_fixture "$T"
 	tc=$(rustup show active-toolchain 2>/dev/null | awk '{print $1}')
 	(cd "$T" && cargo green "+$tc" build >/dev/null 2>"$WORK/tc.err"); rc=$?
-	read -r N H M F P <<<"$(stats "$WORK/tc.err")"
+	read -r N H M F P L E <<<"$(stats "$WORK/tc.err")"
 	check "cargo green +$tc build works, through BuildKit (${H:-0} of ${N:-0} hits)" \
 		test "$rc" -eq 0 -a "${N:-0}" -ge 30 -a "${H:-0}" -eq "${N:-0}"
 fi
@@ -182,7 +182,7 @@ if want base; then
 	D="$WORK/base-same"
 	copy_fixture "$D"
 	(cd "$D" && CARGOGREEN_BASE_IMAGE=docker-image://cargo-green-e2e/rust:same cargo green build >/dev/null 2>"$WORK/same.err"); rc=$?
-	read -r N H M F P <<<"$(stats "$WORK/same.err")"
+	read -r N H M F P L E <<<"$(stats "$WORK/same.err")"
 	check "CARGOGREEN_BASE_IMAGE: an image with the same rustc replaces the base (exit $rc, ${N:-0} compiles)" \
 		test "$rc" -eq 0 -a "${N:-0}" -ge 30
 	mkdir -p "$WORK/fakectx"
@@ -234,7 +234,7 @@ if want errors; then
 	R="$WORK/runner-none"
 	copy_fixture "$R"
 	(cd "$R" && CARGOGREEN_RUNNER=none cargo green build >/dev/null 2>"$WORK/none.err" && ./target/debug/app >"$WORK/none.out")
-	read -r N H M F P <<<"$(stats "$WORK/none.err")"
+	read -r N H M F P L E <<<"$(stats "$WORK/none.err")"
 	check "CARGOGREEN_RUNNER=none builds with the local rustc (${P:-0} local, ${N:-0} in BuildKit)" \
 		bash -c "[ '${N:-1}' -eq 0 ] && [ '${P:-0}' -ge 30 ] && grep -q 'hello from build.rs' '$WORK/none.out'"
 fi
@@ -242,7 +242,7 @@ fi
 if want ripgrep; then
 	# A real-world project, as users install it.
 	(cd "$WORK" && cargo green install --locked --root "$WORK/rg" ripgrep@14.1.1 >"$WORK/rg.out" 2>"$WORK/rg.err")
-	read -r N H M F P <<<"$(stats "$WORK/rg.err")"
+	read -r N H M F P L E <<<"$(stats "$WORK/rg.err")"
 	check "cargo green install ripgrep: rg --version runs (${N:-0} compiles in BuildKit)" \
 		bash -c "'$WORK/rg/bin/rg' --version | grep -q '^ripgrep 14.1.1' && [ '${N:-0}' -ge 20 ] && [ '${F:-1}' -eq 0 ]"
 fi
