@@ -15,6 +15,7 @@ need=()
 for cmd in cc:gcc make:make git:git; do
 	command -v "${cmd%%:*}" >/dev/null || need+=("${cmd#*:}")
 done
+[ -e /usr/include/openssl/evp.h ] || need+=(libssl-dev) # SHA-256 of the local store's keys
 if [ ${#need[@]} -gt 0 ] || ! [ -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial)" ]; then
 	say "apt-get update"
 	apt-get update -qq >&2
