@@ -225,7 +225,7 @@ if want errors; then
 	exit 1
 	FAKE
 	chmod +x "$WORK/fakedocker/cli-plugins/docker-buildx"
-	(cd "$C" && DOCKER_CONFIG="$WORK/fakedocker" cargo green build >/dev/null 2>"$WORK/fake.err"); rc=$?
+	(cd "$C" && __CARGOGREEN_NO_STORE=1 DOCKER_CONFIG="$WORK/fakedocker" cargo green build >/dev/null 2>"$WORK/fake.err"); rc=$?
 	check "an engine failure: cargo fails (exit $rc), the cause and the log path are named" \
 		bash -c "[ $rc -ne 0 ] && grep -q 'simulated engine failure (full log: ' '$WORK/fake.err'"
 	check "an engine failure leaves no output in target/" \
