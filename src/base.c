@@ -132,7 +132,7 @@ static void os_codename(struct strbuf *out)
 }
 
 /* Make the OS image with mmdebstrap and docker import. */
-static int make_os_image(const char *image, const char *codename, const char *state, struct strbuf *err)
+static int make_os_image(const char *image, const char *codename, const char *state, int verbose, struct strbuf *err)
 {
 	struct child c = CHILD_INIT;
 	struct strbuf tar = STRBUF_INIT, log = STRBUF_INIT, out = STRBUF_INIT;
@@ -140,7 +140,9 @@ static int make_os_image(const char *image, const char *codename, const char *st
 
 	strbuf_addf(&tar, "%s/os-%s.tar", state, codename);
 	strbuf_addf(&log, "%s/os-%s.log", state, codename);
-	fprintf(stderr, "cargo-green: making the base OS image %s (Debian %s, once per engine)\n", image, codename);
+	if (verbose)
+		fprintf(stderr, "cargo-green: making the base OS image %s (Debian %s, once per engine)\n", image, codename);
+	LOG(LOG_INFO, "making the base OS image %s", image);
 	strvec_pushv(&c.args, (const char *[]){ "mmdebstrap", "--quiet", "--variant=minbase",
 						"--include=" OS_PACKAGES, codename, tar.buf, NULL });
 	c.stdin_path = "";
@@ -199,7 +201,7 @@ static int prepare_build(struct engine_build *b, const char *state, const char *
 }
 
 static int build_rust_image(const char *tag, const char *os_image, const char *sysroot, const char *triple,
-			    const char *state, struct strbuf *err)
+			    const char *state, int verbose, struct strbuf *err)
 {
 	struct engine_build b = ENGINE_BUILD_INIT;
 	struct strbuf df = STRBUF_INIT, path = STRBUF_INIT, log = STRBUF_INIT, empty = STRBUF_INIT;
@@ -215,7 +217,9 @@ static int build_rust_image(const char *tag, const char *os_image, const char *s
 		    os_image, triple, triple);
 	if ((ret = prepare_build(&b, state, "base", &df, &path, &log, &empty, err)))
 		goto out;
-	fprintf(stderr, "cargo-green: making the base image %s from the local toolchain %s\n", tag, sysroot);
+	if (verbose)
+		fprintf(stderr, "cargo-green: making the base image %s from the local toolchain %s\n", tag, sysroot);
+	LOG(LOG_INFO, "making the base image %s from %s", tag, sysroot);
 	strvec_pushf(&b.contexts, "sysroot=%s", sysroot);
 	b.tag = tag;
 	ret = engine_build(&b, NULL, err);
@@ -275,7 +279,7 @@ out:
 	return ret;
 }
 
-int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *id,
+int base_ensure(const struct config *cfg, const char *rustc, int verbose, struct strbuf *ref, struct strbuf *id,
 		struct strbuf *err)
 {
 	struct strbuf vv = STRBUF_INIT, state = STRBUF_INIT, stamp = STRBUF_INIT, lockp = STRBUF_INIT,
@@ -347,9 +351,9 @@ int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref,
 				ret = -exists;
 				goto out;
 			}
-			if (!exists && (ret = make_os_image(os_image.buf, codename.buf, state.buf, err)))
+			if (!exists && (ret = make_os_image(os_image.buf, codename.buf, state.buf, verbose, err)))
 				goto out;
-			if ((ret = build_rust_image(ref->buf, os_image.buf, sysroot.buf, triple.buf, state.buf, err)))
+			if ((ret = build_rust_image(ref->buf, os_image.buf, sysroot.buf, triple.buf, state.buf, verbose, err)))
 				goto out;
 		}
 	}

@@ -13,9 +13,10 @@
 struct config;
 
 /* The engine's name for the base image, ready to use (FROM target) in ref,
- * and, when id is not NULL, the image's ID as the engine has it now.
- * 0, or an exit code with one line in err. */
-int base_ensure(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *id,
+ * and, when id is not NULL, the image's ID as the engine has it now. With
+ * verbose, making the image is announced on stderr (never in a wrapper:
+ * its stderr is rustc's). 0, or an exit code with one line in err. */
+int base_ensure(const struct config *cfg, const char *rustc, int verbose, struct strbuf *ref, struct strbuf *id,
 		struct strbuf *err);
 
 /* Set by `cargo green` for its wrappers: "REF\tID" of the base image it

@@ -212,7 +212,7 @@ int job_run(struct job *j, int *exit_code, struct strbuf *err)
 	for (size_t i = 0; i < j->dep_records.nr; i++)
 		strvec_push(&j->self.deps, j->dep_records.v[i]);
 
-	if ((ret = base_ensure(j->cfg, j->rustc, &base, NULL, err)))
+	if ((ret = base_ensure(j->cfg, j->rustc, 0, &base, NULL, err)))
 		goto out;
 
 	strbuf_addf(&df, "# cargo-green: %s\nFROM %s AS rust-base\n", id, base.buf);

@@ -110,7 +110,7 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	log_setup(cfg, "cargo-green");
 	if (cfg->runner == RUNNER_DOCKER) {
 		/* Before cargo starts: make the base image once, and fail early if the engine is not there. */
-		rc = base_ensure(cfg, rustc, &ref, &id, &err);
+		rc = base_ensure(cfg, rustc, 1, &ref, &id, &err);
 		if (rc) {
 			error("%s", err.buf);
 			goto out;

@@ -121,8 +121,10 @@ if want fixture; then
 	outputs_sum "$B2" >"$WORK/b2.sums"
 	check "…with the same bytes" diff "$WORK/a1.sums" "$WORK/b2.sums"
 
-	# Change one source line of a workspace crate: exactly it and its dependent rebuild.
-	printf '\npub fn added() -> u8 { 1 }\n' >>"$B/greet/src/lib.rs"
+	# Change one source line of a workspace crate (a line no earlier run has
+	# seen, or the local store would rightly serve it): exactly it and its
+	# dependent rebuild.
+	printf '\npub fn added() -> u64 { %s }\n' "$(date +%s%N)" >>"$B/greet/src/lib.rs"
 	(cd "$B" && cargo green build >/dev/null 2>"$WORK/b-edit.err")
 	read -r N H M F P L E <<<"$(stats "$WORK/b-edit.err")"
 	check "a one-line change rebuilds exactly greet and app, both built anew (${M:-0} built of ${N:-0})" \
@@ -164,6 +166,11 @@ if want fixture; then
 	cargo green >"$WORK/bare-green.out" 2>&1; rc_green=$?
 	check "cargo green with no arguments behaves like cargo" \
 		bash -c "[ $rc_plain -eq $rc_green ] && diff '$WORK/bare-plain.out' '$WORK/bare-green.out'"
+	W="$WORK/wrapper-only"
+	copy_fixture "$W"
+	(cd "$W" && RUSTC_WRAPPER="$BIN" cargo build >/dev/null 2>"$WORK/wrapper.err" && ./target/debug/app >"$WORK/wrapper.out"); rc=$?
+	check "RUSTC_WRAPPER=cargo-green cargo build (no plugin) builds through BuildKit, quietly" \
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/plain.out' '$WORK/wrapper.out' && ! grep -q '^cargo-green:' '$WORK/wrapper.err' && ls '$W'/target/cargo-green/df/app-*.Dockerfile >/dev/null"
 	T="$WORK/toolchain"
 	copy_fixture "$T"
 	tc=$(rustup show active-toolchain 2>/dev/null | awk '{print $1}')
