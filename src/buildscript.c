@@ -48,14 +48,16 @@ int cmd_build_script_run(const struct config *cfg, int argc, const char **argv)
 	char *bin = NULL, *run_dir = NULL;
 	int ret, code = 0;
 
-	if (argc < 1)
-		{
+	if (argc < 1) {
 		error("__build-script-run: no record given (this is cargo-green's build script shim)");
 		return EXIT_USAGE;
 	}
-	if (!out_dir || out_dir[0] != '/')
-		{
+	if (!out_dir || out_dir[0] != '/') {
 		error("__build-script-run: OUT_DIR is not set: only cargo runs build scripts");
+		return EXIT_USAGE;
+	}
+	if (cfg->runner == RUNNER_NONE) {
+		error("CARGOGREEN_RUNNER=none, but this build script was compiled for the engine by an earlier build (run cargo clean: switching runners needs a fresh build)");
 		return EXIT_USAGE;
 	}
 	if (unit_read(&compiled, argv[0], &err) < 0) {
@@ -135,6 +137,8 @@ int cmd_build_script_run(const struct config *cfg, int argc, const char **argv)
 	j.stderr_escape = ESCAPE_NONE;
 
 	ret = job_run(&j, &code, &err);
+	if (ret == JOB_NO_CLOSURE)
+		ret = EXIT_IO;
 	if (ret)
 		error("%s: %s", j.self.id, err.buf);
 	else

@@ -180,7 +180,7 @@ int job_run(struct job *j, int *exit_code, struct strbuf *err)
 	char key[STORE_KEY_HEX];
 
 	if (closure_collect(&cl, &j->dep_records, err) < 0) {
-		ret = EXIT_IO;
+		ret = JOB_NO_CLOSURE;
 		goto out;
 	}
 	for (size_t i = 0; i < j->dep_records.nr; i++) {
@@ -319,7 +319,7 @@ int job_run(struct job *j, int *exit_code, struct strbuf *err)
 	strbuf_addf(&p, "%s/green/%s.stderr", tmp.buf, id);
 	replay(p.buf, 2, &j->pm, j->stderr_escape);
 out:
-	if (ret)
+	if (ret > 0)
 		stats_record(j->cfg, "fail", id, NULL, now_ns() - t0, te);
 	if (tmp.len)
 		rm_rf(tmp.buf);

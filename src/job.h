@@ -31,8 +31,11 @@ struct job {
 void job_release(struct job *j);
 
 /* Run j. Returns 0 when the work ran in the engine: *exit_code is then the
- * command's own exit code and its stdout/stderr were replayed. Otherwise an
- * exit code from exitcode.h with one line in err; nothing was landed. */
+ * command's own exit code and its stdout/stderr were replayed. JOB_NO_CLOSURE
+ * when a record of the closure is missing (a dependency built without
+ * cargo-green). Otherwise an exit code from exitcode.h with one line in err;
+ * nothing was landed. */
+#define JOB_NO_CLOSURE (-1)
 int job_run(struct job *j, int *exit_code, struct strbuf *err);
 
 /* Mirror a path crate's sources (without target dirs, .git or nested

@@ -44,7 +44,7 @@ int unit_read(struct unit *u, const char *path, struct strbuf *err)
 	int ret = -1;
 
 	if (strbuf_read_file(&sb, path) < 0) {
-		strbuf_addf(err, "cannot read the record '%s': %s", path, strerror(errno));
+		strbuf_addf(err, "cannot read the record '%s': %s (was it built without cargo-green? run cargo clean)", path, strerror(errno));
 		goto out;
 	}
 	if (!starts_with(sb.buf, "cargo-green unit 1\n"))

@@ -106,8 +106,6 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 
 	if (!strstr(path_basename(argv[0]), "rustc"))
 		return passthrough(cfg, argv, "not rustc (a rustc driver such as clippy)", NULL);
-	if (cfg->runner == RUNNER_NONE)
-		return passthrough(cfg, argv, "CARGOGREEN_RUNNER=none", NULL);
 	if (any_env_prefix("CARGO_CFG_"))
 		return passthrough(cfg, argv, "called by a build script", NULL);
 
@@ -118,6 +116,10 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 	}
 	strbuf_addf(&id, "%s%s", ra.crate_name, ra.extra_filename);
 	log_setup(cfg, id.buf);
+	if (cfg->runner == RUNNER_NONE) {
+		why = "CARGOGREEN_RUNNER=none";
+		goto pass;
+	}
 	if (!stage_id_valid(id.buf)) {
 		why = "crate name not usable as a stage name";
 		goto pass;
@@ -256,6 +258,11 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 	}
 
 	ret = job_run(&j, &code, &err);
+	if (ret == JOB_NO_CLOSURE) {
+		LOG(LOG_INFO, "%s: %s", id.buf, err.buf);
+		why = "a dependency was not built by cargo-green";
+		goto pass;
+	}
 	if (ret)
 		error("%s: %s", id.buf, err.buf);
 	else
@@ -265,6 +272,14 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 pass:
 	if (id.len)
 		LOG(LOG_INFO, "%s: passthrough: %s", id.buf, why);
+	if (!ra.passthrough) {
+		/* The local rustc makes this unit's outputs now: a record of an
+		 * earlier engine build of it would describe other bytes. */
+		struct strbuf stale = STRBUF_INIT;
+		strbuf_addf(&stale, "%s/%s%s.green", ra.out_dir, ra.crate_name, ra.extra_filename);
+		unlink(stale.buf);
+		strbuf_release(&stale);
+	}
 	rustc_args_release(&ra);
 	ret = passthrough(cfg, argv, why, id.len ? id.buf : NULL);
 	goto release;

@@ -244,6 +244,21 @@ if want errors; then
 	read -r N H M F P L E <<<"$(stats "$WORK/none.err")"
 	check "CARGOGREEN_RUNNER=none builds with the local rustc (${P:-0} local, ${N:-0} in BuildKit)" \
 		bash -c "[ '${N:-1}' -eq 0 ] && [ '${P:-0}' -ge 30 ] && grep -q 'hello from build.rs' '$WORK/none.out'"
+
+	# Switching runners on a built tree: units rebuilt locally lose their engine record.
+	S="$WORK/switch"
+	copy_fixture "$S"
+	(cd "$S" && cargo green build -q 2>/dev/null)
+	rec=$(ls "$S"/target/debug/deps/greet-*.green | head -n1)
+	printf '\n// touched\n' >>"$S/greet/src/lib.rs"
+	(cd "$S" && CARGOGREEN_RUNNER=none cargo green build >/dev/null 2>"$WORK/switch.err" && ./target/debug/app >"$WORK/switch.out"); rc=$?
+	check "after CARGOGREEN_RUNNER=none rebuilds a unit locally, its engine record is gone" \
+		bash -c "[ $rc -eq 0 ] && [ -n '$rec' ] && [ ! -e '$rec' ] && grep -q 'hello from build.rs' '$WORK/switch.out'"
+	printf '\n// touched again\n' >>"$S/greet/build.rs"
+	(cd "$S" && CARGOGREEN_RUNNER=none cargo green build >/dev/null 2>"$WORK/switch2.err"); rc=$?
+	(cd "$S" && CARGOGREEN_RUNNER=none cargo green build >/dev/null 2>&1); rc2=$?
+	check "a build script compiled for the engine is not run by CARGOGREEN_RUNNER=none without a word (exit $rc, then $rc2)" \
+		bash -c "[ $rc -eq 0 ] || grep -q 'switching runners needs a fresh build' '$WORK/switch2.err'"
 fi
 
 if want ripgrep; then
