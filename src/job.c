@@ -225,15 +225,11 @@ int job_run(struct job *j, int *exit_code, struct strbuf *err)
 	strbuf_addf(&logpath, "%s/log/%s.log", work.buf, id);
 	strbuf_addf(&tmp, "%s/tmp/%s.%ld", work.buf, id, (long)getpid());
 	strbuf_addf(&empty, "%s/empty", work.buf);
-	strbuf_addf(&p, "%s/df", work.buf);
-	mkdir_p(p.buf, 0755);
-	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/log", work.buf);
-	mkdir_p(p.buf, 0755);
-	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/tmp", work.buf);
-	mkdir_p(p.buf, 0755);
-	mkdir_p(empty.buf, 0755);
+	for (const char **sub = (const char *[]){ "df", "log", "tmp", "empty", NULL }; *sub; sub++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", work.buf, *sub);
+		mkdir_p(p.buf, 0755);
+	}
 	if (write_file_atomic(dfpath.buf, df.buf, df.len, 0644) < 0) {
 		strbuf_addf(err, "cannot write '%s': %s", dfpath.buf, strerror(errno));
 		ret = EXIT_IO;

@@ -148,6 +148,13 @@ char *unit_record_for_artifact(const char *path)
 	return strbuf_detach(&sb, NULL);
 }
 
+char *unit_record_path(const char *out_dir, const char *crate_name, const char *extra_filename)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "%s/%s%s.green", out_dir, crate_name, extra_filename);
+	return strbuf_detach(&sb, NULL);
+}
+
 char *unit_record_for_out_dir(const char *out_dir)
 {
 	struct strbuf sb = STRBUF_INIT;

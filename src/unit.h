@@ -49,6 +49,8 @@ void closure_release(struct closure *c);
  * /t/debug/deps/libserde-ab12.rlib -> /t/debug/deps/serde-ab12.green. Caller frees.
  * NULL when the name has no unit shape. */
 char *unit_record_for_artifact(const char *path);
+/* Record path of the compile of crate_name with extra_filename into out_dir. Caller frees. */
+char *unit_record_path(const char *out_dir, const char *crate_name, const char *extra_filename);
 /* Record path of a build script run, from its OUT_DIR ( .../build/X-HASH/out ). */
 char *unit_record_for_out_dir(const char *out_dir);
 

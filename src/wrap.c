@@ -170,29 +170,6 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 		j.self.ctx_mount = ct_manifest;
 	}
 
-	/* The sources: registry crates as they are, path crates through a clean mirror. */
-	j.self.id = xstrdup(id.buf);
-	strbuf_addf(&mirror, "src-%s", id.buf);
-	j.self.ctx_name = strbuf_detach(&mirror, NULL);
-	j.self.ctx_origin = xstrdup(manifest_dir);
-	{
-		struct strbuf reg = STRBUF_INIT;
-		strbuf_addf(&reg, "%s/registry/src", home.buf);
-		if (path_under(manifest_dir, reg.buf)) {
-			j.self.ctx_dir = xstrdup(manifest_dir);
-		} else {
-			strbuf_addf(&mirror, "%s/cargo-green/src/%s", j.host_target, id.buf);
-			if (job_mirror_sources(manifest_dir, mirror.buf, j.host_target, &err) < 0) {
-				strbuf_release(&reg);
-				error("%s: %s", id.buf, err.buf);
-				ret = EXIT_IO;
-				goto out;
-			}
-			j.self.ctx_dir = strbuf_detach(&mirror, NULL);
-		}
-		strbuf_release(&reg);
-	}
-
 	/* Direct dependencies: the records beside what --extern names, and the build script run. */
 	for (size_t i = 0; i < ra.nr; i++) {
 		const char *p;
@@ -226,6 +203,29 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 		rec = NULL;
 	}
 
+	/* The sources: registry crates as they are, path crates through a clean mirror. */
+	j.self.id = xstrdup(id.buf);
+	strbuf_addf(&mirror, "src-%s", id.buf);
+	j.self.ctx_name = strbuf_detach(&mirror, NULL);
+	j.self.ctx_origin = xstrdup(manifest_dir);
+	{
+		struct strbuf reg = STRBUF_INIT;
+		strbuf_addf(&reg, "%s/registry/src", home.buf);
+		if (path_under(manifest_dir, reg.buf)) {
+			j.self.ctx_dir = xstrdup(manifest_dir);
+		} else {
+			strbuf_addf(&mirror, "%s/cargo-green/src/%s", j.host_target, id.buf);
+			if (job_mirror_sources(manifest_dir, mirror.buf, j.host_target, &err) < 0) {
+				strbuf_release(&reg);
+				error("%s: %s", id.buf, err.buf);
+				ret = EXIT_IO;
+				goto out;
+			}
+			j.self.ctx_dir = strbuf_detach(&mirror, NULL);
+		}
+		strbuf_release(&reg);
+	}
+
 	/* The command. */
 	j.cfg = cfg;
 	j.rustc = argv[0];
@@ -239,8 +239,7 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 	for (size_t i = 0; i < ra.nr; i++)
 		push_arg(&j, &ra.a[i]);
 	j.stderr_escape = ra.error_format_json ? ESCAPE_JSON : ESCAPE_NONE;
-	strbuf_addf(&shim, "%s/%s%s.green", out_dir, ra.crate_name, ra.extra_filename);
-	j.record_path = strbuf_detach(&shim, NULL);
+	j.record_path = unit_record_path(out_dir, ra.crate_name, ra.extra_filename);
 
 	if (!strcmp(ra.crate_name, "build_script_build")) {
 		/* cargo will run this binary: on the host it is a shim that runs the real one in the engine. */
@@ -275,10 +274,9 @@ pass:
 	if (!ra.passthrough) {
 		/* The local rustc makes this unit's outputs now: a record of an
 		 * earlier engine build of it would describe other bytes. */
-		struct strbuf stale = STRBUF_INIT;
-		strbuf_addf(&stale, "%s/%s%s.green", ra.out_dir, ra.crate_name, ra.extra_filename);
-		unlink(stale.buf);
-		strbuf_release(&stale);
+		char *stale = unit_record_path(ra.out_dir, ra.crate_name, ra.extra_filename);
+		unlink(stale);
+		free(stale);
 	}
 	rustc_args_release(&ra);
 	ret = passthrough(cfg, argv, why, id.len ? id.buf : NULL);
