@@ -237,15 +237,15 @@ static int check_rustc(const char *image, const char *host_vv, const char *state
 {
 	struct engine_build b = ENGINE_BUILD_INIT;
 	struct strbuf df = STRBUF_INIT, path = STRBUF_INIT, log = STRBUF_INIT, out = STRBUF_INIT,
-		      vv = STRBUF_INIT, empty = STRBUF_INIT, host_rel = STRBUF_INIT, img_rel = STRBUF_INIT;
+		      vv = STRBUF_INIT, empty = STRBUF_INIT, host_rel = STRBUF_INIT, img_rel = STRBUF_INIT,
+		      name = STRBUF_INIT;
 	int ret;
 
 	strbuf_addf(&df, "FROM %s AS check\nRUN --network=none mkdir -p /green-check && rustc -vV >/green-check/vV\nFROM scratch AS out\nCOPY --from=check /green-check/ /\n", image);
 	strbuf_addf(&out, "%s/check.%ld", state, (long)getpid());
-	strbuf_addf(&vv, "check.%ld", (long)getpid());
-	if ((ret = prepare_build(&b, state, vv.buf, &df, &path, &log, &empty, err)))
+	strbuf_addf(&name, "check.%ld", (long)getpid());
+	if ((ret = prepare_build(&b, state, name.buf, &df, &path, &log, &empty, err)))
 		goto out;
-	strbuf_reset(&vv);
 	b.target = "out";
 	b.out_dir = out.buf;
 	ret = engine_build(&b, NULL, err);
@@ -276,6 +276,7 @@ out:
 	strbuf_release(&empty);
 	strbuf_release(&host_rel);
 	strbuf_release(&img_rel);
+	strbuf_release(&name);
 	return ret;
 }
 

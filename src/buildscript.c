@@ -24,17 +24,16 @@ static void links_deps(const char *host_target, struct strvec *records)
 			continue;
 		for (p = strstr(v, host_target); p; p = strstr(p + 1, host_target)) {
 			const char *b = strstr(p, "/build/"), *end;
-			struct strbuf rec = STRBUF_INIT;
+			char *rec;
 			if (!b)
 				break;
 			end = strchr(b + strlen("/build/"), '/');
 			if (!end)
 				continue;
-			strbuf_add(&rec, p, (size_t)(end - p));
-			strbuf_addstr(&rec, "/build-script-run.green");
-			if (!access(rec.buf, F_OK) && strvec_find(records, rec.buf) < 0)
-				strvec_push(records, rec.buf);
-			strbuf_release(&rec);
+			rec = unit_record_for_run_dir(p, (size_t)(end - p));
+			if (!access(rec, F_OK) && strvec_find(records, rec) < 0)
+				strvec_push(records, rec);
+			free(rec);
 		}
 	}
 }
@@ -43,7 +42,7 @@ int cmd_build_script_run(const struct config *cfg, int argc, const char **argv)
 {
 	struct unit compiled = UNIT_INIT;
 	struct job j = JOB_INIT;
-	struct strbuf err = STRBUF_INIT, home = STRBUF_INIT, id = STRBUF_INIT, rec = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, home = STRBUF_INIT, id = STRBUF_INIT;
 	const char *out_dir = getenv("OUT_DIR");
 	char *bin = NULL, *run_dir = NULL;
 	int ret, code = 0;
@@ -132,8 +131,7 @@ int cmd_build_script_run(const struct config *cfg, int argc, const char **argv)
 	}
 	for (int i = 1; i < argc; i++)
 		strvec_push(&j.spec.argv, argv[i]);
-	strbuf_addf(&rec, "%s/build-script-run.green", run_dir);
-	j.record_path = strbuf_detach(&rec, NULL);
+	j.record_path = unit_record_for_run_dir(run_dir, strlen(run_dir));
 	j.stderr_escape = ESCAPE_NONE;
 
 	ret = job_run(&j, &code, &err);
@@ -151,6 +149,5 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&home);
 	strbuf_release(&id);
-	strbuf_release(&rec);
 	return ret;
 }

@@ -174,20 +174,28 @@ int mirror_tree(const char *src, const char *dst, const struct strvec *skip_name
 	return ret;
 }
 
-int copy_tree(const char *src, const char *dst)
+int dir_entries(const char *dir, struct strvec *out)
 {
-	struct strvec names = STRVEC_INIT;
-	DIR *d;
+	DIR *d = opendir(dir);
 	struct dirent *e;
-	int ret = 0;
-	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
-		return -1;
-	if (!(d = opendir(src)))
+	if (!d)
 		return -1;
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			strvec_push(&names, e->d_name);
+			strvec_push(out, e->d_name);
 	closedir(d);
+	strvec_sort(out);
+	return 0;
+}
+
+int copy_tree(const char *src, const char *dst)
+{
+	struct strvec names = STRVEC_INIT;
+	int ret = 0;
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (dir_entries(src, &names) < 0)
+		return -1;
 	for (size_t i = 0; !ret && i < names.nr; i++) {
 		struct strbuf s = STRBUF_INIT, t = STRBUF_INIT;
 		struct stat st;

@@ -17,6 +17,8 @@ int rm_rf(const char *path);
 int mirror_tree(const char *src, const char *dst, const struct strvec *skip_names,
 		const struct strvec *skip_paths, struct strbuf *err);
 
+/* The entries of dir (without . and ..), sorted. 0 or -1 with errno. */
+int dir_entries(const char *dir, struct strvec *out);
 /* Copy one regular file, with mode. 0 or -1 with errno. */
 int copy_file(const char *src, const char *dst, int mode);
 /* Copy a tree (regular files, dirs, symlinks). 0 or -1 with errno. */

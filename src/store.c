@@ -6,7 +6,6 @@
 #include "util.h"
 #include "banned.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -34,27 +33,6 @@ static void finish(EVP_MD_CTX *ctx, char out[STORE_KEY_HEX])
 	hex(md, n, out);
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Entries of dir, sorted (readdir's order is the filesystem's). */
-static int sorted_entries(const char *dir, struct strvec *out)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			strvec_push(out, e->d_name);
-	closedir(d);
-	if (out->nr > 1)
-		qsort(out->v, out->nr, sizeof(*out->v), cmp_names);
-	return 0;
-}
-
 /* Feed the tree below root/rel into ctx: with contents (digest) or with stat
  * data only (fingerprint). */
 static int walk_hash(EVP_MD_CTX *ctx, const char *root, struct strbuf *rel, int contents)
@@ -66,7 +44,7 @@ static int walk_hash(EVP_MD_CTX *ctx, const char *root, struct strbuf *rel, int 
 	strbuf_addstr(&full, root);
 	if (rel->len)
 		strbuf_addf(&full, "/%s", rel->buf);
-	if (sorted_entries(full.buf, &names) < 0) {
+	if (dir_entries(full.buf, &names) < 0) {
 		ret = -1;
 		goto out;
 	}

@@ -157,13 +157,18 @@ char *unit_record_path(const char *out_dir, const char *crate_name, const char *
 
 char *unit_record_for_out_dir(const char *out_dir)
 {
-	struct strbuf sb = STRBUF_INIT;
 	size_t n = strlen(out_dir);
 	while (n > 1 && out_dir[n - 1] == '/')
 		n--;
 	if (n < 4 || strncmp(out_dir + n - 4, "/out", 4))
 		return NULL;
-	strbuf_add(&sb, out_dir, n - 4);
+	return unit_record_for_run_dir(out_dir, n - 4);
+}
+
+char *unit_record_for_run_dir(const char *run_dir, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_add(&sb, run_dir, len);
 	strbuf_addstr(&sb, "/build-script-run.green");
 	return strbuf_detach(&sb, NULL);
 }

@@ -53,5 +53,7 @@ char *unit_record_for_artifact(const char *path);
 char *unit_record_path(const char *out_dir, const char *crate_name, const char *extra_filename);
 /* Record path of a build script run, from its OUT_DIR ( .../build/X-HASH/out ). */
 char *unit_record_for_out_dir(const char *out_dir);
+/* Record path of a build script run, from its dir ( .../build/X-HASH ), len bytes of it. */
+char *unit_record_for_run_dir(const char *run_dir, size_t len);
 
 #endif

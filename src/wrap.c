@@ -193,7 +193,7 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 			goto pass;
 		}
 		/* cargo:rustc-env=NAME=VALUE: cargo set NAME for this compile. */
-		strbuf_addf(&opath, "%.*s/output", (int)(strlen(rec) - strlen("/build-script-run.green")), rec);
+		strbuf_addf(&opath, "%s/../output", out_dir_env); /* cargo keeps it beside OUT_DIR */
 		if (strbuf_read_file(&output, opath.buf) == 0)
 			env_from_build_output(output.buf, &rustc_env);
 		strbuf_release(&opath);
