@@ -97,25 +97,26 @@ static int tree_hash(const char *dir, int contents, char out[STORE_KEY_HEX])
 }
 
 /* A crate cargo extracted from a registry is never changed by cargo again
- * (it marks it done with .cargo-ok, and never re-reads its files to decide
- * anything): its fingerprint is the identity of that mark, not a walk of
- * every file. 0 with fp set, or -1 for any other directory. */
-static int registry_fingerprint(const char *dir, char fp[STORE_KEY_HEX])
+ * (it marks it done with .cargo-ok and never re-reads its files to decide
+ * anything; crates.io never publishes a version twice): its digest is its
+ * identity, the registry's directory and the crate's name and version, with
+ * no walk of its files. 0 with out set, or -1 for any other directory. */
+static int registry_digest(const char *dir, char out[STORE_KEY_HEX])
 {
+	static const char mark[] = "/registry/src/";
+	const char *at = strstr(dir, mark);
 	struct strbuf ok = STRBUF_INIT, id = STRBUF_INIT;
 	struct sha256 md;
-	struct stat st, dst;
+	struct stat st;
 	int ret = -1;
-	if (!strstr(dir, "/registry/src/"))
+	if (!at || !strchr(at + strlen(mark), '/'))
 		return -1;
 	strbuf_addf(&ok, "%s/.cargo-ok", dir);
-	if (lstat(ok.buf, &st) == 0 && S_ISREG(st.st_mode) && lstat(dir, &dst) == 0) {
-		strbuf_addf(&id, "registry %s %lu %lu %lld.%09ld %lu %lld.%09ld", dir, (unsigned long)dst.st_dev,
-			    (unsigned long)dst.st_ino, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-			    (unsigned long)st.st_ino, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	if (lstat(ok.buf, &st) == 0 && S_ISREG(st.st_mode)) {
+		strbuf_addf(&id, "registry crate %s", at + strlen(mark));
 		sha256_init(&md);
 		sha256_update(&md, id.buf, id.len);
-		sha256_hex(&md, fp);
+		sha256_hex(&md, out);
 		ret = 0;
 	}
 	strbuf_release(&ok);
@@ -128,9 +129,10 @@ int store_dir_digest(const char *dir, char out[STORE_KEY_HEX], struct strbuf *er
 	struct strbuf memo = STRBUF_INIT, line = STRBUF_INIT;
 	char fp[STORE_KEY_HEX], name[17];
 
-	if (registry_fingerprint(dir, fp) < 0 && tree_hash(dir, 0, fp) < 0) {
+	if (registry_digest(dir, out) == 0)
+		return 0;
+	if (tree_hash(dir, 0, fp) < 0) {
 		strbuf_addf(err, "cannot read the sources in '%s': %s", dir, strerror(errno));
-		strbuf_release(&memo);
 		return -1;
 	}
 	hash_hex(dir, name);

@@ -18,9 +18,10 @@
 #define NO_STORE_ENV "__CARGOGREEN_NO_STORE"
 
 /* Content digest of a directory tree, hex. Memoized per directory on a stat
- * fingerprint of every entry (size, mtime, ctime, inode), like git's index;
- * for a crate extracted by cargo from a registry, which cargo never changes
- * again, on the identity of its .cargo-ok mark. */
+ * fingerprint of every entry (size, mtime, ctime, inode), like git's index.
+ * A crate extracted by cargo from a registry, which neither cargo nor the
+ * registry ever changes, is digested by its identity (registry, name,
+ * version) instead of its contents. */
 int store_dir_digest(const char *dir, char out[STORE_KEY_HEX], struct strbuf *err);
 
 /* The key of a unit, a Merkle key: its Dockerfile's head (syntax, base),
