@@ -13,22 +13,22 @@
 
 int mkdir_p(const char *path, int mode)
 {
-	char *p = xstrdup(path);
-	int ret = 0;
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
-				ret = -1;
-				break;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
+	const char *slash;
+	char *parent;
+	int ret;
+	/* Most calls find the directory, or only it missing: one syscall. */
+	if (mkdir(path, (mode_t)mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return -1;
+	parent = xstrndup(path, (size_t)(slash - path));
+	ret = mkdir_p(parent, mode);
+	free(parent);
+	if (ret == 0 && mkdir(path, (mode_t)mode) < 0 && errno != EEXIST)
+		ret = -1;
 	return ret;
 }
 
