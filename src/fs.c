@@ -117,10 +117,7 @@ out:
 	return ret;
 }
 
-/* Recreate the symlink or regular file s (lstat in st) at t: a regular file
- * hard-linked when hard (copied where it cannot be; a name already at t is
- * kept), else copied. Other types are skipped. 0, or -1 with errno. */
-static int clone_entry(const char *s, const char *t, const struct stat *st, int hard)
+int clone_entry(const char *s, const char *t, const struct stat *st, int hard)
 {
 	if (S_ISLNK(st->st_mode)) {
 		char target[4096];

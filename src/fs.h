@@ -3,6 +3,7 @@
 #define FS_H
 
 #include "strbuf.h"
+#include <sys/stat.h>
 #include "strvec.h"
 
 /* mkdir -p. 0 or -1 with errno. */
@@ -24,6 +25,10 @@ int mirror_tree(const char *src, const char *dst, const struct strvec *skip_name
 int dir_entries(const char *dir, struct strvec *out);
 /* Copy one regular file, with mode. 0 or -1 with errno. */
 int copy_file(const char *src, const char *dst, int mode);
+/* Recreate the symlink or regular file s (lstat in st) at t: a regular file
+ * hard-linked when hard (copied where it cannot be; a name already at t is
+ * kept), else copied. Other types are skipped. 0, or -1 with errno. */
+int clone_entry(const char *s, const char *t, const struct stat *st, int hard);
 /* Copy a tree (regular files, dirs, symlinks). 0 or -1 with errno. */
 int copy_tree(const char *src, const char *dst);
 /* copy_tree with hard links for regular files (a copy across file systems);

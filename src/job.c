@@ -1,6 +1,7 @@
 #include "job.h"
 #include "base.h"
 #include "config.h"
+#include "depsdir.h"
 #include "env.h"
 #include "engine.h"
 #include "exitcode.h"
@@ -364,21 +365,25 @@ static void keep_outputs(const struct job *j, const char *tree)
 	strbuf_release(&tmp);
 }
 
-/* The directory sent as the deps context: every output of the closure, by
- * hard links. 0, or -1 when a unit's outputs are not kept. */
-static int gather_outputs(const struct job *j, const struct closure *cl, const char *dir)
+/* The deps context: a slot holding every output of the closure, by hard
+ * links. 0, or -1 (a unit's outputs are not kept, or the slot cannot be
+ * made) with the slot released. */
+static int gather_outputs(const struct job *j, const struct closure *cl, const char *parent, struct deps_slot *slot,
+			  struct strbuf *err)
 {
+	struct strvec trees = STRVEC_INIT;
 	struct strbuf src = STRBUF_INIT;
-	int ret = 0;
-	rm_rf(dir);
-	if (mkdir_p(dir, 0755) < 0)
-		ret = -1;
+	int ret = deps_slot_acquire(parent, slot, err);
 	for (size_t i = 0; !ret && i < cl->nr; i++) {
 		strbuf_reset(&src);
 		out_dir(j, cl->units[i].id, &src);
-		if (link_tree(src.buf, dir) < 0)
-			ret = -1;
+		strvec_push(&trees, src.buf);
 	}
+	if (!ret && deps_slot_sync(slot, &trees, err) < 0)
+		ret = -1;
+	if (ret)
+		deps_slot_release(slot);
+	strvec_clear(&trees);
 	strbuf_release(&src);
 	return ret;
 }
@@ -477,11 +482,12 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	struct closure cl = CLOSURE_INIT;
 	struct engine_build b = ENGINE_BUILD_INIT;
 	struct strbuf df = STRBUF_INIT, own = STRBUF_INIT, base = STRBUF_INIT, work = STRBUF_INIT, head = STRBUF_INIT,
-		      deps_dir = STRBUF_INIT,
+		      deps_parent = STRBUF_INIT,
 		      dfpath = STRBUF_INIT, logpath = STRBUF_INIT, tmp = STRBUF_INIT, empty = STRBUF_INIT,
 		      p = STRBUF_INIT, code = STRBUF_INIT, target = STRBUF_INIT, watch = STRBUF_INIT;
 	struct strvec ctx_names = STRVEC_INIT, secrets = STRVEC_INIT;
 	struct strbuf secret_dir = STRBUF_INIT;
+	struct deps_slot slot = DEPS_SLOT_INIT;
 	const char *id = j->spec.id;
 	long long t0 = now_ns(), te = 0;
 	int ret = 0, cached = 0, use_store = 0, compact, with_src;
@@ -539,7 +545,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	strbuf_addf(&dfpath, "%s/df/%s/Dockerfile", work.buf, id);
 	strbuf_addf(&logpath, "%s/log/%s.log", work.buf, id);
 	strbuf_addf(&tmp, "%s/tmp/%s.%ld", work.buf, id, (long)getpid());
-	strbuf_addf(&deps_dir, "%s/deps/%s.%ld", work.buf, id, (long)getpid());
+	strbuf_addf(&deps_parent, "%s/deps", work.buf);
 	strbuf_addf(&empty, "%s/empty", work.buf);
 	for (const char **sub = (const char *[]){ "df", "log", "tmp", "empty", "deps", NULL }; *sub; sub++) {
 		strbuf_reset(&p);
@@ -607,8 +613,9 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	if (cached != 2) {
 		if (secrets.nr && (ret = write_secrets(&secrets, work.buf, id, &secret_dir, &b.secrets, err)))
 			goto out;
-		if (compact && gather_outputs(j, &cl, deps_dir.buf) < 0) {
-			LOG(LOG_WARN, "%s: cannot gather its closure's outputs in %s: its stages instead", id, deps_dir.buf);
+		if (deps_context(compact, &cl) && gather_outputs(j, &cl, deps_parent.buf, &slot, &p) < 0) {
+			LOG(LOG_WARN, "%s: cannot gather its closure's outputs: %s: its stages instead", id, p.buf);
+			strbuf_reset(&p);
 			compact = 0;
 			with_src = 1;
 			if ((ret = write_dockerfile(j, &cl, &head, &own, compact, with_src, &df, dfpath.buf, err)))
@@ -621,7 +628,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 				add_context(&b.contexts, &ctx_names, &cl.units[i], j->host_target, err);
 			add_context(&b.contexts, &ctx_names, &j->self, j->host_target, err);
 			if (deps_context(compact, &cl))
-				strvec_pushf(&b.contexts, "%s=%s", deps_context(compact, &cl), deps_dir.buf);
+				strvec_pushf(&b.contexts, "%s=%s", deps_context(compact, &cl), slot.dir.buf);
 			if (err->len) {
 				ret = EXIT_IO;
 				goto out;
@@ -647,7 +654,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		}
 		if (secret_dir.len)
 			rm_rf(secret_dir.buf);
-		rm_rf(deps_dir.buf);
+		deps_slot_release(&slot);
 		if (use_store)
 			store_save(key, tmp.buf);
 	}
@@ -719,8 +726,7 @@ out:
 		rm_rf(tmp.buf);
 	if (secret_dir.len)
 		rm_rf(secret_dir.buf);
-	if (deps_dir.len)
-		rm_rf(deps_dir.buf);
+	deps_slot_release(&slot);
 	closure_release(&cl);
 	engine_build_release(&b);
 	strvec_clear(&ctx_names);
@@ -728,7 +734,7 @@ out:
 	strbuf_release(&secret_dir);
 	strbuf_release(&df);
 	strbuf_release(&head);
-	strbuf_release(&deps_dir);
+	strbuf_release(&deps_parent);
 	strbuf_release(&own);
 	strbuf_release(&base);
 	strbuf_release(&work);

@@ -38,5 +38,6 @@ void test_strbuf(void);
 void test_config(void);
 void test_sha256(void);
 void test_engine_explain(void);
+void test_depsdir(void);
 
 #endif

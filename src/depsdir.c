@@ -1,0 +1,264 @@
+#include "depsdir.h"
+#include "fs.h"
+#include "util.h"
+#include "banned.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SLOTS 64
+
+int deps_slot_acquire(const char *parent, struct deps_slot *s, struct strbuf *err)
+{
+	struct strbuf lock = STRBUF_INIT;
+	if (mkdir_p(parent, 0755) < 0) {
+		strbuf_addf(err, "cannot create '%s': %s", parent, strerror(errno));
+		return -1;
+	}
+	for (int n = 0; n < MAX_SLOTS; n++) {
+		int fd;
+		strbuf_reset(&lock);
+		strbuf_addf(&lock, "%s/%d.lock", parent, n);
+		fd = open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			break;
+		/* The last slot waits for its holder rather than failing. */
+		if (flock(fd, n == MAX_SLOTS - 1 ? LOCK_EX : LOCK_EX | LOCK_NB) == 0) {
+			s->lock_fd = fd;
+			strbuf_reset(&s->dir);
+			strbuf_addf(&s->dir, "%s/%d", parent, n);
+			strbuf_release(&lock);
+			return 0;
+		}
+		close(fd);
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+	}
+	strbuf_addf(err, "cannot lock '%s': %s", lock.buf, strerror(errno));
+	strbuf_release(&lock);
+	return -1;
+}
+
+void deps_slot_release(struct deps_slot *s)
+{
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	s->lock_fd = -1;
+	strbuf_release(&s->dir);
+}
+
+/* One entry the slot must hold: its path below the slot, where it comes
+ * from, its kind ('d', 'f' or 'l'), the order of its tree (the first tree
+ * wins a name), and whether the slot already holds it. */
+struct want {
+	char *rel;
+	char *src;
+	char kind;
+	char seen;
+	size_t order;
+};
+
+struct wants {
+	struct want *v;
+	size_t nr, alloc;
+};
+
+static void wants_push(struct wants *w, const char *rel, const char *src, char kind)
+{
+	if (w->nr == w->alloc) {
+		w->alloc = w->alloc ? 2 * w->alloc : 64;
+		w->v = xrealloc(w->v, w->alloc * sizeof(*w->v));
+	}
+	w->v[w->nr] = (struct want){ xstrdup(rel), xstrdup(src), kind, 0, w->nr };
+	w->nr++;
+}
+
+static void wants_release(struct wants *w)
+{
+	for (size_t i = 0; i < w->nr; i++) {
+		free(w->v[i].rel);
+		free(w->v[i].src);
+	}
+	free(w->v);
+	w->v = NULL;
+	w->nr = w->alloc = 0;
+}
+
+static int by_rel_then_order(const void *a, const void *b)
+{
+	const struct want *x = a, *y = b;
+	int c = strcmp(x->rel, y->rel);
+	return c ? c : (x->order < y->order ? -1 : x->order > y->order);
+}
+
+static int by_rel(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct want *)elem)->rel);
+}
+
+static char kind_of(const char *path, unsigned char d_type)
+{
+	struct stat st;
+	if (d_type == DT_DIR)
+		return 'd';
+	if (d_type == DT_REG)
+		return 'f';
+	if (d_type == DT_LNK)
+		return 'l';
+	if (lstat(path, &st) < 0)
+		return 0;
+	return S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : S_ISLNK(st.st_mode) ? 'l' : 0;
+}
+
+/* Every entry below root/rel into w. */
+static int collect(const char *root, struct strbuf *rel, struct wants *w)
+{
+	struct strbuf full = STRBUF_INIT;
+	DIR *d;
+	struct dirent *e;
+	int ret = 0;
+	strbuf_addstr(&full, root);
+	if (rel->len)
+		strbuf_addf(&full, "/%s", rel->buf);
+	d = opendir(full.buf);
+	if (!d) {
+		strbuf_release(&full);
+		return -1;
+	}
+	while (!ret && (e = readdir(d))) {
+		size_t keep = rel->len, fkeep = full.len;
+		char kind;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (rel->len)
+			strbuf_addch(rel, '/');
+		strbuf_addstr(rel, e->d_name);
+		strbuf_addf(&full, "/%s", e->d_name);
+		kind = kind_of(full.buf, e->d_type);
+		if (kind)
+			wants_push(w, rel->buf, full.buf, kind);
+		if (kind == 'd')
+			ret = collect(root, rel, w);
+		strbuf_setlen(rel, keep);
+		strbuf_setlen(&full, fkeep);
+	}
+	closedir(d);
+	strbuf_release(&full);
+	return ret;
+}
+
+static int same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+	return lstat(a, &x) == 0 && lstat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* Remove from slot/rel what w does not want there; mark what it holds. */
+static int prune(const char *slot, struct strbuf *rel, struct wants *w)
+{
+	struct strbuf full = STRBUF_INIT;
+	DIR *d;
+	struct dirent *e;
+	int ret = 0;
+	strbuf_addstr(&full, slot);
+	if (rel->len)
+		strbuf_addf(&full, "/%s", rel->buf);
+	d = opendir(full.buf);
+	if (!d) {
+		strbuf_release(&full);
+		return errno == ENOENT && !rel->len ? 0 : -1;
+	}
+	while (!ret && (e = readdir(d))) {
+		size_t keep = rel->len, fkeep = full.len;
+		struct want *x;
+		char kind;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (rel->len)
+			strbuf_addch(rel, '/');
+		strbuf_addstr(rel, e->d_name);
+		strbuf_addf(&full, "/%s", e->d_name);
+		kind = kind_of(full.buf, e->d_type);
+		x = bsearch(rel->buf, w->v, w->nr, sizeof(*w->v), by_rel);
+		if (x && x->kind == kind && kind == 'd') {
+			x->seen = 1;
+			ret = prune(slot, rel, w);
+		} else if (x && x->kind == kind && kind == 'f' && same_file(x->src, full.buf)) {
+			x->seen = 1;
+		} else if (rm_rf(full.buf) < 0) {
+			ret = -1;
+		}
+		strbuf_setlen(rel, keep);
+		strbuf_setlen(&full, fkeep);
+	}
+	closedir(d);
+	strbuf_release(&full);
+	return ret;
+}
+
+static int create(const char *slot, const struct want *x)
+{
+	struct strbuf dst = STRBUF_INIT;
+	struct stat st;
+	int ret = 0;
+	strbuf_addf(&dst, "%s/%s", slot, x->rel);
+	if (x->kind == 'd')
+		ret = mkdir(dst.buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+	else if (x->kind == 'f' && link(x->src, dst.buf) == 0)
+		ret = 0;
+	else if (lstat(x->src, &st) < 0)
+		ret = -1;
+	else
+		ret = clone_entry(x->src, dst.buf, &st, 0);
+	strbuf_release(&dst);
+	return ret;
+}
+
+int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strbuf *err)
+{
+	struct wants w = { NULL, 0, 0 };
+	struct strbuf rel = STRBUF_INIT;
+	size_t n = 0;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < trees->nr; i++) {
+		strbuf_reset(&rel);
+		if (collect(trees->v[i], &rel, &w) < 0) {
+			strbuf_addf(err, "cannot read '%s': %s", trees->v[i], strerror(errno));
+			ret = -1;
+		}
+	}
+	if (!ret) {
+		/* Sorted by path, the first tree's entry first among equals: keep it alone. */
+		qsort(w.v, w.nr, sizeof(*w.v), by_rel_then_order);
+		for (size_t i = 0; i < w.nr; i++) {
+			if (n && !strcmp(w.v[n - 1].rel, w.v[i].rel)) {
+				free(w.v[i].rel);
+				free(w.v[i].src);
+				continue;
+			}
+			w.v[n++] = w.v[i];
+		}
+		w.nr = n;
+		strbuf_reset(&rel);
+		if (prune(s->dir.buf, &rel, &w) < 0 || (mkdir(s->dir.buf, 0755) < 0 && errno != EEXIST)) {
+			strbuf_addf(err, "cannot clear '%s': %s", s->dir.buf, strerror(errno));
+			ret = -1;
+		}
+	}
+	/* A directory sorts before what it holds. */
+	for (size_t i = 0; !ret && i < w.nr; i++)
+		if (!w.v[i].seen && create(s->dir.buf, &w.v[i]) < 0) {
+			strbuf_addf(err, "cannot link '%s' into '%s': %s", w.v[i].src, s->dir.buf, strerror(errno));
+			ret = -1;
+		}
+	wants_release(&w);
+	strbuf_release(&rel);
+	return ret;
+}

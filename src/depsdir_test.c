@@ -1,0 +1,143 @@
+/* depsdir_test.c: a slot holds exactly the union of its trees, synced by difference. */
+#include "depsdir.h"
+#include "fs.h"
+#include "test.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void put(const char *root, const char *rel, const char *text)
+{
+	struct strbuf p = STRBUF_INIT;
+	strbuf_addf(&p, "%s/%s", root, rel);
+	mkdir_parent(p.buf, 0755);
+	write_file_atomic(p.buf, text, strlen(text), 0644);
+	strbuf_release(&p);
+}
+
+static ino_t ino(const char *root, const char *rel)
+{
+	struct strbuf p = STRBUF_INIT;
+	struct stat st;
+	strbuf_addf(&p, "%s/%s", root, rel);
+	ino_t i = lstat(p.buf, &st) == 0 ? st.st_ino : 0;
+	strbuf_release(&p);
+	return i;
+}
+
+/* Every path below root, "d:" or "f:" first, sorted, joined by spaces. */
+static void listing(const char *root, struct strbuf *rel, struct strvec *out)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf full = STRBUF_INIT;
+	strbuf_addstr(&full, root);
+	if (rel->len)
+		strbuf_addf(&full, "/%s", rel->buf);
+	dir_entries(full.buf, &names);
+	for (size_t i = 0; i < names.nr; i++) {
+		size_t keep = rel->len;
+		struct stat st;
+		if (rel->len)
+			strbuf_addch(rel, '/');
+		strbuf_addstr(rel, names.v[i]);
+		strbuf_reset(&full);
+		strbuf_addf(&full, "%s/%s", root, rel->buf);
+		lstat(full.buf, &st);
+		strvec_pushf(out, "%s:%s", S_ISDIR(st.st_mode) ? "d" : "f", rel->buf);
+		if (S_ISDIR(st.st_mode))
+			listing(root, rel, out);
+		strbuf_setlen(rel, keep);
+	}
+	strvec_clear(&names);
+	strbuf_release(&full);
+}
+
+static void check_listing(const char *root, const char *want)
+{
+	struct strvec all = STRVEC_INIT;
+	struct strbuf rel = STRBUF_INIT, got = STRBUF_INIT;
+	listing(root, &rel, &all);
+	for (size_t i = 0; i < all.nr; i++)
+		strbuf_addf(&got, "%s%s", i ? " " : "", all.v[i]);
+	CHECK_STR(got.buf, want);
+	strvec_clear(&all);
+	strbuf_release(&rel);
+	strbuf_release(&got);
+}
+
+void test_depsdir(void)
+{
+	char tmpl[] = "/tmp/cargo-green-depsdir.XXXXXX";
+	char *root = mkdtemp(tmpl);
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, parent = STRBUF_INIT, err = STRBUF_INIT, p = STRBUF_INIT;
+	struct strvec trees = STRVEC_INIT;
+	struct deps_slot s1 = DEPS_SLOT_INIT, s2 = DEPS_SLOT_INIT;
+
+	CHECK(root != NULL);
+	if (!root)
+		return;
+	strbuf_addf(&a, "%s/a", root);
+	strbuf_addf(&b, "%s/b", root);
+	strbuf_addf(&parent, "%s/deps", root);
+	put(a.buf, "debug/deps/libx.rlib", "x from a");
+	put(a.buf, "debug/deps/x.d", "x.d");
+	put(b.buf, "debug/deps/libx.rlib", "x from b");
+	put(b.buf, "debug/build/y-1/out/gen.rs", "gen");
+	strbuf_addf(&p, "%s/debug/build/y-1/out/empty", b.buf);
+	mkdir_p(p.buf, 0755);
+
+	/* Two calls at once get two slots. */
+	CHECK(deps_slot_acquire(parent.buf, &s1, &err) == 0);
+	CHECK(deps_slot_acquire(parent.buf, &s2, &err) == 0);
+	CHECK(strcmp(s1.dir.buf, s2.dir.buf) != 0);
+	deps_slot_release(&s2);
+
+	/* The union, the first tree winning a name, empty directories kept. */
+	strvec_push(&trees, a.buf);
+	strvec_push(&trees, b.buf);
+	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
+	check_listing(s1.dir.buf, "d:debug d:debug/build d:debug/build/y-1 d:debug/build/y-1/out "
+				  "d:debug/build/y-1/out/empty f:debug/build/y-1/out/gen.rs d:debug/deps "
+				  "f:debug/deps/libx.rlib f:debug/deps/x.d");
+	CHECK(ino(s1.dir.buf, "debug/deps/libx.rlib") == ino(a.buf, "debug/deps/libx.rlib"));
+	CHECK(ino(s1.dir.buf, "debug/build/y-1/out/gen.rs") == ino(b.buf, "debug/build/y-1/out/gen.rs"));
+
+	/* Another closure: what it does not hold goes, a name now from another tree is relinked. */
+	strvec_clear(&trees);
+	strvec_push(&trees, b.buf);
+	put(s1.dir.buf, "stray", "left by a crash");
+	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
+	check_listing(s1.dir.buf, "d:debug d:debug/build d:debug/build/y-1 d:debug/build/y-1/out "
+				  "d:debug/build/y-1/out/empty f:debug/build/y-1/out/gen.rs d:debug/deps "
+				  "f:debug/deps/libx.rlib");
+	CHECK(ino(s1.dir.buf, "debug/deps/libx.rlib") == ino(b.buf, "debug/deps/libx.rlib"));
+
+	/* A rebuilt unit (a new file under the same name) is relinked; kept files stay as they are. */
+	ino_t gen = ino(s1.dir.buf, "debug/build/y-1/out/gen.rs");
+	put(b.buf, "debug/deps/libx.rlib", "x from b, rebuilt");
+	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
+	CHECK(ino(s1.dir.buf, "debug/deps/libx.rlib") == ino(b.buf, "debug/deps/libx.rlib"));
+	CHECK(ino(s1.dir.buf, "debug/build/y-1/out/gen.rs") == gen);
+
+	/* No trees: an empty slot. */
+	strvec_clear(&trees);
+	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
+	check_listing(s1.dir.buf, "");
+
+	/* A tree that is gone is an error, named. */
+	strvec_push(&trees, "/nonexistent/cargo-green");
+	CHECK(deps_slot_sync(&s1, &trees, &err) < 0);
+	CHECK(strstr(err.buf, "/nonexistent/cargo-green") != NULL);
+	deps_slot_release(&s1);
+
+	rm_rf(root);
+	strvec_clear(&trees);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	strbuf_release(&parent);
+	strbuf_release(&err);
+	strbuf_release(&p);
+}
