@@ -101,10 +101,14 @@ struct land {
 	int landed;
 };
 
+/* Put the file at root/rel in its place on the host, leaving root as it
+ * is: a hard link renamed over the old one (cargo sees a new file at once,
+ * never a half-written one); a .d rewritten to host paths and the build
+ * script's shim written anew. */
 static int land_one(const char *root, const char *rel, void *data)
 {
 	struct land *l = data;
-	struct strbuf src = STRBUF_INIT, ct = STRBUF_INIT, body = STRBUF_INIT, fixed = STRBUF_INIT;
+	struct strbuf src = STRBUF_INIT, ct = STRBUF_INIT, body = STRBUF_INIT, fixed = STRBUF_INIT, tmp = STRBUF_INIT;
 	char *host = NULL;
 	int ret = -1;
 
@@ -115,25 +119,35 @@ static int land_one(const char *root, const char *rel, void *data)
 		strbuf_addf(l->err, "the engine produced '%s', which has no place on the host", ct.buf);
 		goto out;
 	}
+	if (mkdir_parent(host, 0755) < 0)
+		goto io;
 	if (l->j->shim_ct && !strcmp(ct.buf, l->j->shim_ct)) {
 		/* The build script's real binary stays in the engine; cargo runs the shim. */
-		if (write_file_atomic(src.buf, l->j->shim_text, strlen(l->j->shim_text), 0755) < 0)
+		if (write_file_atomic(host, l->j->shim_text, strlen(l->j->shim_text), 0755) < 0)
 			goto io;
 	} else if (ends_with(rel, ".d")) {
 		/* dep-info names container paths: cargo must see the host's. */
 		if (strbuf_read_file(&body, src.buf) < 0)
 			goto io;
 		pathmap_rewrite(&l->j->pm, 1, ESCAPE_MAKE, body.buf, body.len, &fixed);
-		if (write_file_atomic(src.buf, fixed.buf, fixed.len, 0644) < 0)
+		if (write_file_atomic(host, fixed.buf, fixed.len, 0644) < 0)
 			goto io;
+	} else {
+		struct stat st;
+		strbuf_addf(&tmp, "%s.green.%ld", host, (long)getpid());
+		unlink(tmp.buf);
+		if (link(src.buf, tmp.buf) < 0 &&
+		    (lstat(src.buf, &st) < 0 || clone_entry(src.buf, tmp.buf, &st, 0) < 0))
+			goto io;
+		/* Fresh mtimes: a cache hit must not look older than its dependencies. */
+		if ((utimensat(AT_FDCWD, tmp.buf, NULL, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT) ||
+		    rename(tmp.buf, host) < 0) {
+			int saved = errno;
+			unlink(tmp.buf);
+			errno = saved;
+			goto io;
+		}
 	}
-	if (mkdir_parent(host, 0755) < 0)
-		goto io;
-	/* Fresh mtimes: a cache hit must not look older than its dependencies. */
-	if (utimensat(AT_FDCWD, src.buf, NULL, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
-		goto io;
-	if (rename(src.buf, host) < 0)
-		goto io;
 	LOG(LOG_TRACE, "landed %s", host);
 	l->landed++;
 	ret = 0;
@@ -146,6 +160,7 @@ out:
 	strbuf_release(&ct);
 	strbuf_release(&body);
 	strbuf_release(&fixed);
+	strbuf_release(&tmp);
 	return ret;
 }
 
@@ -346,23 +361,19 @@ static void out_dir(const struct job *j, const char *id, struct strbuf *out)
 	strbuf_addf(out, "%s/cargo-green/out/%s", j->host_target, id);
 }
 
-/* Keep the tree the engine exported for this unit (before landing moves
- * it): hard links, so it costs no copy. */
-static void keep_outputs(const struct job *j, const char *tree)
+/* Keep the tree the engine exported for this unit as its out dir, by a
+ * rename (no copy, no link per file). Where it is kept, the place to land
+ * from; else (dependents then render their closure's stages) tree. */
+static const char *keep_outputs(const struct job *j, const char *tree, struct strbuf *kept)
 {
-	struct strbuf dst = STRBUF_INIT, tmp = STRBUF_INIT;
-	out_dir(j, j->spec.id, &dst);
-	strbuf_addf(&tmp, "%s.%ld", dst.buf, (long)getpid());
-	rm_rf(tmp.buf);
-	mkdir_parent(tmp.buf, 0755);
-	if ((access(tree, F_OK) ? mkdir(tmp.buf, 0755) : link_tree(tree, tmp.buf)) < 0 ||
-	    (rm_rf(dst.buf), rename(tmp.buf, dst.buf)) < 0) {
-		/* Dependents then render their closure's stages instead. */
-		LOG(LOG_WARN, "%s: cannot keep its outputs in %s: %s", j->spec.id, dst.buf, strerror(errno));
-		rm_rf(tmp.buf);
+	out_dir(j, j->spec.id, kept);
+	rm_rf(kept->buf);
+	mkdir_parent(kept->buf, 0755);
+	if ((access(tree, F_OK) ? mkdir(kept->buf, 0755) : rename(tree, kept->buf)) < 0) {
+		LOG(LOG_WARN, "%s: cannot keep its outputs in %s: %s", j->spec.id, kept->buf, strerror(errno));
+		return tree;
 	}
-	strbuf_release(&dst);
-	strbuf_release(&tmp);
+	return kept->buf;
 }
 
 /* The deps context: a slot holding every output of the closure, by hard
@@ -691,11 +702,13 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	}
 	if (*exit_code == 0) {
 		struct land l = { j, NULL, err, 0 };
+		struct strbuf kept = STRBUF_INIT;
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s%s", tmp.buf, CT_TARGET);
-		l.root = p.buf;
-		keep_outputs(j, p.buf);
-		if (!access(p.buf, F_OK) && tree_walk(p.buf, land_one, &l)) {
+		l.root = keep_outputs(j, p.buf, &kept);
+		ret = !access(l.root, F_OK) && tree_walk(l.root, land_one, &l);
+		strbuf_release(&kept);
+		if (ret) {
 			if (!err->len)
 				strbuf_addf(err, "cannot land the outputs of %s", id);
 			ret = EXIT_IO;
