@@ -4,9 +4,12 @@
  * The key is a SHA-256 of everything BuildKit's own key depends on, and more
  * (see store_unit_key): the unit's stage text, the base image's ID, the
  * content digest of its source context (file names, types, exec bits, link
- * targets, contents), and its dependencies' keys. So it misses whenever
- * BuildKit's would. The value is the tree the engine exported for
- * that unit, stored under $XDG_CACHE_HOME/cargo-green/store. */
+ * targets, contents; for a registry crate, which never changes, its
+ * identity), and its dependencies' keys. So it misses whenever BuildKit's
+ * would. The value is a private copy of the tree the engine exported for
+ * that unit (a copy, not links: a tool that rewrites an output in place,
+ * as strip does a file with several links, must not change what later
+ * hits get), stored under $XDG_CACHE_HOME/cargo-green/store. */
 #ifndef STORE_H
 #define STORE_H
 
