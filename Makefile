@@ -35,7 +35,7 @@ unit: $(B)/unit-tests
 
 # The unit tests again under AddressSanitizer and UBSan.
 sanitize:
-	$(MAKE) B=build/san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" unit
+	$(MAKE) B=build/san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" unit
 
 # End to end: the real engine, real cargo, real crates (provisions the engine).
 e2e: $(B)/cargo-green

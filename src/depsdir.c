@@ -185,7 +185,7 @@ static int prune(const char *slot, struct strbuf *rel, struct wants *w)
 		strbuf_addstr(rel, e->d_name);
 		strbuf_addf(&full, "/%s", e->d_name);
 		kind = kind_of(full.buf, e->d_type);
-		x = bsearch(rel->buf, w->v, w->nr, sizeof(*w->v), by_rel);
+		x = w->nr ? bsearch(rel->buf, w->v, w->nr, sizeof(*w->v), by_rel) : NULL;
 		if (x && x->kind == kind && kind == 'd') {
 			x->seen = 1;
 			ret = prune(slot, rel, w);
@@ -236,7 +236,8 @@ int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strbu
 	}
 	if (!ret) {
 		/* Sorted by path, the first tree's entry first among equals: keep it alone. */
-		qsort(w.v, w.nr, sizeof(*w.v), by_rel_then_order);
+		if (w.nr)
+			qsort(w.v, w.nr, sizeof(*w.v), by_rel_then_order);
 		for (size_t i = 0; i < w.nr; i++) {
 			if (n && !strcmp(w.v[n - 1].rel, w.v[i].rel)) {
 				free(w.v[i].rel);
