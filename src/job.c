@@ -361,17 +361,23 @@ static void out_dir(const struct job *j, const char *id, struct strbuf *out)
 	strbuf_addf(out, "%s/cargo-green/out/%s", j->host_target, id);
 }
 
-/* Keep the tree the engine exported for this unit as its out dir, by a
- * rename (no copy, no link per file). Where it is kept, the place to land
- * from; else (dependents then render their closure's stages) tree. */
-static const char *keep_outputs(const struct job *j, const char *tree, struct strbuf *kept)
+/* Keep the tree the engine exported for this unit as its out dir: by a
+ * rename (no copy, no link per file), or a copy when the tree is the local
+ * store's (its files are never shared). Where it is kept, the place to land
+ * from. Else tree to land from (dependents then render their closure's
+ * stages), or NULL when a copy failed. */
+static const char *keep_outputs(const struct job *j, const char *tree, int copy, struct strbuf *kept)
 {
+	int absent = access(tree, F_OK) < 0;
 	out_dir(j, j->spec.id, kept);
 	rm_rf(kept->buf);
 	mkdir_parent(kept->buf, 0755);
-	if ((access(tree, F_OK) ? mkdir(kept->buf, 0755) : rename(tree, kept->buf)) < 0) {
+	if ((absent ? mkdir(kept->buf, 0755) : copy ? copy_tree(tree, kept->buf) : rename(tree, kept->buf)) < 0) {
 		LOG(LOG_WARN, "%s: cannot keep its outputs in %s: %s", j->spec.id, kept->buf, strerror(errno));
-		return tree;
+		if (!copy || absent)
+			return tree;
+		rm_rf(kept->buf);
+		return NULL;
 	}
 	return kept->buf;
 }
@@ -499,6 +505,9 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	struct strvec ctx_names = STRVEC_INIT, secrets = STRVEC_INIT;
 	struct strbuf secret_dir = STRBUF_INIT;
 	struct deps_slot slot = DEPS_SLOT_INIT;
+	/* The result: the tree the engine exported into tmp, or the store's entry (read only). */
+	struct strbuf entry = STRBUF_INIT;
+	const char *res;
 	const char *id = j->spec.id;
 	long long t0 = now_ns(), te = 0;
 	int ret = 0, cached = 0, use_store = 0, compact, with_src;
@@ -587,6 +596,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	b.cfg = j->cfg;
 	b.network = cfg_get(j->cfg, S_WITH_NETWORK);
 	rm_rf(tmp.buf);
+	res = tmp.buf;
 
 	/* The local store: the same inputs as a build BuildKit already did, its outputs.
 	 * The key needs the base's ID (pinned by the plugin) and every direct
@@ -618,8 +628,10 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		free(j->self.key);
 		j->self.key = keyed ? xstrdup(key) : NULL;
 		use_store = keyed && !getenv(NO_STORE_ENV) && !getenv(NO_CACHE_ENV);
-		if (use_store && store_lookup(key, tmp.buf))
+		if (use_store && store_lookup(key, &entry)) {
 			cached = 2;
+			res = entry.buf;
+		}
 	}
 	if (cached != 2) {
 		if (secrets.nr && (ret = write_secrets(&secrets, work.buf, id, &secret_dir, &b.secrets, err)))
@@ -671,7 +683,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	}
 
 	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/green/%s.code", tmp.buf, id);
+	strbuf_addf(&p, "%s/green/%s.code", res, id);
 	if (strbuf_read_file(&code, p.buf) < 0 || !code.len) {
 		strbuf_addf(err, "the engine ran %s but returned no exit code (full log: %s)", id, logpath.buf);
 		ret = EXIT_ENGINE_FAILED;
@@ -679,7 +691,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	}
 	*exit_code = atoi(code.buf);
 	if (*exit_code == 0) {
-		missing_env(j, tmp.buf, learn);
+		missing_env(j, res, learn);
 		if (learn->nr) {
 			ret = JOB_RETRY;
 			goto out;
@@ -690,7 +702,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		/* The engine's incremental entries of this crate replace the host's. */
 		struct strvec names = STRVEC_INIT;
 		strbuf_reset(&p);
-		strbuf_addf(&p, "%s%s", tmp.buf, j->spec.incr_dir);
+		strbuf_addf(&p, "%s%s", res, j->spec.incr_dir);
 		if (!access(p.buf, F_OK) && dir_entries(j->incr_host, &names) == 0)
 			for (size_t i = 0; i < names.nr; i++)
 				if (starts_with(names.v[i], j->spec.incr_prefix)) {
@@ -704,9 +716,9 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		struct land l = { j, NULL, err, 0 };
 		struct strbuf kept = STRBUF_INIT;
 		strbuf_reset(&p);
-		strbuf_addf(&p, "%s%s", tmp.buf, CT_TARGET);
-		l.root = keep_outputs(j, p.buf, &kept);
-		ret = !access(l.root, F_OK) && tree_walk(l.root, land_one, &l);
+		strbuf_addf(&p, "%s%s", res, CT_TARGET);
+		l.root = keep_outputs(j, p.buf, cached == 2, &kept);
+		ret = !l.root || (!access(l.root, F_OK) && tree_walk(l.root, land_one, &l));
 		strbuf_release(&kept);
 		if (ret) {
 			if (!err->len)
@@ -727,10 +739,10 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 
 	/* Only now, with the outputs in place: cargo starts dependents on what it reads here. */
 	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/green/%s.stdout", tmp.buf, id);
+	strbuf_addf(&p, "%s/green/%s.stdout", res, id);
 	replay(p.buf, 1, &j->pm, ESCAPE_NONE);
 	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/green/%s.stderr", tmp.buf, id);
+	strbuf_addf(&p, "%s/green/%s.stderr", res, id);
 	replay(p.buf, 2, &j->pm, j->stderr_escape);
 out:
 	if (ret > 0)
@@ -748,6 +760,7 @@ out:
 	strbuf_release(&df);
 	strbuf_release(&head);
 	strbuf_release(&deps_parent);
+	strbuf_release(&entry);
 	strbuf_release(&own);
 	strbuf_release(&base);
 	strbuf_release(&work);

@@ -198,19 +198,11 @@ static void entry_path(const char *key, struct strbuf *out)
 	strbuf_addf(out, "/store/%.2s/%s", key, key);
 }
 
-int store_lookup(const char *key, const char *dest)
+int store_lookup(const char *key, struct strbuf *entry)
 {
-	struct strbuf entry = STRBUF_INIT;
-	int hit = 0;
-	entry_path(key, &entry);
-	if (!access(entry.buf, F_OK)) {
-		rm_rf(dest);
-		hit = copy_tree(entry.buf, dest) == 0;
-		if (!hit)
-			rm_rf(dest);
-	}
-	strbuf_release(&entry);
-	return hit;
+	strbuf_reset(entry);
+	entry_path(key, entry);
+	return !access(entry->buf, F_OK);
 }
 
 void store_save(const char *key, const char *src)

@@ -36,8 +36,9 @@ int store_dir_digest(const char *dir, char out[STORE_KEY_HEX], struct strbuf *er
 int store_unit_key(const char *head, const char *stage, const char *base_id, const char *target, const char *ctx,
 		   const struct strvec *dep_keys, char key[STORE_KEY_HEX], struct strbuf *err);
 
-/* 1 and dest filled with a copy of the stored tree on a hit, 0 on a miss. */
-int store_lookup(const char *key, const char *dest);
+/* 1 with entry set to the stored tree's path on a hit (to read, never to
+ * write or link: a hit copies what it keeps), 0 on a miss. */
+int store_lookup(const char *key, struct strbuf *entry);
 /* Save a copy of the tree src under key (atomically; a failure only costs a future hit). */
 void store_save(const char *key, const char *src);
 
