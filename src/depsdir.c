@@ -3,7 +3,6 @@
 #include "util.h"
 #include "banned.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -102,55 +101,12 @@ static int by_rel(const void *key, const void *elem)
 	return strcmp(key, ((const struct want *)elem)->rel);
 }
 
-static char kind_of(const char *path, unsigned char d_type)
+/* tree_visit: every entry of a tree into the wants. */
+static int collect(const char *rel, const char *full, char kind, void *data)
 {
-	struct stat st;
-	if (d_type == DT_DIR)
-		return 'd';
-	if (d_type == DT_REG)
-		return 'f';
-	if (d_type == DT_LNK)
-		return 'l';
-	if (lstat(path, &st) < 0)
-		return 0;
-	return S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : S_ISLNK(st.st_mode) ? 'l' : 0;
-}
-
-/* Every entry below root/rel into w. */
-static int collect(const char *root, struct strbuf *rel, struct wants *w)
-{
-	struct strbuf full = STRBUF_INIT;
-	DIR *d;
-	struct dirent *e;
-	int ret = 0;
-	strbuf_addstr(&full, root);
-	if (rel->len)
-		strbuf_addf(&full, "/%s", rel->buf);
-	d = opendir(full.buf);
-	if (!d) {
-		strbuf_release(&full);
-		return -1;
-	}
-	while (!ret && (e = readdir(d))) {
-		size_t keep = rel->len, fkeep = full.len;
-		char kind;
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (rel->len)
-			strbuf_addch(rel, '/');
-		strbuf_addstr(rel, e->d_name);
-		strbuf_addf(&full, "/%s", e->d_name);
-		kind = kind_of(full.buf, e->d_type);
-		if (kind)
-			wants_push(w, rel->buf, full.buf, kind);
-		if (kind == 'd')
-			ret = collect(root, rel, w);
-		strbuf_setlen(rel, keep);
-		strbuf_setlen(&full, fkeep);
-	}
-	closedir(d);
-	strbuf_release(&full);
-	return ret;
+	if (kind != 'o')
+		wants_push(data, rel, full, kind);
+	return 0;
 }
 
 static int same_file(const char *a, const char *b)
@@ -159,47 +115,19 @@ static int same_file(const char *a, const char *b)
 	return lstat(a, &x) == 0 && lstat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
-/* Remove from slot/rel what w does not want there; mark what it holds. */
-static int prune(const char *slot, struct strbuf *rel, struct wants *w)
+/* tree_visit of the slot: remove what the wants do not want there (a file
+ * linked to another file than its source included); mark what they find. */
+static int prune(const char *rel, const char *full, char kind, void *data)
 {
-	struct strbuf full = STRBUF_INIT;
-	DIR *d;
-	struct dirent *e;
-	int ret = 0;
-	strbuf_addstr(&full, slot);
-	if (rel->len)
-		strbuf_addf(&full, "/%s", rel->buf);
-	d = opendir(full.buf);
-	if (!d) {
-		strbuf_release(&full);
-		return errno == ENOENT && !rel->len ? 0 : -1;
+	struct wants *w = data;
+	struct want *x = w->nr ? bsearch(rel, w->v, w->nr, sizeof(*w->v), by_rel) : NULL;
+	if (x && x->kind == kind && (kind == 'd' || (kind == 'f' && same_file(x->src, full)))) {
+		x->seen = 1;
+		return 0;
 	}
-	while (!ret && (e = readdir(d))) {
-		size_t keep = rel->len, fkeep = full.len;
-		struct want *x;
-		char kind;
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (rel->len)
-			strbuf_addch(rel, '/');
-		strbuf_addstr(rel, e->d_name);
-		strbuf_addf(&full, "/%s", e->d_name);
-		kind = kind_of(full.buf, e->d_type);
-		x = w->nr ? bsearch(rel->buf, w->v, w->nr, sizeof(*w->v), by_rel) : NULL;
-		if (x && x->kind == kind && kind == 'd') {
-			x->seen = 1;
-			ret = prune(slot, rel, w);
-		} else if (x && x->kind == kind && kind == 'f' && same_file(x->src, full.buf)) {
-			x->seen = 1;
-		} else if (rm_rf(full.buf) < 0) {
-			ret = -1;
-		}
-		strbuf_setlen(rel, keep);
-		strbuf_setlen(&full, fkeep);
-	}
-	closedir(d);
-	strbuf_release(&full);
-	return ret;
+	if (rm_rf(full) < 0)
+		return -1;
+	return kind == 'd' ? VISIT_SKIP : 0;
 }
 
 static int create(const char *slot, const struct want *x)
@@ -223,13 +151,11 @@ static int create(const char *slot, const struct want *x)
 int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strbuf *err)
 {
 	struct wants w = { NULL, 0, 0 };
-	struct strbuf rel = STRBUF_INIT;
 	size_t n = 0;
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < trees->nr; i++) {
-		strbuf_reset(&rel);
-		if (collect(trees->v[i], &rel, &w) < 0) {
+		if (tree_visit(trees->v[i], collect, &w) < 0) {
 			strbuf_addf(err, "cannot read '%s': %s", trees->v[i], strerror(errno));
 			ret = -1;
 		}
@@ -247,8 +173,8 @@ int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strbu
 			w.v[n++] = w.v[i];
 		}
 		w.nr = n;
-		strbuf_reset(&rel);
-		if (prune(s->dir.buf, &rel, &w) < 0 || (mkdir(s->dir.buf, 0755) < 0 && errno != EEXIST)) {
+		if ((tree_visit(s->dir.buf, prune, &w) < 0 && errno != ENOENT) ||
+		    (mkdir(s->dir.buf, 0755) < 0 && errno != EEXIST)) {
 			strbuf_addf(err, "cannot clear '%s': %s", s->dir.buf, strerror(errno));
 			ret = -1;
 		}
@@ -260,6 +186,5 @@ int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strbu
 			ret = -1;
 		}
 	wants_release(&w);
-	strbuf_release(&rel);
 	return ret;
 }

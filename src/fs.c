@@ -263,46 +263,83 @@ int link_tree(const char *src, const char *dst)
 	return clone_tree(src, dst, 1);
 }
 
-static int walk(const char *root, struct strbuf *rel, tree_fn fn, void *data)
+/* The kind of an entry: from readdir's d_type, else from lstat. */
+static char entry_kind(const char *path, unsigned char d_type)
 {
-	struct strbuf full = STRBUF_INIT;
-	DIR *d;
+	struct stat st;
+	switch (d_type) {
+	case DT_DIR:
+		return 'd';
+	case DT_REG:
+		return 'f';
+	case DT_LNK:
+		return 'l';
+	case DT_UNKNOWN:
+		break;
+	default:
+		return 'o';
+	}
+	if (lstat(path, &st) < 0)
+		return 0;
+	return S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : S_ISLNK(st.st_mode) ? 'l' : 'o';
+}
+
+static int visit(const char *root, struct strbuf *rel, struct strbuf *full, visit_fn fn, void *data)
+{
+	DIR *d = opendir(full->buf);
 	struct dirent *e;
 	int ret = 0;
-
-	strbuf_addstr(&full, root);
-	if (rel->len)
-		strbuf_addf(&full, "/%s", rel->buf);
-	d = opendir(full.buf);
-	strbuf_release(&full);
 	if (!d)
 		return -1;
 	while (!ret && (e = readdir(d))) {
-		size_t keep = rel->len;
-		struct stat st;
+		size_t keep = rel->len, fkeep = full->len;
+		char kind;
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		if (rel->len)
 			strbuf_addch(rel, '/');
 		strbuf_addstr(rel, e->d_name);
-		strbuf_addf(&full, "%s/%s", root, rel->buf);
-		if (lstat(full.buf, &st) == 0) {
-			if (S_ISDIR(st.st_mode))
-				ret = walk(root, rel, fn, data);
-			else
-				ret = fn(root, rel->buf, data);
+		strbuf_addf(full, "/%s", e->d_name);
+		kind = entry_kind(full->buf, e->d_type);
+		if (kind) {
+			ret = fn(rel->buf, full->buf, kind, data);
+			if (kind == 'd' && ret == VISIT_SKIP)
+				ret = 0;
+			else if (!ret && kind == 'd')
+				ret = visit(root, rel, full, fn, data);
 		}
-		strbuf_release(&full);
 		strbuf_setlen(rel, keep);
+		strbuf_setlen(full, fkeep);
 	}
 	closedir(d);
 	return ret;
 }
 
+int tree_visit(const char *root, visit_fn fn, void *data)
+{
+	struct strbuf rel = STRBUF_INIT, full = STRBUF_INIT;
+	int ret;
+	strbuf_addstr(&full, root);
+	ret = visit(root, &rel, &full, fn, data);
+	strbuf_release(&rel);
+	strbuf_release(&full);
+	return ret;
+}
+
+struct walk {
+	const char *root;
+	tree_fn fn;
+	void *data;
+};
+
+static int walk_one(const char *rel, const char *full, char kind, void *data)
+{
+	struct walk *w = data;
+	return kind == 'd' ? 0 : w->fn(w->root, rel, w->data);
+}
+
 int tree_walk(const char *root, tree_fn fn, void *data)
 {
-	struct strbuf rel = STRBUF_INIT;
-	int ret = walk(root, &rel, fn, data);
-	strbuf_release(&rel);
-	return ret;
+	struct walk w = { root, fn, data };
+	return tree_visit(root, walk_one, &w);
 }

@@ -35,7 +35,16 @@ int copy_tree(const char *src, const char *dst);
  * a name already in dst is kept. */
 int link_tree(const char *src, const char *dst);
 
-/* Visit every regular file or symlink below root (depth first); rel is its
+/* Visit every entry below root, a directory before what it holds: rel is
+ * its path relative to root, full root/rel, kind 'd', 'f', 'l' (symlink) or
+ * 'o' (other). VISIT_SKIP from a directory's visit skips what it holds (fn
+ * may have removed it); any other non-zero return stops the walk and is
+ * returned. -1 with errno when root cannot be read. */
+#define VISIT_SKIP 1
+typedef int (*visit_fn)(const char *rel, const char *full, char kind, void *data);
+int tree_visit(const char *root, visit_fn fn, void *data);
+
+/* Visit every entry below root but directories (depth first); rel is its
  * path relative to root. A non-zero return stops the walk and is returned. */
 typedef int (*tree_fn)(const char *root, const char *rel, void *data);
 int tree_walk(const char *root, tree_fn fn, void *data);
