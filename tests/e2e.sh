@@ -90,6 +90,8 @@ if want fixture; then
 	app_df=$(ls "$A"/target/cargo-green/df/app-*/Dockerfile | head -n1)
 	check "the last compile's Dockerfile holds its own unit alone, its closure's outputs one context ($(wc -c <"$app_df") bytes)" \
 		bash -c "grep -q 'from=deps,target=/green/target,rw' '$app_df' && ! grep -q ' AS e-' '$app_df' && [ \$(grep -c '^FROM ' '$app_df') -eq 3 ]"
+	check "no per-call directory is left behind; the deps context lives in slots kept for the next calls" \
+		bash -c "cd '$A/target/cargo-green' && [ -z \"\$(ls -A tmp)\" ] && { [ ${L:-0} -eq ${N:-0} ] || [ -d deps/0 ]; } && ! ls deps | grep -vxE '[0-9]+(\\.lock)?'"
 	check "dep-info files name host paths, not container paths" \
 		bash -c "! grep -l '/green/' '$A'/target/debug/deps/*.d && grep -q '$A/target/debug/build/greet-.*/out/generated.rs' '$A'/target/debug/deps/greet-*.d"
 	check "the jobserver never reaches the engine" bash -c "! grep -l MAKEFLAGS '$A'/target/cargo-green/df/*/Dockerfile"
