@@ -99,12 +99,13 @@ struct land {
 	const char *root;
 	struct strbuf *err;
 	int landed;
+	int copy; /* root is the local store's: copy, never link */
 };
 
 /* Put the file at root/rel in its place on the host, leaving root as it
- * is: a hard link renamed over the old one (cargo sees a new file at once,
- * never a half-written one); a .d rewritten to host paths and the build
- * script's shim written anew. */
+ * is: a hard link (a copy from the local store) renamed over the old one
+ * (cargo sees a new file at once, never a half-written one); a .d
+ * rewritten to host paths and the build script's shim written anew. */
 static int land_one(const char *root, const char *rel, void *data)
 {
 	struct land *l = data;
@@ -136,7 +137,7 @@ static int land_one(const char *root, const char *rel, void *data)
 		struct stat st;
 		strbuf_addf(&tmp, "%s.green.%ld", host, (long)getpid());
 		unlink(tmp.buf);
-		if (link(src.buf, tmp.buf) < 0 &&
+		if ((l->copy || link(src.buf, tmp.buf) < 0) &&
 		    (lstat(src.buf, &st) < 0 || clone_entry(src.buf, tmp.buf, &st, 0) < 0))
 			goto io;
 		/* Fresh mtimes: a cache hit must not look older than its dependencies. */
@@ -361,25 +362,39 @@ static void out_dir(const struct job *j, const char *id, struct strbuf *out)
 	strbuf_addf(out, "%s/cargo-green/out/%s", j->host_target, id);
 }
 
-/* Keep the tree the engine exported for this unit as its out dir: by a
- * rename (no copy, no link per file), or a copy when the tree is the local
- * store's (its files are never shared). Where it is kept, the place to land
- * from. Else tree to land from (dependents then render their closure's
- * stages), or NULL when a copy failed. */
-static const char *keep_outputs(const struct job *j, const char *tree, int copy, struct strbuf *kept)
+/* Where a unit's outputs are, as the engine made them: its out dir, or
+ * when it has none (its outputs came from the local store) the stored tree
+ * of its key. 0, or -1 when neither is there. */
+static int unit_outputs(const struct job *j, const struct unit *u, struct strbuf *path)
+{
+	strbuf_reset(path);
+	out_dir(j, u->id, path);
+	if (!access(path->buf, F_OK))
+		return 0;
+	if (!u->key || !store_lookup(u->key, path))
+		return -1;
+	strbuf_addstr(path, CT_TARGET);
+	return access(path->buf, F_OK) ? -1 : 0;
+}
+
+/* Keep the tree the engine exported for this unit as its out dir (what
+ * dependents' deps contexts link), moved there by one rename; a tree from
+ * the local store is not kept again (unit_outputs finds it there). The
+ * place to land from. */
+static const char *keep_outputs(const struct job *j, const char *tree, int stored, struct strbuf *kept)
 {
 	int absent = access(tree, F_OK) < 0;
 	out_dir(j, j->spec.id, kept);
 	rm_rf(kept->buf);
+	if (stored)
+		return tree;
 	mkdir_parent(kept->buf, 0755);
-	if ((absent ? mkdir(kept->buf, 0755) : copy ? copy_tree(tree, kept->buf) : rename(tree, kept->buf)) < 0) {
+	if ((absent ? mkdir(kept->buf, 0755) : rename(tree, kept->buf)) < 0) {
+		/* Dependents then render their closure's stages instead. */
 		LOG(LOG_WARN, "%s: cannot keep its outputs in %s: %s", j->spec.id, kept->buf, strerror(errno));
-		if (!copy || absent)
-			return tree;
-		rm_rf(kept->buf);
-		return NULL;
+		return tree;
 	}
-	return kept->buf;
+	return absent ? tree : kept->buf;
 }
 
 /* The deps context: a slot holding every output of the closure, by hard
@@ -392,8 +407,10 @@ static int gather_outputs(const struct job *j, const struct closure *cl, const c
 	struct strbuf src = STRBUF_INIT;
 	int ret = deps_slot_acquire(parent, slot, err);
 	for (size_t i = 0; !ret && i < cl->nr; i++) {
-		strbuf_reset(&src);
-		out_dir(j, cl->units[i].id, &src);
+		if (unit_outputs(j, &cl->units[i], &src) < 0) {
+			strbuf_addf(err, "the outputs of %s are gone", cl->units[i].id);
+			ret = -1;
+		}
 		strvec_push(&trees, src.buf);
 	}
 	if (!ret && deps_slot_sync(slot, &trees, err) < 0)
@@ -410,11 +427,8 @@ static int outputs_kept(const struct job *j, const struct closure *cl)
 {
 	struct strbuf src = STRBUF_INIT;
 	int kept = 1;
-	for (size_t i = 0; kept && i < cl->nr; i++) {
-		strbuf_reset(&src);
-		out_dir(j, cl->units[i].id, &src);
-		kept = !access(src.buf, F_OK);
-	}
+	for (size_t i = 0; kept && i < cl->nr; i++)
+		kept = unit_outputs(j, &cl->units[i], &src) == 0;
 	strbuf_release(&src);
 	return kept;
 }
@@ -713,12 +727,12 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		strvec_clear(&names);
 	}
 	if (*exit_code == 0) {
-		struct land l = { j, NULL, err, 0 };
+		struct land l = { j, NULL, err, 0, cached == 2 };
 		struct strbuf kept = STRBUF_INIT;
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s%s", res, CT_TARGET);
-		l.root = keep_outputs(j, p.buf, cached == 2, &kept);
-		ret = !l.root || (!access(l.root, F_OK) && tree_walk(l.root, land_one, &l));
+		l.root = keep_outputs(j, p.buf, l.copy, &kept);
+		ret = !access(l.root, F_OK) && tree_walk(l.root, land_one, &l);
 		strbuf_release(&kept);
 		if (ret) {
 			if (!err->len)

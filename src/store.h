@@ -37,7 +37,8 @@ int store_unit_key(const char *head, const char *stage, const char *base_id, con
 		   const struct strvec *dep_keys, char key[STORE_KEY_HEX], struct strbuf *err);
 
 /* 1 with entry set to the stored tree's path on a hit (to read, never to
- * write or link: a hit copies what it keeps), 0 on a miss. */
+ * write; what lands on the host is copied from it, never linked, while the
+ * engine may be sent hard links to it), 0 on a miss. */
 int store_lookup(const char *key, struct strbuf *entry);
 /* Save a copy of the tree src under key (atomically; a failure only costs a future hit). */
 void store_save(const char *key, const char *src);
