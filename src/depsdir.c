@@ -21,7 +21,7 @@ int deps_slot_acquire(const char *parent, struct deps_slot *s, struct strbuf *er
 		return -1;
 	}
 	for (int n = 0; n < MAX_SLOTS; n++) {
-		int fd;
+		int fd, saved;
 		strbuf_reset(&lock);
 		strbuf_addf(&lock, "%s/%d.lock", parent, n);
 		fd = open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -35,7 +35,9 @@ int deps_slot_acquire(const char *parent, struct deps_slot *s, struct strbuf *er
 			strbuf_release(&lock);
 			return 0;
 		}
+		saved = errno;
 		close(fd);
+		errno = saved;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			break;
 	}
