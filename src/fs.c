@@ -227,7 +227,7 @@ int dir_entries(const char *dir, struct strvec *out)
 	return 0;
 }
 
-static int clone_tree(const char *src, const char *dst, int hard)
+int copy_tree(const char *src, const char *dst)
 {
 	struct strvec names = STRVEC_INIT;
 	int ret = 0;
@@ -243,24 +243,14 @@ static int clone_tree(const char *src, const char *dst, int hard)
 		if (lstat(s.buf, &st) < 0)
 			ret = -1;
 		else if (S_ISDIR(st.st_mode))
-			ret = clone_tree(s.buf, t.buf, hard);
+			ret = copy_tree(s.buf, t.buf);
 		else
-			ret = clone_entry(s.buf, t.buf, &st, hard);
+			ret = clone_entry(s.buf, t.buf, &st, 0);
 		strbuf_release(&s);
 		strbuf_release(&t);
 	}
 	strvec_clear(&names);
 	return ret;
-}
-
-int copy_tree(const char *src, const char *dst)
-{
-	return clone_tree(src, dst, 0);
-}
-
-int link_tree(const char *src, const char *dst)
-{
-	return clone_tree(src, dst, 1);
 }
 
 /* The kind of an entry: from readdir's d_type, else from lstat. */

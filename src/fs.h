@@ -31,9 +31,6 @@ int copy_file(const char *src, const char *dst, int mode);
 int clone_entry(const char *s, const char *t, const struct stat *st, int hard);
 /* Copy a tree (regular files, dirs, symlinks). 0 or -1 with errno. */
 int copy_tree(const char *src, const char *dst);
-/* copy_tree with hard links for regular files (a copy across file systems);
- * a name already in dst is kept. */
-int link_tree(const char *src, const char *dst);
 
 /* Visit every entry below root, a directory before what it holds: rel is
  * its path relative to root, full root/rel, kind 'd', 'f', 'l' (symlink) or

@@ -98,7 +98,6 @@ struct land {
 	struct job *j;
 	const char *root;
 	struct strbuf *err;
-	int landed;
 	int copy; /* root is the local store's: copy, never link */
 };
 
@@ -150,7 +149,6 @@ static int land_one(const char *root, const char *rel, void *data)
 		}
 	}
 	LOG(LOG_TRACE, "landed %s", host);
-	l->landed++;
 	ret = 0;
 	goto out;
 io:
@@ -727,7 +725,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		strvec_clear(&names);
 	}
 	if (*exit_code == 0) {
-		struct land l = { j, NULL, err, 0, cached == 2 };
+		struct land l = { j, NULL, err, cached == 2 };
 		struct strbuf kept = STRBUF_INIT;
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s%s", res, CT_TARGET);
