@@ -96,7 +96,6 @@ void stats_record(const struct config *cfg, const char *kind, const char *id, co
 
 struct land {
 	struct job *j;
-	const char *root;
 	struct strbuf *err;
 	int copy; /* root is the local store's: copy, never link */
 };
@@ -381,11 +380,12 @@ static int unit_outputs(const struct job *j, const struct unit *u, struct strbuf
  * place to land from. */
 static const char *keep_outputs(const struct job *j, const char *tree, int stored, struct strbuf *kept)
 {
-	int absent = access(tree, F_OK) < 0;
+	int absent;
 	out_dir(j, j->spec.id, kept);
 	rm_rf(kept->buf);
 	if (stored)
 		return tree;
+	absent = access(tree, F_OK) < 0;
 	mkdir_parent(kept->buf, 0755);
 	if ((absent ? mkdir(kept->buf, 0755) : rename(tree, kept->buf)) < 0) {
 		/* Dependents then render their closure's stages instead. */
@@ -395,40 +395,34 @@ static const char *keep_outputs(const struct job *j, const char *tree, int store
 	return absent ? tree : kept->buf;
 }
 
-/* The deps context: a slot holding every output of the closure, by hard
- * links. 0, or -1 (a unit's outputs are not kept, or the slot cannot be
- * made) with the slot released. */
-static int gather_outputs(const struct job *j, const struct closure *cl, const char *parent, struct deps_slot *slot,
-			  struct strbuf *err)
+/* Where the outputs of every unit of the closure are, into trees (in
+ * closure order). 0, or -1 with trees emptied when a unit's are not there. */
+static int closure_outputs(const struct job *j, const struct closure *cl, struct strvec *trees)
 {
-	struct strvec trees = STRVEC_INIT;
 	struct strbuf src = STRBUF_INIT;
-	int ret = deps_slot_acquire(parent, slot, err);
+	int ret = 0;
 	for (size_t i = 0; !ret && i < cl->nr; i++) {
-		if (unit_outputs(j, &cl->units[i], &src) < 0) {
-			strbuf_addf(err, "the outputs of %s are gone", cl->units[i].id);
-			ret = -1;
-		}
-		strvec_push(&trees, src.buf);
+		ret = unit_outputs(j, &cl->units[i], &src);
+		strvec_push(trees, src.buf);
 	}
-	if (!ret && deps_slot_sync(slot, &trees, err) < 0)
-		ret = -1;
 	if (ret)
-		deps_slot_release(slot);
-	strvec_clear(&trees);
+		strvec_clear(trees);
 	strbuf_release(&src);
 	return ret;
 }
 
-/* Are the outputs of every unit of the closure kept? */
-static int outputs_kept(const struct job *j, const struct closure *cl)
+/* The deps context: a slot under parent holding trees, by hard links. 0,
+ * or -1 with err and the slot released. */
+static int gather_outputs(const char *parent, const struct strvec *trees, struct deps_slot *slot,
+			  struct strbuf *err)
 {
-	struct strbuf src = STRBUF_INIT;
-	int kept = 1;
-	for (size_t i = 0; kept && i < cl->nr; i++)
-		kept = unit_outputs(j, &cl->units[i], &src) == 0;
-	strbuf_release(&src);
-	return kept;
+	if (deps_slot_acquire(parent, slot, err) < 0)
+		return -1;
+	if (deps_slot_sync(slot, trees, err) < 0) {
+		deps_slot_release(slot);
+		return -1;
+	}
+	return 0;
 }
 
 /* The named context of a compact call's closure outputs, or NULL: no
@@ -514,7 +508,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		      deps_parent = STRBUF_INIT,
 		      dfpath = STRBUF_INIT, logpath = STRBUF_INIT, tmp = STRBUF_INIT, empty = STRBUF_INIT,
 		      p = STRBUF_INIT, code = STRBUF_INIT, target = STRBUF_INIT, watch = STRBUF_INIT;
-	struct strvec ctx_names = STRVEC_INIT, secrets = STRVEC_INIT;
+	struct strvec ctx_names = STRVEC_INIT, secrets = STRVEC_INIT, dep_trees = STRVEC_INIT;
 	struct strbuf secret_dir = STRBUF_INIT;
 	struct deps_slot slot = DEPS_SLOT_INIT;
 	/* The result: the tree the engine exported into tmp, or the store's entry (read only). */
@@ -590,7 +584,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	 * coming as one context of hard links to their kept copies. Else (a
 	 * unit of the closure has no kept outputs, or
 	 * __CARGOGREEN_CLOSURE_STAGES is set) every stage of the closure. */
-	compact = !getenv(CLOSURE_STAGES_ENV) && outputs_kept(j, &cl);
+	compact = !getenv(CLOSURE_STAGES_ENV) && closure_outputs(j, &cl, &dep_trees) == 0;
 	with_src = !compact;
 	if ((ret = write_dockerfile(j, &cl, &head, &own, compact, with_src, &df, dfpath.buf, err)))
 		goto out;
@@ -648,7 +642,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	if (cached != 2) {
 		if (secrets.nr && (ret = write_secrets(&secrets, work.buf, id, &secret_dir, &b.secrets, err)))
 			goto out;
-		if (deps_context(compact, &cl) && gather_outputs(j, &cl, deps_parent.buf, &slot, &p) < 0) {
+		if (deps_context(compact, &cl) && gather_outputs(deps_parent.buf, &dep_trees, &slot, &p) < 0) {
 			LOG(LOG_WARN, "%s: cannot gather its closure's outputs: %s: its stages instead", id, p.buf);
 			strbuf_reset(&p);
 			compact = 0;
@@ -725,12 +719,13 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		strvec_clear(&names);
 	}
 	if (*exit_code == 0) {
-		struct land l = { j, NULL, err, cached == 2 };
+		struct land l = { j, err, cached == 2 };
 		struct strbuf kept = STRBUF_INIT;
+		const char *from;
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s%s", res, CT_TARGET);
-		l.root = keep_outputs(j, p.buf, l.copy, &kept);
-		ret = !access(l.root, F_OK) && tree_walk(l.root, land_one, &l);
+		from = keep_outputs(j, p.buf, l.copy, &kept);
+		ret = !access(from, F_OK) && tree_walk(from, land_one, &l);
 		strbuf_release(&kept);
 		if (ret) {
 			if (!err->len)
@@ -768,6 +763,7 @@ out:
 	engine_build_release(&b);
 	strvec_clear(&ctx_names);
 	strvec_clear(&secrets);
+	strvec_clear(&dep_trees);
 	strbuf_release(&secret_dir);
 	strbuf_release(&df);
 	strbuf_release(&head);
