@@ -7,7 +7,7 @@
 #   tests/e2e.sh            every check
 #   E2E_ONLY=fixture ...    only the checks whose group matches
 #                           (fixture, base, errors, settings, settings-build,
-#                           correctness, ripgrep)
+#                           correctness, exact-*, ripgrep)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -272,6 +272,10 @@ fi
 . "$ROOT/tests/e2e_settings.sh"
 # Cache correctness: one input changed at a time.
 . "$ROOT/tests/e2e_correct.sh"
+# Exactness on real projects, one file per class (groups exact-*).
+for f in "$ROOT"/tests/e2e_exact_*.sh; do
+	[ -e "$f" ] && . "$f"
+done
 
 if want ripgrep; then
 	# A real-world project, as users install it.
