@@ -38,14 +38,14 @@ static void links_deps(const char *host_target, struct strvec *records)
 	}
 }
 
-int cmd_build_script_run(const struct config *cfg, int argc, const char **argv)
+static int run_once(const struct config *cfg, int argc, const char **argv, int depth)
 {
 	struct unit compiled = UNIT_INIT;
 	struct job j = JOB_INIT;
 	struct strbuf err = STRBUF_INIT, home = STRBUF_INIT, id = STRBUF_INIT;
 	const char *out_dir = getenv("OUT_DIR");
 	char *bin = NULL, *run_dir = NULL;
-	int ret, code = 0;
+	int ret, code = 0, restart = 0;
 
 	if (argc < 1) {
 		error("__build-script-run: no record given (this is cargo-green's build script shim)");
@@ -96,22 +96,55 @@ int cmd_build_script_run(const struct config *cfg, int argc, const char **argv)
 	cargo_home(&home);
 	pathmap_add(&j.pm, j.host_target, CT_TARGET);
 	pathmap_add(&j.pm, home.buf, CT_CARGO_HOME);
-	if (!path_under(compiled.ctx_origin, home.buf))
+	if (!path_under(compiled.ctx_origin, home.buf) || !strcmp(compiled.ctx_origin, compiled.ctx_mount))
 		pathmap_add(&j.pm, compiled.ctx_origin, compiled.ctx_mount);
 
 	j.cfg = cfg;
 	j.rustc = getenv("RUSTC") && *getenv("RUSTC") ? getenv("RUSTC") : "rustc";
-	j.self.id = strbuf_detach(&id, NULL);
+	j.modes = job_modes_load(j.host_target, id.buf);
 	j.self.ctx_name = xstrdup(compiled.ctx_name);
-	j.self.ctx_dir = xstrdup(compiled.ctx_dir);
-	j.self.ctx_origin = xstrdup(compiled.ctx_origin);
-	j.self.ctx_mount = xstrdup(compiled.ctx_mount);
+	j.self.ws_root = compiled.ws_root ? xstrdup(compiled.ws_root) : NULL;
+	if (compiled.ws_root && (j.modes & JOB_MODE_WORKSPACE)) {
+		/* It reads files of the workspace outside its package: all of it,
+		 * where the compile's paths put it. */
+		struct strbuf dir = STRBUF_INIT;
+		const char *rel = path_under(compiled.ctx_origin, compiled.ws_root);
+		size_t ml = strlen(compiled.ctx_mount), rl = rel ? strlen(rel) : 0;
+		if (!rel || rl > ml || strcmp(compiled.ctx_mount + ml - rl, rel)) {
+			error("%s: its sources are not where its workspace is (%s)", id.buf, compiled.ws_root);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		j.self.ctx_mount = xstrndup(compiled.ctx_mount, ml - rl);
+		j.self.ctx_origin = xstrdup(compiled.ws_root);
+		j.self.ctx_full = 1;
+		pathmap_add(&j.pm, j.self.ctx_origin, j.self.ctx_mount);
+		strbuf_addf(&dir, "%s/cargo-green/src/%s", j.host_target, id.buf);
+		if (job_mirror_sources(j.self.ctx_origin, dir.buf, 1, j.host_target, &err) < 0) {
+			error("%s: %s", id.buf, err.buf);
+			strbuf_release(&dir);
+			ret = EXIT_IO;
+			goto out;
+		}
+		j.self.ctx_dir = strbuf_detach(&dir, NULL);
+	} else {
+		j.self.ctx_dir = xstrdup(compiled.ctx_dir);
+		j.self.ctx_origin = xstrdup(compiled.ctx_origin);
+		j.self.ctx_mount = xstrdup(compiled.ctx_mount);
+	}
+	j.self.id = strbuf_detach(&id, NULL);
 	strvec_push(&j.dep_records, argv[0]);
 	links_deps(j.host_target, &j.dep_records);
 
 	bin = xstrndup(argv[0], strlen(argv[0]) - strlen(".green"));
 	j.spec.id = j.self.id;
-	j.spec.workdir = xstrdup(compiled.ctx_mount);
+	{
+		/* cargo runs a build script in its package's directory. */
+		const char *md = getenv("CARGO_MANIFEST_DIR");
+		j.spec.workdir = md ? pathmap_to_ct(&j.pm, md) : NULL;
+		if (!j.spec.workdir)
+			j.spec.workdir = xstrdup(compiled.ctx_mount);
+	}
 	j.spec.ctx_name = j.self.ctx_name;
 	j.spec.ctx_target = j.self.ctx_mount;
 	j.spec.ctx_rw = 1;
@@ -135,6 +168,10 @@ int cmd_build_script_run(const struct config *cfg, int argc, const char **argv)
 	j.stderr_escape = ESCAPE_NONE;
 
 	ret = job_run(&j, &code, &err);
+	if (ret == JOB_RESTART) {
+		restart = 1;
+		goto out;
+	}
 	if (ret == JOB_NO_CLOSURE)
 		ret = EXIT_IO;
 	if (ret)
@@ -149,5 +186,16 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&home);
 	strbuf_release(&id);
+	if (restart) {
+		if (depth < 3)
+			return run_once(cfg, argc, argv, depth + 1);
+		error("%s: keeps needing another set-up (see target/cargo-green/env/)", argv[0]);
+		return EXIT_ENGINE_FAILED;
+	}
 	return ret;
+}
+
+int cmd_build_script_run(const struct config *cfg, int argc, const char **argv)
+{
+	return run_once(cfg, argc, argv, 0);
 }

@@ -15,46 +15,51 @@ struct env_rule {
 	const char *name;   /* exact name, or a prefix when it ends with '*' */
 	unsigned uses;      /* ENV_COMPILE | ENV_BUILD_SCRIPT */
 	enum env_value value;
+	/* The value is a host path a compile may keep (env!): mapped, but the
+	 * host's own value with ENV_HOST_PATHS (see env_is_path_valued). */
+	int path;
 };
 
 static const struct env_rule rules[] = {
 	/* Never: cargo's jobserver, and host tools that do not exist in the container. */
-	{ "CARGO_MAKEFLAGS", 0, VALUE_DROP },
-	{ "MAKEFLAGS", 0, VALUE_DROP },
-	{ "MFLAGS", 0, VALUE_DROP },
-	{ "RUSTC_WRAPPER", 0, VALUE_DROP },
-	{ "RUSTC_WORKSPACE_WRAPPER", 0, VALUE_DROP },
-	{ "RUSTC", 0, VALUE_DROP },    /* set to the container's rustc below */
-	{ "RUSTDOC", 0, VALUE_DROP },
-	{ "CARGO", 0, VALUE_DROP },
-	{ "CARGO_HOME", 0, VALUE_DROP },
-	{ "CARGO_TARGET_DIR", 0, VALUE_DROP },
+	{ "CARGO_MAKEFLAGS", 0, VALUE_DROP, 0 },
+	{ "MAKEFLAGS", 0, VALUE_DROP, 0 },
+	{ "MFLAGS", 0, VALUE_DROP, 0 },
+	{ "RUSTC_WRAPPER", 0, VALUE_DROP, 0 },
+	{ "RUSTC_WORKSPACE_WRAPPER", 0, VALUE_DROP, 0 },
+	{ "RUSTC", 0, VALUE_DROP, 0 },    /* set to the container's rustc below */
+	{ "RUSTDOC", 0, VALUE_DROP, 0 },
+	{ "CARGO", 0, VALUE_DROP, 0 },
+	{ "CARGO_HOME", 0, VALUE_DROP, 0 },
+	{ "CARGO_TARGET_DIR", 0, VALUE_DROP, 0 },
 	/* What cargo sets for every unit. */
-	{ "CARGO_PKG_*", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "CARGO_MANIFEST_DIR", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "CARGO_MANIFEST_PATH", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "CARGO_MANIFEST_LINKS", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "CARGO_PRIMARY_PACKAGE", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "CARGO_RUSTC_CURRENT_DIR", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "RUSTC_BOOTSTRAP", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "OUT_DIR", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "CARGO_PKG_*", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "CARGO_MANIFEST_DIR", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP, 1 },
+	{ "CARGO_MANIFEST_PATH", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP, 1 },
+	{ "CARGO_MANIFEST_LINKS", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "CARGO_PRIMARY_PACKAGE", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "CARGO_RUSTC_CURRENT_DIR", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP, 1 },
+	{ "RUSTC_BOOTSTRAP", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "OUT_DIR", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
 	/* Compiles only. */
-	{ "CARGO_CRATE_NAME", ENV_COMPILE, VALUE_MAP },
-	{ "CARGO_BIN_NAME", ENV_COMPILE, VALUE_MAP },
-	{ "CARGO_BIN_EXE_*", ENV_COMPILE, VALUE_HOST },
-	{ "CARGO_TARGET_TMPDIR", ENV_COMPILE, VALUE_HOST },
+	{ "CARGO_CRATE_NAME", ENV_COMPILE, VALUE_MAP, 0 },
+	{ "CARGO_BIN_NAME", ENV_COMPILE, VALUE_MAP, 0 },
+	/* Integration tests use these at run time on the host: a test that
+	 * reads one (env!) is compiled again with the host's value. */
+	{ "CARGO_BIN_EXE_*", ENV_COMPILE, VALUE_MAP, 1 },
+	{ "CARGO_TARGET_TMPDIR", ENV_COMPILE, VALUE_MAP, 1 },
 	/* Build script runs only. */
-	{ "CARGO_CFG_*", ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "CARGO_FEATURE_*", ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "CARGO_ENCODED_RUSTFLAGS", ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "DEP_*", ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "TARGET", ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "HOST", ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "NUM_JOBS", ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "OPT_LEVEL", ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "DEBUG", ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "PROFILE", ENV_BUILD_SCRIPT, VALUE_MAP },
-	{ "RUSTC_LINKER", ENV_BUILD_SCRIPT, VALUE_MAP },
+	{ "CARGO_CFG_*", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "CARGO_FEATURE_*", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "CARGO_ENCODED_RUSTFLAGS", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "DEP_*", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "TARGET", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "HOST", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "NUM_JOBS", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "OPT_LEVEL", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "DEBUG", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "PROFILE", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
+	{ "RUSTC_LINKER", ENV_BUILD_SCRIPT, VALUE_MAP, 0 },
 };
 
 static const struct env_rule *rule_for(const char *entry, size_t namelen)
@@ -90,6 +95,12 @@ void env_from_build_output(const char *output, struct strvec *names)
 		}
 		line = *end ? end + 1 : end;
 	}
+}
+
+int env_is_path_valued(const char *name)
+{
+	const struct env_rule *r = rule_for(name, strlen(name));
+	return r && r->path;
 }
 
 int env_is_ruled(const char *name)
@@ -139,7 +150,7 @@ void env_read_by(const char *text, struct strvec *out)
 void env_filter(const char **environ_, enum env_use use, const struct strvec *extra,
 		const struct pathmap *pm, struct strvec *out)
 {
-	static const struct env_rule extra_rule = { "", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP };
+	static const struct env_rule extra_rule = { "", ENV_COMPILE | ENV_BUILD_SCRIPT, VALUE_MAP, 0 };
 	for (const char **e = environ_; *e; e++) {
 		const char *eq = strchr(*e, '=');
 		const struct env_rule *r;
@@ -158,14 +169,14 @@ void env_filter(const char **environ_, enum env_use use, const struct strvec *ex
 		if (!r || !(r->uses & use) || r->value == VALUE_DROP)
 			continue;
 		strbuf_add(&v, *e, (size_t)(eq - *e) + 1);
-		if (r->value == VALUE_MAP)
+		if (r->value == VALUE_MAP && !(r->path && (use & ENV_HOST_PATHS)))
 			pathmap_rewrite(pm, 0, ESCAPE_NONE, eq + 1, strlen(eq + 1), &v);
 		else
 			strbuf_addstr(&v, eq + 1);
 		strvec_push(out, v.buf);
 		strbuf_release(&v);
 	}
-	if (use == ENV_BUILD_SCRIPT) {
+	if (use & ENV_BUILD_SCRIPT) {
 		strvec_push(out, "RUSTC=rustc");
 		strvec_push(out, "RUSTDOC=rustdoc");
 	}

@@ -10,13 +10,21 @@
 #include "paths.h"
 #include "strvec.h"
 
-enum env_use { ENV_COMPILE = 1, ENV_BUILD_SCRIPT = 2 };
+/* ENV_HOST_PATHS (with one of the others): path-valued variables keep the
+ * host's value (a unit that reads them runs with its sources at their host
+ * paths: job.h's JOB_MODE_HOST_PATHS). */
+enum env_use { ENV_COMPILE = 1, ENV_BUILD_SCRIPT = 2, ENV_HOST_PATHS = 4 };
 
 /* Filter environ (NULL-terminated "NAME=value") for use, into out as sorted
  * "NAME=value" with values mapped through pm. extra (may be NULL) names
  * more variables to keep: those a build script set with cargo:rustc-env. */
 void env_filter(const char **environ_, enum env_use use, const struct strvec *extra,
 		const struct pathmap *pm, struct strvec *out);
+
+/* Is name a path-valued variable of cargo's that a compile may keep as a
+ * string (CARGO_MANIFEST_DIR, CARGO_BIN_EXE_*...)? When a unit reads one,
+ * it must see the host's value, as with plain cargo. */
+int env_is_path_valued(const char *name);
 
 /* Names set by `cargo:rustc-env=NAME=VALUE` (or cargo::) in a build script's output. */
 void env_from_build_output(const char *output, struct strvec *names);

@@ -36,8 +36,8 @@ void test_env(void)
 	CHECK(strvec_find(&out, "CARGO_PKG_NAME=greet") >= 0);
 	CHECK(strvec_find(&out, "CARGO_MANIFEST_DIR=/green/ws/greet") >= 0);
 	CHECK(strvec_find(&out, "OUT_DIR=/green/target/debug/build/greet-1/out") >= 0);
-	/* Used at run time on the host by integration tests: kept as is. */
-	CHECK(strvec_find(&out, "CARGO_BIN_EXE_app=/home/u/proj/target/debug/app") >= 0);
+	/* Path-valued: mapped (path-independent), unless the unit reads it. */
+	CHECK(strvec_find(&out, "CARGO_BIN_EXE_app=/green/target/debug/app") >= 0);
 	CHECK(strvec_find(&out, "GREET_FROM_BUILD_RS=hello") >= 0);
 	for (size_t i = 0; i < out.nr; i++) {
 		CHECK(strncmp(out.v[i], "CARGO_MAKEFLAGS", 15) && strncmp(out.v[i], "MAKEFLAGS", 9));
@@ -47,6 +47,15 @@ void test_env(void)
 	/* Sorted: the stage text does not depend on the order of environ. */
 	for (size_t i = 1; i < out.nr; i++)
 		CHECK(strcmp(out.v[i - 1], out.v[i]) < 0);
+	strvec_clear(&out);
+
+	/* A unit that read one: the host's values of the path-valued ones only. */
+	env_filter(environ_, ENV_COMPILE | ENV_HOST_PATHS, &extra, &pm, &out);
+	CHECK(strvec_find(&out, "CARGO_BIN_EXE_app=/home/u/proj/target/debug/app") >= 0);
+	CHECK(strvec_find(&out, "CARGO_MANIFEST_DIR=/home/u/proj/greet") >= 0);
+	CHECK(strvec_find(&out, "OUT_DIR=/green/target/debug/build/greet-1/out") >= 0);
+	CHECK(env_is_path_valued("CARGO_MANIFEST_DIR") && env_is_path_valued("CARGO_BIN_EXE_x") &&
+	      !env_is_path_valued("OUT_DIR") && !env_is_path_valued("GREET"));
 	strvec_clear(&out);
 
 	env_filter(environ_, ENV_BUILD_SCRIPT, NULL, &pm, &out);

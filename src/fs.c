@@ -136,7 +136,7 @@ int clone_entry(const char *s, const char *t, const struct stat *st, int hard)
 	return copy_file(s, t, (int)st->st_mode);
 }
 
-static int mirror(const char *src, const char *dst, int top, const struct strvec *skip_names,
+static int mirror(const char *src, const char *dst, int top, int packages, const struct strvec *skip_names,
 		  const struct strvec *skip_paths, struct strbuf *err)
 {
 	DIR *d = opendir(src);
@@ -152,7 +152,7 @@ static int mirror(const char *src, const char *dst, int top, const struct strvec
 		closedir(d);
 		return -1;
 	}
-	if (!top) {
+	if (!top && !packages) {
 		struct strbuf manifest = STRBUF_INIT;
 		strbuf_addf(&manifest, "%s/Cargo.toml", src);
 		int other_package = !access(manifest.buf, F_OK);
@@ -173,7 +173,7 @@ static int mirror(const char *src, const char *dst, int top, const struct strvec
 		if (strvec_find(skip_paths, s.buf) >= 0 || lstat(s.buf, &st) < 0)
 			goto next;
 		if (S_ISDIR(st.st_mode)) {
-			ret = mirror(s.buf, t.buf, 0, skip_names, skip_paths, err);
+			ret = mirror(s.buf, t.buf, 0, packages, skip_names, skip_paths, err);
 		} else if (clone_entry(s.buf, t.buf, &st, 1) < 0) {
 			strbuf_addf(err, "cannot copy '%s' to '%s': %s", s.buf, t.buf, strerror(errno));
 			ret = -1;
@@ -186,7 +186,7 @@ static int mirror(const char *src, const char *dst, int top, const struct strvec
 	return ret;
 }
 
-int mirror_tree(const char *src, const char *dst, const struct strvec *skip_names,
+int mirror_tree(const char *src, const char *dst, int packages, const struct strvec *skip_names,
 		const struct strvec *skip_paths, struct strbuf *err)
 {
 	struct strbuf tmp = STRBUF_INIT;
@@ -195,7 +195,7 @@ int mirror_tree(const char *src, const char *dst, const struct strvec *skip_name
 	strbuf_addf(&tmp, "%s.tmp.%ld", dst, (long)getpid());
 	mkdir_parent(tmp.buf, 0755);
 	rm_rf(tmp.buf);
-	ret = mirror(src, tmp.buf, 1, skip_names, skip_paths, err);
+	ret = mirror(src, tmp.buf, 1, packages, skip_names, skip_paths, err);
 	if (!ret) {
 		struct strbuf old = STRBUF_INIT;
 		strbuf_addf(&old, "%s.old.%ld", dst, (long)getpid());

@@ -16,9 +16,10 @@ int rm_rf(const char *path);
 
 /* Make dst a copy of the tree src (hard links where possible), leaving out
  * entries named in skip_names at any depth, the absolute paths in skip_paths,
- * and, below the top, directories that hold a Cargo.toml (other packages).
- * dst is replaced. -1 with err set. */
-int mirror_tree(const char *src, const char *dst, const struct strvec *skip_names,
+ * and, below the top, directories that hold a Cargo.toml (other packages)
+ * unless packages is set (a whole workspace). dst is replaced. -1 with err
+ * set. */
+int mirror_tree(const char *src, const char *dst, int packages, const struct strvec *skip_names,
 		const struct strvec *skip_paths, struct strbuf *err);
 
 /* The entries of dir (without . and ..), sorted. 0 or -1 with errno. */

@@ -58,14 +58,14 @@ char *find_target_dir(const char *path)
 	return NULL;
 }
 
-int job_mirror_sources(const char *src, const char *dst, const char *host_target, struct strbuf *err)
+int job_mirror_sources(const char *src, const char *dst, int whole_ws, const char *host_target, struct strbuf *err)
 {
 	struct strvec names = STRVEC_INIT, paths = STRVEC_INIT;
 	int ret;
 	strvec_push(&names, ".git");
 	strvec_push(&names, "target");
 	strvec_push(&paths, host_target);
-	ret = mirror_tree(src, dst, &names, &paths, err);
+	ret = mirror_tree(src, dst, whole_ws, &names, &paths, err);
 	strvec_clear(&names);
 	strvec_clear(&paths);
 	return ret;
@@ -169,7 +169,7 @@ static void add_context(struct strvec *contexts, struct strvec *names, const str
 		return;
 	strvec_push(names, u->ctx_name);
 	if (access(u->ctx_dir, F_OK) && strcmp(u->ctx_dir, u->ctx_origin))
-		job_mirror_sources(u->ctx_origin, u->ctx_dir, host_target, warn);
+		job_mirror_sources(u->ctx_origin, u->ctx_dir, u->ctx_full, host_target, warn);
 	strvec_pushf(contexts, "%s=%s", u->ctx_name, u->ctx_dir);
 }
 
@@ -231,39 +231,74 @@ static int apply_settings(struct job *j, struct strvec *secrets, struct strbuf *
 	return ret;
 }
 
-/* Where a unit's learned variable names are kept between builds. */
-static void learned_path(const struct job *j, struct strbuf *out)
+/* Where a unit's learned variable names and modes are kept between
+ * builds: one per line, a mode as "@NAME". */
+static void learned_path_for(const char *host_target, const char *id, struct strbuf *out)
 {
 	/* Per crate, not per unit: a feature or flag change keeps what was learned. */
-	const char *dash = strrchr(j->spec.id, '-');
-	strbuf_addf(out, "%s/cargo-green/env/%.*s", j->host_target,
-		    (int)(dash ? (size_t)(dash - j->spec.id) : strlen(j->spec.id)), j->spec.id);
+	const char *dash = strrchr(id, '-');
+	strbuf_addf(out, "%s/cargo-green/env/%.*s", host_target, (int)(dash ? (size_t)(dash - id) : strlen(id)), id);
 }
 
-static void learned_load(struct job *j)
+static void learned_path(const struct job *j, struct strbuf *out)
+{
+	learned_path_for(j->host_target, j->spec.id, out);
+}
+
+static const struct {
+	const char *name;
+	unsigned mode;
+} mode_names[] = {
+	{ "@host-paths", JOB_MODE_HOST_PATHS },
+	{ "@workspace", JOB_MODE_WORKSPACE },
+	{ "@workspace-trying", JOB_MODE_TRYING },
+};
+
+/* The learned file of id: its variable names into names (may be NULL), its modes returned. */
+static unsigned learned_read(const char *host_target, const char *id, struct strvec *names)
 {
 	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
-	learned_path(j, &p);
+	unsigned modes = 0;
+	learned_path_for(host_target, id, &p);
 	if (strbuf_read_file(&text, p.buf) == 0) {
 		char *line = text.buf, *nl;
 		for (; *line; line = nl ? nl + 1 : line + strlen(line)) {
 			nl = strchr(line, '\n');
 			if (nl)
 				*nl = '\0';
-			if (*line && strvec_find(&j->learned_env, line) < 0)
-				strvec_push(&j->learned_env, line);
+			if (*line == '@') {
+				for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
+					if (!strcmp(line, mode_names[i].name))
+						modes |= mode_names[i].mode;
+			} else if (*line && names && strvec_find(names, line) < 0) {
+				strvec_push(names, line);
+			}
 			if (!nl)
 				break;
 		}
 	}
 	strbuf_release(&p);
 	strbuf_release(&text);
+	return modes;
+}
+
+unsigned job_modes_load(const char *host_target, const char *id)
+{
+	return learned_read(host_target, id, NULL);
+}
+
+static void learned_load(struct job *j)
+{
+	learned_read(j->host_target, j->spec.id, &j->learned_env);
 }
 
 static void learned_save(const struct job *j)
 {
 	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
 	learned_path(j, &p);
+	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
+		if (j->modes & mode_names[i].mode)
+			strbuf_addf(&text, "%s\n", mode_names[i].name);
 	for (size_t i = 0; i < j->learned_env.nr; i++)
 		strbuf_addf(&text, "%s\n", j->learned_env.v[i]);
 	mkdir_parent(p.buf, 0755);
@@ -292,8 +327,10 @@ static int collect_envdeps(const char *root, const char *rel, void *data)
 }
 
 /* Variables the unit read whose value in the stage (unset, unless the table
- * or a setting passed it) differs from the host's: appended to names. */
-static void missing_env(const struct job *j, const char *tmp, struct strvec *names)
+ * or a setting passed it) differs from the host's: appended to names. A
+ * path-valued one of cargo's that it saw as a container path asks for
+ * JOB_MODE_HOST_PATHS, in *modes. */
+static void missing_env(const struct job *j, const char *tmp, struct strvec *names, unsigned *modes)
 {
 	struct envdeps d = { STRVEC_INIT };
 	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
@@ -308,6 +345,10 @@ static void missing_env(const struct job *j, const char *tmp, struct strvec *nam
 		const char *eq = strchr(d.read.v[i], '=');
 		char *name = eq ? xstrndup(d.read.v[i], (size_t)(eq - d.read.v[i])) : xstrdup(d.read.v[i]);
 		const char *host = getenv(name), *inside = eq ? eq + 1 : NULL;
+		if (env_is_path_valued(name) && host && inside && strcmp(host, inside) && !(j->modes & JOB_MODE_HOST_PATHS)) {
+			LOG(LOG_INFO, "%s: reads %s (%s here, %s on the host): again at host paths", j->spec.id, name, inside, host);
+			*modes |= JOB_MODE_HOST_PATHS;
+		}
 		int given = env_is_ruled(name) || strvec_find(&j->learned_env, name) >= 0 ||
 			    strvec_find(cfg_list(j->cfg, S_SET_ENVS), name) >= 0;
 		for (size_t k = 0; k < j->spec.env.nr && !given; k++)
@@ -494,6 +535,66 @@ static int wants_dep_sources(const char *tmp, const char *id, int code, const st
 	return want;
 }
 
+/* A failed unit's output (in tmp) names variables that env! found unset
+ * ("environment variable `X` not defined at compile time") and the host
+ * has: appended to names (a variable of the user's shell or of cargo's
+ * [env], which plain cargo's rustc sees). */
+static void undefined_env(const struct job *j, const char *tmp, struct strvec *names)
+{
+	static const char open_[] = "environment variable `", close_[] = "` not defined at compile time";
+	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+	strbuf_addf(&p, "%s/green/%s.stderr", tmp, j->spec.id);
+	if (strbuf_read_file(&text, p.buf) == 0)
+		for (const char *at = strstr(text.buf, open_); at; at = strstr(at + 1, open_)) {
+			const char *n = at + strlen(open_), *end = strchr(n, '`');
+			char *name;
+			if (!end || !starts_with(end, close_) || end == n)
+				continue;
+			name = xstrndup(n, (size_t)(end - n));
+			if (getenv(name) && strvec_find(&j->learned_env, name) < 0 && strvec_find(names, name) < 0)
+				strvec_push(names, name);
+			free(name);
+		}
+	strbuf_release(&p);
+	strbuf_release(&text);
+}
+
+/* Did a failed unit of a workspace member look for a file it could not
+ * find (rustc's "couldn't read", an I/O error of a build script)? Then it
+ * may have read a file of the workspace outside its package. */
+static int wants_workspace(const struct job *j, const char *tmp)
+{
+	static const char *streams[] = { "stdout", "stderr" };
+	struct strbuf p = STRBUF_INIT, body = STRBUF_INIT;
+	int want = 0;
+	if (!j->self.ws_root || (j->modes & JOB_MODE_WORKSPACE))
+		return 0;
+	for (size_t s = 0; !want && s < 2; s++) {
+		strbuf_reset(&p);
+		strbuf_reset(&body);
+		strbuf_addf(&p, "%s/green/%s.%s", tmp, j->spec.id, streams[s]);
+		if (strbuf_read_file(&body, p.buf) < 0)
+			continue;
+		want = strstr(body.buf, "No such file or directory") || strstr(body.buf, "couldn't read") ||
+		       strstr(body.buf, "os error 2)");
+	}
+	strbuf_release(&p);
+	strbuf_release(&body);
+	return want;
+}
+
+/* What a failed unit (output in tmp) was seen to need: variables into
+ * learn, modes returned. */
+static unsigned failure_needs(const struct job *j, const char *tmp, struct strvec *learn)
+{
+	undefined_env(j, tmp, learn);
+	if (wants_workspace(j, tmp)) {
+		LOG(LOG_INFO, "%s: failed looking for a file: again with the whole workspace", j->spec.id);
+		return JOB_MODE_WORKSPACE | JOB_MODE_TRYING;
+	}
+	return 0;
+}
+
 #define JOB_RETRY (-2)
 /* Internal: render every stage of the closure (the design before kept outputs; for comparisons). */
 #define CLOSURE_STAGES_ENV "__CARGOGREEN_CLOSURE_STAGES"
@@ -673,6 +774,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 			strbuf_reset(&code);
 			strbuf_addf(&p, "%s/green/%s.code", tmp.buf, id);
 			if (strbuf_read_file(&code, p.buf) < 0 || !code.len ||
+			    (atoi(code.buf) && (wants_workspace(j, tmp.buf) || (undefined_env(j, tmp.buf, learn), learn->nr))) ||
 			    !wants_dep_sources(tmp.buf, id, atoi(code.buf), &j->spec.dep_mounts, j->self.ctx_mount))
 				break;
 			LOG(LOG_INFO, "%s: failed or names a dependency's sources: again with them mounted", id);
@@ -696,11 +798,30 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		goto out;
 	}
 	*exit_code = atoi(code.buf);
-	if (*exit_code == 0) {
-		missing_env(j, res, learn);
+	{
+		unsigned want = 0;
+		if (*exit_code == 0) {
+			missing_env(j, res, learn, &want);
+		} else {
+			want |= failure_needs(j, res, learn);
+		}
+		if (want & ~j->modes) {
+			j->modes |= want;
+			for (size_t i = 0; i < learn->nr; i++)
+				strvec_push(&j->learned_env, learn->v[i]);
+			strvec_clear(learn);
+			learned_save(j);
+			ret = JOB_RESTART;
+			goto out;
+		}
 		if (learn->nr) {
 			ret = JOB_RETRY;
 			goto out;
+		}
+		if (j->modes & JOB_MODE_TRYING) {
+			/* Kept when it helped; a unit failing anyway goes back to its package alone. */
+			j->modes &= *exit_code ? ~(unsigned)(JOB_MODE_WORKSPACE | JOB_MODE_TRYING) : ~(unsigned)JOB_MODE_TRYING;
+			learned_save(j);
 		}
 	}
 

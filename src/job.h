@@ -29,9 +29,30 @@ struct job {
 	 * script's rerun-if-env-changed) that the table does not pass: given to
 	 * it from the host, like CARGOGREEN_SET_ENVS. */
 	struct strvec learned_env;
+	unsigned modes;             /* enum job_mode: how the caller set the unit up */
 };
 
-#define JOB_INIT { NULL, NULL, NULL, PATHMAP_INIT, STAGE_SPEC_INIT, UNIT_INIT, STRVEC_INIT, NULL, ESCAPE_NONE, NULL, NULL, NULL, STRVEC_INIT }
+#define JOB_INIT { NULL, NULL, NULL, PATHMAP_INIT, STAGE_SPEC_INIT, UNIT_INIT, STRVEC_INIT, NULL, ESCAPE_NONE, NULL, NULL, NULL, STRVEC_INIT, 0 }
+
+/* What a unit was seen to need beyond its own sources at the fixed paths,
+ * learned per crate (beside its learned variables, in
+ * target/cargo-green/env/) and set up by the caller before job_run. */
+enum job_mode {
+	/* It read a path-valued variable (env!("CARGO_MANIFEST_DIR"),
+	 * CARGO_BIN_EXE_*...): its sources are mounted at their host path and
+	 * those variables have the host's values, as with plain cargo. Its
+	 * cache key then holds that path. */
+	JOB_MODE_HOST_PATHS = 1,
+	/* It read a file of the workspace outside its package (include! of
+	 * another crate's file, a build script reading ../proto): its context
+	 * is the whole workspace (keyed on all of it). */
+	JOB_MODE_WORKSPACE = 2,
+	/* JOB_MODE_WORKSPACE on trial: kept only if the unit then succeeds. */
+	JOB_MODE_TRYING = 4,
+};
+
+/* The modes learned for unit id (crate part of it) under host_target. */
+unsigned job_modes_load(const char *host_target, const char *id);
 
 void job_release(struct job *j);
 
@@ -43,11 +64,14 @@ void job_release(struct job *j);
  * one the host's environment gives, as with plain cargo. Otherwise an exit code from exitcode.h with one line in err;
  * nothing was landed. */
 #define JOB_NO_CLOSURE (-1)
+/* The unit needs another set-up (a mode was learned, nothing landed): the
+ * caller sets it up again with job_modes_load's modes and runs it again. */
+#define JOB_RESTART (-3)
 int job_run(struct job *j, int *exit_code, struct strbuf *err);
 
-/* Mirror a path crate's sources (without target dirs, .git or nested
- * packages) into dst, from where they are sent to the engine. */
-int job_mirror_sources(const char *src, const char *dst, const char *host_target, struct strbuf *err);
+/* Mirror a path crate's sources (without target dirs, .git or, unless
+ * whole_ws, nested packages) into dst, from where they are sent to the engine. */
+int job_mirror_sources(const char *src, const char *dst, int whole_ws, const char *host_target, struct strbuf *err);
 
 /* Append one line to the statistics of this `cargo green` run, if any. */
 void stats_record(const struct config *cfg, const char *kind, const char *id, const char *detail,

@@ -13,6 +13,7 @@ void unit_release(struct unit *u)
 	free(u->ctx_dir);
 	free(u->ctx_origin);
 	free(u->ctx_mount);
+	free(u->ws_root);
 	strvec_clear(&u->deps);
 	free(u->stage);
 	free(u->key);
@@ -27,6 +28,10 @@ int unit_write(const struct unit *u, const char *path, struct strbuf *err)
 	strbuf_addf(&sb, "cargo-green unit 1\nid %s\n", u->id);
 	if (u->ctx_name)
 		strbuf_addf(&sb, "ctx %s\t%s\t%s\t%s\n", u->ctx_name, u->ctx_dir, u->ctx_origin, u->ctx_mount);
+	if (u->ws_root)
+		strbuf_addf(&sb, "ws %s\n", u->ws_root);
+	if (u->ctx_full)
+		strbuf_addstr(&sb, "ctx-full\n");
 	for (size_t i = 0; i < u->deps.nr; i++)
 		strbuf_addf(&sb, "dep %s\n", u->deps.v[i]);
 	if (u->key)
@@ -71,6 +76,11 @@ int unit_read(struct unit *u, const char *path, struct strbuf *err)
 			u->ctx_dir = xstrndup(t1 + 1, (size_t)(t2 - t1 - 1));
 			u->ctx_origin = xstrndup(t2 + 1, (size_t)(t3 - t2 - 1));
 			u->ctx_mount = xstrdup(t3 + 1);
+		} else if (skip_prefix(line, "ws ", &v)) {
+			free(u->ws_root);
+			u->ws_root = xstrdup(v);
+		} else if (!strcmp(line, "ctx-full")) {
+			u->ctx_full = 1;
 		} else if (skip_prefix(line, "dep ", &v)) {
 			strvec_push(&u->deps, v);
 		} else if (skip_prefix(line, "key ", &v)) {

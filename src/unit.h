@@ -6,6 +6,8 @@
  *   id ID
  *   ctx NAME\tDIR-SENT\tORIGIN-DIR\tMOUNT (optional: the named context of its
  *       sources, the dir sent, where its content comes from, where it is mounted)
+ *   ws HOST-DIR (optional: the workspace root of a workspace member)
+ *   ctx-full (optional: the context holds the whole workspace, nested packages included)
  *   dep PATH-OF-A-DEPENDENCY'S-RECORD (zero or more, direct dependencies)
  *   key HEX (optional: its local store key, which covers its dependencies')
  *   stage
@@ -23,12 +25,14 @@ struct unit {
 	char *ctx_dir;    /* the directory sent as the context */
 	char *ctx_origin; /* where that directory's content comes from */
 	char *ctx_mount;  /* where it is mounted in the container */
+	char *ws_root;    /* the workspace root on the host (a member), or NULL */
+	int ctx_full;     /* the context is the whole workspace (job.h's JOB_MODE_WORKSPACE) */
 	struct strvec deps;
 	char *stage;
 	char *key;        /* the local store's key of this unit (store_unit_key), or NULL */
 };
 
-#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, STRVEC_INIT, NULL, NULL }
+#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, STRVEC_INIT, NULL, NULL }
 
 void unit_release(struct unit *u);
 int unit_write(const struct unit *u, const char *path, struct strbuf *err);

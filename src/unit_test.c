@@ -41,6 +41,8 @@ void test_unit(void)
 	u.ctx_dir = strdup("/m/b");
 	u.ctx_origin = strdup("/home/u/b b");
 	u.ctx_mount = strdup("/green/ws/b");
+	u.ws_root = strdup("/home/u/ws root");
+	u.ctx_full = 1;
 	strvec_push(&u.deps, a.buf);
 	u.stage = strdup("FROM rust-base AS u-b-2\nline two\n");
 	CHECK(unit_write(&u, b.buf, &err) == 0);
@@ -48,6 +50,8 @@ void test_unit(void)
 	CHECK_STR(back.id, "b-2");
 	CHECK_STR(back.ctx_origin, "/home/u/b b");
 	CHECK_STR(back.ctx_mount, "/green/ws/b");
+	CHECK_STR(back.ws_root, "/home/u/ws root");
+	CHECK(back.ctx_full == 1);
 	CHECK_STR(back.stage, u.stage);
 	CHECK(back.deps.nr == 1);
 	strvec_push(&deps, b.buf);

@@ -139,7 +139,16 @@ out:
 	return ret;
 }
 
-int cmd_wrap(const struct config *cfg, int argc, const char **argv)
+/* A path that can stand in a Dockerfile's WORKDIR and mount target as it is. */
+static int dockerfile_safe_path(const char *p)
+{
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("/._-+@~", *p)))
+			return 0;
+	return 1;
+}
+
+static int wrap_once(const struct config *cfg, int argc, const char **argv, int depth)
 {
 	struct rustc_args ra;
 	struct job j = JOB_INIT;
@@ -150,7 +159,8 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 	const char *manifest_dir = getenv("CARGO_MANIFEST_DIR"), *pkg = getenv("CARGO_PKG_NAME"),
 		   *out_dir_env = getenv("OUT_DIR"), *why = NULL;
 	char *out_dir = NULL, *input = NULL, *rec = NULL, *self = NULL;
-	int ret = 0, code = 0;
+	const char *ws_root = NULL;
+	int ret = 0, code = 0, restart = 0, host_paths, whole_ws;
 
 	if (!strstr(path_basename(argv[0]), "rustc"))
 		return passthrough(cfg, argv, "not rustc (a rustc driver such as clippy)", NULL);
@@ -192,17 +202,31 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 		goto pass;
 	}
 
-	/* Where everything is in the container. */
+	/* What this crate was seen to need (job.h's modes). */
+	j.modes = job_modes_load(j.host_target, id.buf);
+	if (ra.input[0] != '/')
+		ws_root = cwd; /* a workspace member: cwd is the workspace root */
+	host_paths = !!(j.modes & JOB_MODE_HOST_PATHS);
+	whole_ws = ws_root && (j.modes & JOB_MODE_WORKSPACE);
+	if (host_paths && !dockerfile_safe_path(ws_root ? ws_root : manifest_dir)) {
+		why = "it reads its own host path, which has characters a Dockerfile path cannot hold";
+		goto pass;
+	}
+
+	/* Where everything is in the container: fixed paths, or the sources at
+	 * their host path for a unit that keeps it (JOB_MODE_HOST_PATHS). */
 	cargo_home(&home);
 	pathmap_add(&j.pm, j.host_target, CT_TARGET);
 	pathmap_add(&j.pm, home.buf, CT_CARGO_HOME);
-	if (ra.input[0] != '/') {
-		pathmap_add(&j.pm, cwd, CT_WS); /* a workspace member: cwd is the workspace root */
+	if (ws_root) {
+		pathmap_add(&j.pm, cwd, host_paths ? cwd : CT_WS);
 	} else if (!path_under(manifest_dir, home.buf)) {
 		struct strbuf ct = STRBUF_INIT;
 		strbuf_addf(&ct, CT_PATHPKG "/%s", pkg);
-		pathmap_add(&j.pm, manifest_dir, ct.buf);
+		pathmap_add(&j.pm, manifest_dir, host_paths ? manifest_dir : ct.buf);
 		strbuf_release(&ct);
+	} else if (host_paths) {
+		pathmap_add(&j.pm, manifest_dir, manifest_dir);
 	}
 	j.spec.workdir = pathmap_to_ct(&j.pm, cwd);
 	{
@@ -216,6 +240,11 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 			goto pass;
 		}
 		j.self.ctx_mount = ct_manifest;
+	}
+	if (whole_ws) {
+		/* It reads files of the workspace outside its package: all of it. */
+		free(j.self.ctx_mount);
+		j.self.ctx_mount = pathmap_to_ct(&j.pm, ws_root);
 	}
 
 	/* Direct dependencies: the records beside what --extern names, and the build script run. */
@@ -255,7 +284,9 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 	j.self.id = xstrdup(id.buf);
 	strbuf_addf(&mirror, "src-%s", id.buf);
 	j.self.ctx_name = strbuf_detach(&mirror, NULL);
-	j.self.ctx_origin = xstrdup(manifest_dir);
+	j.self.ctx_origin = xstrdup(whole_ws ? ws_root : manifest_dir);
+	j.self.ctx_full = whole_ws;
+	j.self.ws_root = ws_root ? xstrdup(ws_root) : NULL;
 	{
 		struct strbuf reg = STRBUF_INIT;
 		strbuf_addf(&reg, "%s/registry/src", home.buf);
@@ -263,7 +294,7 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 			j.self.ctx_dir = xstrdup(manifest_dir);
 		} else {
 			strbuf_addf(&mirror, "%s/cargo-green/src/%s", j.host_target, id.buf);
-			if (job_mirror_sources(manifest_dir, mirror.buf, j.host_target, &err) < 0) {
+			if (job_mirror_sources(j.self.ctx_origin, mirror.buf, whole_ws, j.host_target, &err) < 0) {
 				strbuf_release(&reg);
 				error("%s: %s", id.buf, err.buf);
 				ret = EXIT_IO;
@@ -288,7 +319,7 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 	j.spec.ctx_target = j.self.ctx_mount;
 	j.spec.collect_dir = pathmap_to_ct(&j.pm, out_dir);
 	j.spec.collect_new_only = 1;
-	env_filter((const char **)environ, ENV_COMPILE, &rustc_env, &j.pm, &j.spec.env);
+	env_filter((const char **)environ, ENV_COMPILE | (host_paths ? ENV_HOST_PATHS : 0), &rustc_env, &j.pm, &j.spec.env);
 	strvec_push(&j.spec.argv, "rustc");
 	for (size_t i = 0; i < ra.nr; i++)
 		push_arg(&j, &ra.a[i]);
@@ -311,6 +342,10 @@ int cmd_wrap(const struct config *cfg, int argc, const char **argv)
 	}
 
 	ret = job_run(&j, &code, &err);
+	if (ret == JOB_RESTART) {
+		restart = 1;
+		goto out;
+	}
 	if (ret == JOB_NO_CLOSURE) {
 		LOG(LOG_INFO, "%s: %s", id.buf, err.buf);
 		why = "a dependency was not built by cargo-green";
@@ -349,5 +384,16 @@ release:
 	strbuf_release(&err);
 	strbuf_release(&mirror);
 	strbuf_release(&shim);
+	if (restart) {
+		if (depth < 3)
+			return wrap_once(cfg, argc, argv, depth + 1);
+		error("%s: keeps needing another set-up (see target/cargo-green/env/)", argv[0]);
+		return EXIT_ENGINE_FAILED;
+	}
 	return ret;
+}
+
+int cmd_wrap(const struct config *cfg, int argc, const char **argv)
+{
+	return wrap_once(cfg, argc, argv, 0);
 }

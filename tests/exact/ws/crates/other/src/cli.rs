@@ -1,0 +1,3 @@
+pub fn cli_name() -> &'static str {
+    "cli-from-other"
+}
