@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define OS_IMAGE_VERSION "1"
-#define OS_PACKAGES "gcc,g++,libc6-dev,make,pkg-config"
+#define OS_IMAGE_VERSION "2"
+#define OS_PACKAGES "gcc,g++,libc6-dev,make,pkg-config,git"
 
 void state_dir(struct strbuf *out)
 {
@@ -413,7 +413,7 @@ static void base_image_ref(const struct config *cfg, const char *vv, struct strb
 		struct strbuf release = STRBUF_INIT, commit = STRBUF_INIT;
 		vv_field(vv, "release", &release);
 		vv_field(vv, "commit-hash", &commit);
-		strbuf_addf(ref, "cargo-green-rust:%s-%.12s", release.buf, commit.len ? commit.buf : "unknown");
+		strbuf_addf(ref, "cargo-green-rust:%s-os" OS_IMAGE_VERSION "-%.12s", release.buf, commit.len ? commit.buf : "unknown");
 		strbuf_release(&release);
 		strbuf_release(&commit);
 	}

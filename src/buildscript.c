@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -36,6 +37,31 @@ static void links_deps(const char *host_target, struct strvec *records)
 			free(rec);
 		}
 	}
+}
+
+/* The git work tree holding dir on the host (the first ancestor with a .git
+ * directory), or NULL. Caller frees. */
+static char *git_work_tree(const char *dir)
+{
+	struct strbuf p = STRBUF_INIT;
+	char *d = dir && dir[0] == '/' ? xstrdup(dir) : NULL;
+	while (d) {
+		struct stat st;
+		char *slash;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/.git", d);
+		if (!stat(p.buf, &st) && S_ISDIR(st.st_mode))
+			break;
+		slash = strrchr(d, '/');
+		if (!slash || slash == d) {
+			free(d);
+			d = NULL;
+		} else {
+			*slash = '\0';
+		}
+	}
+	strbuf_release(&p);
+	return d;
 }
 
 static int run_once(const struct config *cfg, int argc, const char **argv, int depth)
@@ -96,15 +122,36 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	cargo_home(&home);
 	pathmap_add(&j.pm, j.host_target, CT_TARGET);
 	pathmap_add(&j.pm, home.buf, CT_CARGO_HOME);
-	if (!path_under(compiled.ctx_origin, home.buf) || !strcmp(compiled.ctx_origin, compiled.ctx_mount))
+	j.modes = job_modes_load(j.host_target, id.buf);
+	if (!path_under(compiled.ctx_origin, home.buf))
+		j.git_root = git_work_tree(getenv("CARGO_MANIFEST_DIR"));
+	if (!j.git_root || !path_dockerfile_safe(j.git_root))
+		j.modes &= ~(unsigned)JOB_MODE_GIT;
+	if (!(j.modes & JOB_MODE_GIT) &&
+	    (!path_under(compiled.ctx_origin, home.buf) || !strcmp(compiled.ctx_origin, compiled.ctx_mount)))
 		pathmap_add(&j.pm, compiled.ctx_origin, compiled.ctx_mount);
 
 	j.cfg = cfg;
 	j.rustc = getenv("RUSTC") && *getenv("RUSTC") ? getenv("RUSTC") : "rustc";
-	j.modes = job_modes_load(j.host_target, id.buf);
 	j.self.ctx_name = xstrdup(compiled.ctx_name);
 	j.self.ws_root = compiled.ws_root ? xstrdup(compiled.ws_root) : NULL;
-	if (compiled.ws_root && (j.modes & JOB_MODE_WORKSPACE)) {
+	if (j.modes & JOB_MODE_GIT) {
+		/* It runs git: the whole work tree, .git included, at its host path. */
+		struct strbuf dir = STRBUF_INIT;
+		j.self.ctx_origin = xstrdup(j.git_root);
+		j.self.ctx_mount = xstrdup(j.git_root);
+		j.self.ctx_full = 1;
+		pathmap_add(&j.pm, j.git_root, j.git_root);
+		strbuf_addf(&dir, "%s/cargo-green/src/%s", j.host_target, id.buf);
+		if (job_mirror_sources(j.git_root, dir.buf, JOB_MIRROR_GIT, j.host_target, &err) < 0) {
+			error("%s: %s", id.buf, err.buf);
+			strbuf_release(&dir);
+			ret = EXIT_IO;
+			goto out;
+		}
+		j.self.ctx_dir = strbuf_detach(&dir, NULL);
+		j.spec.git_trust = 1;
+	} else if (compiled.ws_root && (j.modes & JOB_MODE_WORKSPACE)) {
 		/* It reads files of the workspace outside its package: all of it,
 		 * where the compile's paths put it. */
 		struct strbuf dir = STRBUF_INIT;
@@ -148,6 +195,7 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	j.spec.ctx_name = j.self.ctx_name;
 	j.spec.ctx_target = j.self.ctx_mount;
 	j.spec.ctx_rw = 1;
+	j.spec.git_probe = !(j.modes & JOB_MODE_GIT);
 	j.spec.collect_dir = pathmap_to_ct(&j.pm, out_dir);
 	j.spec.collect_new_only = 0;
 	env_filter((const char **)environ, ENV_BUILD_SCRIPT, NULL, &j.pm, &j.spec.env);
@@ -189,7 +237,7 @@ out:
 	if (restart) {
 		if (depth < 3)
 			return run_once(cfg, argc, argv, depth + 1);
-		error("%s: keeps needing another set-up (see target/cargo-green/env/)", argv[0]);
+		error("%s: keeps needing another set-up (see ~/.cache/cargo-green/learned/)", argv[0]);
 		return EXIT_ENGINE_FAILED;
 	}
 	return ret;

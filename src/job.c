@@ -7,6 +7,7 @@
 #include "exitcode.h"
 #include "fs.h"
 #include "log.h"
+#include "sha256.h"
 #include "store.h"
 #include "util.h"
 #include "banned.h"
@@ -31,6 +32,7 @@ void job_release(struct job *j)
 	free(j->shim_ct);
 	free(j->shim_text);
 	free(j->incr_host);
+	free(j->git_root);
 	strvec_clear(&j->learned_env);
 }
 
@@ -62,7 +64,8 @@ int job_mirror_sources(const char *src, const char *dst, int whole_ws, const cha
 {
 	struct strvec names = STRVEC_INIT, paths = STRVEC_INIT;
 	int ret;
-	strvec_push(&names, ".git");
+	if (whole_ws != JOB_MIRROR_GIT)
+		strvec_push(&names, ".git");
 	strvec_push(&names, "target");
 	strvec_push(&paths, host_target);
 	ret = mirror_tree(src, dst, whole_ws, &names, &paths, err);
@@ -232,12 +235,20 @@ static int apply_settings(struct job *j, struct strvec *secrets, struct strbuf *
 }
 
 /* Where a unit's learned variable names and modes are kept between
- * builds: one per line, a mode as "@NAME". */
+ * builds: one per line, a mode as "@NAME". Per crate, not per unit (a
+ * feature or flag change keeps what was learned), per target dir, and
+ * outside it: cargo clean keeps it (the learning runs would otherwise run
+ * again, as misses). */
 static void learned_path_for(const char *host_target, const char *id, struct strbuf *out)
 {
-	/* Per crate, not per unit: a feature or flag change keeps what was learned. */
 	const char *dash = strrchr(id, '-');
-	strbuf_addf(out, "%s/cargo-green/env/%.*s", host_target, (int)(dash ? (size_t)(dash - id) : strlen(id)), id);
+	struct sha256 c;
+	char hex[65];
+	sha256_init(&c);
+	sha256_update(&c, host_target, strlen(host_target));
+	sha256_hex(&c, hex);
+	state_dir(out);
+	strbuf_addf(out, "/learned/%.16s/%.*s", hex, (int)(dash ? (size_t)(dash - id) : strlen(id)), id);
 }
 
 static void learned_path(const struct job *j, struct strbuf *out)
@@ -252,6 +263,7 @@ static const struct {
 	{ "@host-paths", JOB_MODE_HOST_PATHS },
 	{ "@workspace", JOB_MODE_WORKSPACE },
 	{ "@workspace-trying", JOB_MODE_TRYING },
+	{ "@git", JOB_MODE_GIT },
 };
 
 /* The learned file of id: its variable names into names (may be NULL), its modes returned. */
@@ -800,6 +812,14 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	*exit_code = atoi(code.buf);
 	{
 		unsigned want = 0;
+		if (j->spec.git_probe && j->git_root && !(j->modes & JOB_MODE_GIT)) {
+			strbuf_reset(&p);
+			strbuf_addf(&p, "%s/green/%s.git", res, id);
+			if (!access(p.buf, F_OK)) {
+				LOG(LOG_INFO, "%s: ran git: again with the work tree %s", id, j->git_root);
+				want |= JOB_MODE_GIT;
+			}
+		}
 		if (*exit_code == 0) {
 			missing_env(j, res, learn, &want);
 		} else {

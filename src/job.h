@@ -30,13 +30,15 @@ struct job {
 	 * it from the host, like CARGOGREEN_SET_ENVS. */
 	struct strvec learned_env;
 	unsigned modes;             /* enum job_mode: how the caller set the unit up */
+	char *git_root;             /* a build script run's git work tree on the host, or NULL */
 };
 
-#define JOB_INIT { NULL, NULL, NULL, PATHMAP_INIT, STAGE_SPEC_INIT, UNIT_INIT, STRVEC_INIT, NULL, ESCAPE_NONE, NULL, NULL, NULL, STRVEC_INIT, 0 }
+#define JOB_INIT { NULL, NULL, NULL, PATHMAP_INIT, STAGE_SPEC_INIT, UNIT_INIT, STRVEC_INIT, NULL, ESCAPE_NONE, NULL, NULL, NULL, STRVEC_INIT, 0, NULL }
 
 /* What a unit was seen to need beyond its own sources at the fixed paths,
  * learned per crate (beside its learned variables, in
- * target/cargo-green/env/) and set up by the caller before job_run. */
+ * ~/.cache/cargo-green/learned/, per target dir) and set up by the caller
+ * before job_run. */
 enum job_mode {
 	/* It read a path-valued variable (env!("CARGO_MANIFEST_DIR"),
 	 * CARGO_BIN_EXE_*...): its sources are mounted at their host path and
@@ -49,6 +51,11 @@ enum job_mode {
 	JOB_MODE_WORKSPACE = 2,
 	/* JOB_MODE_WORKSPACE on trial: kept only if the unit then succeeds. */
 	JOB_MODE_TRYING = 4,
+	/* A build script run that ran git, in a package inside a git work tree
+	 * on the host: the whole work tree, .git included, is its context, at
+	 * its host path, with git in the base (keyed on all of it). Without it
+	 * a build script's git finds no repository, and says so. */
+	JOB_MODE_GIT = 8,
 };
 
 /* The modes learned for unit id (crate part of it) under host_target. */
@@ -71,6 +78,7 @@ int job_run(struct job *j, int *exit_code, struct strbuf *err);
 
 /* Mirror a path crate's sources (without target dirs, .git or, unless
  * whole_ws, nested packages) into dst, from where they are sent to the engine. */
+#define JOB_MIRROR_GIT 2 /* whole_ws, and .git too */
 int job_mirror_sources(const char *src, const char *dst, int whole_ws, const char *host_target, struct strbuf *err);
 
 /* Append one line to the statistics of this `cargo green` run, if any. */

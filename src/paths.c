@@ -115,3 +115,11 @@ void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape 
 		}
 	}
 }
+
+int path_dockerfile_safe(const char *p)
+{
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("/._-+@~", *p)))
+			return 0;
+	return 1;
+}

@@ -42,6 +42,11 @@ char *pathmap_to_host(const struct pathmap *pm, const char *ct);
 void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape esc,
 		     const char *text, size_t len, struct strbuf *out);
 
+/* Can host path p stand in a Dockerfile's WORKDIR and mount target as it
+ * is (letters, digits, "/._-+@~")? A unit that must see its host path
+ * (job.h's JOB_MODE_HOST_PATHS) needs it. */
+int path_dockerfile_safe(const char *p);
+
 /* $CARGO_HOME, or ~/.cargo. */
 void cargo_home(struct strbuf *out);
 

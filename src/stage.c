@@ -83,7 +83,13 @@ void stage_render(const struct stage_spec *s, struct strbuf *out)
 		strbuf_addf(out, "\nmkdir -p \"$i\"\nif [ -d %s/" INCR_SUBDIR " ]; then cp -a %s/" INCR_SUBDIR "/. \"$i/\"; fi\n",
 			    s->ctx_target, s->ctx_target);
 	}
-	strbuf_addstr(out, "env -i PATH=\"$PATH\"");
+	if (s->git_probe)
+		strbuf_addf(out, "mkdir -p /tmp/green-git\ncat >/tmp/green-git/git <<'GREEN_GIT'\n#!/bin/sh\n: >%s/%s.git\n"
+			    "echo 'fatal: not a git repository (or any of the parent directories): .git' >&2\nexit 128\n"
+			    "GREEN_GIT\nchmod +x /tmp/green-git/git\n", logs, s->id);
+	if (s->git_trust)
+		strbuf_addstr(out, "git config --system --add safe.directory '*' 2>/dev/null || true\n");
+	strbuf_addstr(out, s->git_probe ? "env -i PATH=\"/tmp/green-git:$PATH\"" : "env -i PATH=\"$PATH\"");
 	for (size_t i = 0; i < s->env.nr; i++) {
 		strbuf_addstr(out, " \\\n  ");
 		strbuf_add_shquoted(out, s->env.v[i]);

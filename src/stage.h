@@ -50,11 +50,16 @@ struct stage_spec {
 	 * is rendered. The Dockerfile of a call is then its own unit alone,
 	 * whatever the size of the graph. */
 	const char *deps_ctx;
+	/* A build script run: git in it is a stand-in that leaves a mark
+	 * (CT_OUT/green/ID.git) and answers as git does outside a repository. */
+	int git_probe;
+	/* A build script run given its git work tree: git trusts it. */
+	int git_trust;
 };
 
 #define INCR_SUBDIR ".green-incremental"
 
-#define STAGE_SPEC_INIT { NULL, STRVEC_INIT, NULL, NULL, NULL, 0, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL, 0, NULL, STRVEC_INIT, NULL, NULL, NULL }
+#define STAGE_SPEC_INIT { NULL, STRVEC_INIT, NULL, NULL, NULL, 0, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL, 0, NULL, STRVEC_INIT, NULL, NULL, NULL, 0, 0 }
 
 void stage_spec_release(struct stage_spec *s);
 /* Append the u-, o- and e- stages of s to out (u- and o- with deps_ctx). */

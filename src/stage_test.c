@@ -77,6 +77,22 @@ void test_stage(void)
 	CHECK(strstr(out.buf, "AS e-app-abc") == NULL);
 	CHECK(strstr(out.buf, "FROM scratch AS o-app-abc\n") != NULL);
 	CHECK(strstr(out.buf, "src-greet-1") == NULL);
+	CHECK(strstr(out.buf, "green-git") == NULL && strstr(out.buf, "safe.directory") == NULL);
+
+	/* A build script run: its git is a stand-in that leaves a mark and
+	 * answers as git outside a repository; given its work tree, git trusts it. */
+	s.git_probe = 1;
+	strbuf_reset(&out);
+	stage_render(&s, &out);
+	CHECK(strstr(out.buf, "cat >/tmp/green-git/git <<'GREEN_GIT'\n#!/bin/sh\n: >/green/out/green/app-abc.git\n") != NULL);
+	CHECK(strstr(out.buf, "exit 128\nGREEN_GIT\n") != NULL);
+	CHECK(strstr(out.buf, "env -i PATH=\"/tmp/green-git:$PATH\"") != NULL);
+	s.git_probe = 0;
+	s.git_trust = 1;
+	strbuf_reset(&out);
+	stage_render(&s, &out);
+	CHECK(strstr(out.buf, "git config --system --add safe.directory '*'") != NULL);
+	CHECK(strstr(out.buf, "green-git") == NULL);
 
 	stage_spec_release(&s);
 	strbuf_release(&out);

@@ -139,15 +139,6 @@ out:
 	return ret;
 }
 
-/* A path that can stand in a Dockerfile's WORKDIR and mount target as it is. */
-static int dockerfile_safe_path(const char *p)
-{
-	for (; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("/._-+@~", *p)))
-			return 0;
-	return 1;
-}
-
 static int wrap_once(const struct config *cfg, int argc, const char **argv, int depth)
 {
 	struct rustc_args ra;
@@ -208,7 +199,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		ws_root = cwd; /* a workspace member: cwd is the workspace root */
 	host_paths = !!(j.modes & JOB_MODE_HOST_PATHS);
 	whole_ws = ws_root && (j.modes & JOB_MODE_WORKSPACE);
-	if (host_paths && !dockerfile_safe_path(ws_root ? ws_root : manifest_dir)) {
+	if (host_paths && !path_dockerfile_safe(ws_root ? ws_root : manifest_dir)) {
 		why = "it reads its own host path, which has characters a Dockerfile path cannot hold";
 		goto pass;
 	}
@@ -387,7 +378,7 @@ release:
 	if (restart) {
 		if (depth < 3)
 			return wrap_once(cfg, argc, argv, depth + 1);
-		error("%s: keeps needing another set-up (see target/cargo-green/env/)", argv[0]);
+		error("%s: keeps needing another set-up (see ~/.cache/cargo-green/learned/)", argv[0]);
 		return EXIT_ENGINE_FAILED;
 	}
 	return ret;

@@ -1,0 +1,4 @@
+fn main() {
+    println!("head: {}", env!("GITREV_HEAD"));
+    println!("tree: {}", env!("GITREV_DIRTY"));
+}
