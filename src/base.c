@@ -419,11 +419,21 @@ static void base_image_ref(const struct config *cfg, const char *vv, struct strb
 	}
 }
 
+static int base_has_inline(const struct config *cfg)
+{
+	return cfg_get(cfg, S_BASE_IMAGE_INLINE) || cfg_list(cfg, S_ADD_APT)->nr || cfg_list(cfg, S_ADD_APT_GET)->nr ||
+	       cfg_list(cfg, S_ADD_APK)->nr;
+}
+
+int base_is_derived(const struct config *cfg)
+{
+	return !cfg_get(cfg, S_BASE_IMAGE) && !base_has_inline(cfg);
+}
+
 int base_inline_text(const struct config *cfg, const char *rustc, struct strbuf *out, struct strbuf *err)
 {
 	struct strbuf vv = STRBUF_INIT, ref = STRBUF_INIT;
-	if (!cfg_get(cfg, S_BASE_IMAGE_INLINE) && !cfg_list(cfg, S_ADD_APT)->nr && !cfg_list(cfg, S_ADD_APT_GET)->nr &&
-	    !cfg_list(cfg, S_ADD_APK)->nr)
+	if (!base_has_inline(cfg))
 		return 0;
 	if (rustc_version_verbose(rustc, &vv, err) < 0) {
 		strbuf_release(&vv);

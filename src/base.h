@@ -24,6 +24,12 @@ int base_ensure(const struct config *cfg, const char *rustc, int verbose, struct
  * an exit code with err. */
 int base_inline_text(const struct config *cfg, const char *rustc, struct strbuf *out, struct strbuf *err);
 
+/* Is the base the one derived from the host (no BASE_IMAGE, no inline
+ * stages, nothing added)? Only then do the host and the engine share the
+ * toolchain, the C library and the system libraries, so that what one
+ * builds the other can load or link. */
+int base_is_derived(const struct config *cfg);
+
 /* Set by `cargo green` for its wrappers: "REF\tID" of the base image it
  * checked, the pin of the local store's keys. */
 #define BASE_PIN_ENV "__CARGOGREEN_BASE_PIN"

@@ -289,9 +289,19 @@ const struct setting settings[S__NR] = {
 		"OS packages added to the base image with apk add (Alpine-based bases)." },
 	[S_INCREMENTAL] = { S_INCREMENTAL, "CARGOGREEN_INCREMENTAL", "incremental", 1, KIND_BOOL, NULL, check_bool,
 		"1",
-		"Compile incrementally in the engine when cargo asks for it (-C incremental):\n"
-		"the crate's incremental directory travels with its stage and comes back.\n"
-		"Default: off, the incremental flag is dropped and crates build in full." },
+		"Whether to wrap incremental compilation, defaults to false.\n"
+		"Cargo asks for it (-C incremental=DIR) for what a developer edits: workspace\n"
+		"members and path dependencies, in profiles with incremental on (dev, test).\n"
+		"Off (default): such a compile is not wrapped; the local rustc compiles it with\n"
+		"its incremental state, exactly as plain cargo (a build script compiled so runs\n"
+		"on the host, as cargo runs it), and the stats line counts it as \"compiled\n"
+		"locally (incremental)\". Every other unit (registry dependencies, --release,\n"
+		"CARGO_INCREMENTAL=0) goes through the engine; one that depends on a locally\n"
+		"compiled unit goes to the local rustc too. Only with the host-derived base: with\n"
+		"BASE_IMAGE, BASE_IMAGE_INLINE or ADD_* set, what the engine builds (proc-macros,\n"
+		"native libraries) may not load or link on the host, so they go to the engine.\n"
+		"1: incremental compiles go through the engine as well, rustc continuing from\n"
+		"the crate's incremental directory, which travels with its stage and comes back." },
 };
 
 /* ---- loading ---- */

@@ -3,6 +3,7 @@
 #include "builder.h"
 #include "config.h"
 #include "exitcode.h"
+#include "job.h"
 #include "log.h"
 #include "run.h"
 #include "util.h"
@@ -15,7 +16,7 @@
 #include <unistd.h>
 
 struct stats {
-	int local, hit, miss, fail, pass;
+	int local, hit, miss, fail, pass, incr;
 	long long wrapper_us, engine_us, cpu_us;
 	struct strvec reasons;
 };
@@ -52,12 +53,14 @@ static void stats_read(const char *path, struct stats *s)
 			s->miss++;
 		else if (!strcmp(f[0], "fail"))
 			s->fail++;
+		else if (!strcmp(f[0], STATS_INCREMENTAL))
+			s->incr++;
 		else if (!strcmp(f[0], "pass")) {
 			s->pass++;
 			if (strvec_find(&s->reasons, f[2]) < 0)
 				strvec_push(&s->reasons, f[2]);
 		}
-		if (strcmp(f[0], "pass")) {
+		if (strcmp(f[0], "pass") && strcmp(f[0], STATS_INCREMENTAL)) {
 			long long total = atoll(f[3]), engine = atoll(f[4]);
 			s->engine_us += engine;
 			s->wrapper_us += total - engine;
@@ -72,10 +75,11 @@ static void stats_print(const struct stats *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int engine = s->local + s->hit + s->miss + s->fail;
-	if (!engine && !s->pass)
+	if (!engine && !s->incr && !s->pass)
 		return;
-	strbuf_addf(&sb, "cargo-green: %d compiles in BuildKit (%d cached: %d local, %d engine; %d built, %d failed), %d passed to the local rustc",
-		    engine, s->local + s->hit, s->local, s->hit, s->miss, s->fail, s->pass);
+	strbuf_addf(&sb, "cargo-green: %d compiles in BuildKit (%d cached: %d local, %d engine; %d built, %d failed), "
+		    "%d compiled locally (incremental), %d passed to the local rustc",
+		    engine, s->local + s->hit, s->local, s->hit, s->miss, s->fail, s->incr, s->pass);
 	if (s->reasons.nr) {
 		strbuf_addstr(&sb, " (");
 		for (size_t i = 0; i < s->reasons.nr; i++)

@@ -1,4 +1,5 @@
 #include "wrap.h"
+#include "base.h"
 #include "config.h"
 #include "env.h"
 #include "exitcode.h"
@@ -24,15 +25,40 @@ int looks_like_rustc(const char *arg)
 	       (strchr(arg, '/') && !access(arg, X_OK));
 }
 
-int passthrough(const struct config *cfg, const char **argv, const char *why, const char *id)
+/* Exec the local rustc, the call counted as kind ("pass": with why). */
+static int exec_local(const struct config *cfg, const char **argv, const char *kind, const char *why, const char *id)
 {
 	struct strbuf err = STRBUF_INIT;
-	LOG(LOG_DEBUG, "passthrough (%s): %s", why, argv[0]);
-	stats_record(cfg, "pass", id ? id : "-", why, 0, 0);
+	LOG(LOG_DEBUG, "%s (%s): %s", kind, why, argv[0]);
+	stats_record(cfg, kind, id ? id : "-", why, 0, 0);
 	run_exec(argv, &err);
 	error("%s", err.buf);
 	strbuf_release(&err);
 	return EXIT_USAGE;
+}
+
+int passthrough(const struct config *cfg, const char **argv, const char *why, const char *id)
+{
+	return exec_local(cfg, argv, "pass", why, id);
+}
+
+/* Does cargo ask this compile to be incremental (-C incremental=DIR)? */
+static int wants_incremental(const struct rustc_args *ra)
+{
+	for (size_t i = 0; i < ra->nr; i++)
+		if (ra->a[i].kind == ARG_CODEGEN && starts_with(ra->a[i].value, "incremental="))
+			return 1;
+	return 0;
+}
+
+/* The local rustc makes this unit's outputs now: a record of an earlier
+ * engine build of it would describe other bytes (and make a dependent
+ * mount them). */
+static void forget_engine_record(const struct rustc_args *ra)
+{
+	char *stale = unit_record_path(ra->out_dir, ra->crate_name, ra->extra_filename);
+	unlink(stale);
+	free(stale);
 }
 
 static int any_env_prefix(const char *prefix)
@@ -168,6 +194,20 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	if (cfg->runner == RUNNER_NONE) {
 		why = "CARGOGREEN_RUNNER=none";
 		goto pass;
+	}
+	if (!cfg->incremental && wants_incremental(&ra) && !base_is_derived(cfg)) {
+		/* Its dependencies built on another base may not load or link on the host. */
+		LOG(LOG_INFO, "%s: incremental, but the base is not the host-derived one: in the engine", id.buf);
+	} else if (!cfg->incremental && wants_incremental(&ra)) {
+		/* What a developer edits (workspace members, path dependencies,
+		 * in a profile with incremental on): the local rustc with its
+		 * incremental state, exactly as plain cargo; a build script
+		 * compiled so is cargo's to run on the host. */
+		LOG(LOG_INFO, "%s: compiled locally (incremental)", id.buf);
+		forget_engine_record(&ra);
+		rustc_args_release(&ra);
+		ret = exec_local(cfg, argv, STATS_INCREMENTAL, NULL, id.buf);
+		goto release;
 	}
 	if (!stage_id_valid(id.buf)) {
 		why = "crate name not usable as a stage name";
@@ -351,13 +391,8 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 pass:
 	if (id.len)
 		LOG(LOG_INFO, "%s: passthrough: %s", id.buf, why);
-	if (!ra.passthrough) {
-		/* The local rustc makes this unit's outputs now: a record of an
-		 * earlier engine build of it would describe other bytes. */
-		char *stale = unit_record_path(ra.out_dir, ra.crate_name, ra.extra_filename);
-		unlink(stale);
-		free(stale);
-	}
+	if (!ra.passthrough)
+		forget_engine_record(&ra);
 	rustc_args_release(&ra);
 	ret = passthrough(cfg, argv, why, id.len ? id.buf : NULL);
 	goto release;

@@ -52,13 +52,19 @@ ln -s "$BIN" "$WORK/bin/cargo-supergreen"
 export PATH="$WORK/bin:$PATH"
 unset RUSTC_WRAPPER CARGOGREEN_RUNNER CARGOGREEN_BASE_IMAGE CARGO_TARGET_DIR
 
-# "N compiles in BuildKit (H cached: L local, E engine; M built, F failed), P passed ..."
-#   -> "N H M F P L E"
+# "N compiles in BuildKit (H cached: L local, E engine; M built, F failed),
+#  I compiled locally (incremental), P passed ..." -> "N H M F P L E I"
 stats() {
-	sed -n 's/^cargo-green: \([0-9]*\) compiles in BuildKit (\([0-9]*\) cached: \([0-9]*\) local, \([0-9]*\) engine; \([0-9]*\) built, \([0-9]*\) failed), \([0-9]*\) passed.*/\1 \2 \5 \6 \7 \3 \4/p' "$1" | tail -n1
+	sed -n 's/^cargo-green: \([0-9]*\) compiles in BuildKit (\([0-9]*\) cached: \([0-9]*\) local, \([0-9]*\) engine; \([0-9]*\) built, \([0-9]*\) failed), \([0-9]*\) compiled locally (incremental), \([0-9]*\) passed.*/\1 \2 \5 \6 \8 \3 \4 \7/p' "$1" | tail -n1
 }
 # Checksums of what a build produced (binaries and libraries).
 outputs_sum() { (cd "$1/target/debug" && sha256sum app deps/*.rlib deps/*.so 2>/dev/null | sort -k2); }
+# The same, of what the engine built: not the workspace's own crates (greet,
+# app), compiled by the local rustc with their host paths in their bytes.
+engine_outputs_sum() { outputs_sum "$1" | grep -v -e ' app$' -e ' deps/libgreet-'; }
+# The fixture's units compiled locally (incremental): greet and app, each
+# with its build script.
+FIXTURE_INCR=4
 copy_fixture() { rm -rf "$1"; mkdir -p "$(dirname "$1")"; cp -r "$FIXTURE" "$1"; rm -rf "$1/target"; }
 # What the user reads, without the lines that differ by design.
 diagnostics() { grep -v -e '^ *Compiling ' -e '^cargo-green: ' -e '^ *Finished ' -e '^ *Downloaded' -e '^ *Downloading' -e '^ *Locking' -e '^ *Updating' "$1"; }
@@ -72,70 +78,78 @@ if want fixture; then
 	copy_fixture "$A"
 	(cd "$A" && cargo green build >"$WORK/a1.out" 2>"$WORK/a1.err")
 	check "cargo green build of the fixture exits 0" test $? -eq 0
-	read -r N H M F P L E <<<"$(stats "$WORK/a1.err")"
-	check "every compile of the fixture went through BuildKit (${N:-0} compiles)" test "${N:-0}" -ge 30 -a "${F:-1}" -eq 0
+	read -r N H M F P L E I <<<"$(stats "$WORK/a1.err")"
+	check "every compile of the fixture went through BuildKit but the workspace's own, compiled locally (${N:-0} compiles, ${I:-0} locally)" \
+		test "${N:-0}" -ge 30 -a "${F:-1}" -eq 0 -a "${I:-0}" -eq "$FIXTURE_INCR"
 	(cd "$A" && ./target/debug/app >"$WORK/a.out" 2>&1)
 	check "the binary prints what the plain-cargo binary prints" cmp -s "$WORK/plain.out" "$WORK/a.out"
 	check "a build script's rustc-env, OUT_DIR file and C code (cc crate) reach the binary" \
 		grep -q 'hello from build.rs' "$WORK/a.out"
 	check "links metadata (DEP_GREETC_INCLUDE) reaches a dependent's build script, with OUT_DIR files" \
 		grep -q 'header: #define GREET_FACTOR 1' "$WORK/a.out"
-	shim=$(ls "$A"/target/debug/build/greet-*/build-script-build | head -n1)
-	check "build scripts never run on the host: cargo runs a shim" grep -q '__build-script-run' "$shim"
-	check "OUT_DIR came back to the host" test -s "$(ls "$A"/target/debug/build/greet-*/out/generated.rs | head -n1)"
+	shim=$(ls "$A"/target/debug/build/serde-*/build-script-build | head -n1)
+	check "a dependency's build script never runs on the host: cargo runs a shim" grep -q '__build-script-run' "$shim"
+	check "its OUT_DIR came back to the host" test -s "$(ls "$A"/target/debug/build/serde-*/out/private.rs | head -n1)"
+	own=$(ls "$A"/target/debug/build/greet-*/build-script-build | head -n1)
+	check "a workspace crate's build script, compiled locally (incremental), is the real one cargo runs on the host" \
+		bash -c "[ \"\$(head -c 4 '$own' | tail -c 3)\" = ELF ] && grep -q 'hello from build.rs' '$WORK/a.out'"
 	check "no host path and no user name in any Dockerfile" \
 		bash -c "! grep -rlE -e '$A' -e '$HOME' '$A/target/cargo-green/df/'"
 	check "every compile runs with --network=none" \
 		bash -c "! grep -h '^RUN ' '$A'/target/cargo-green/df/*/Dockerfile | grep -v -- '--network=none'"
-	app_df=$(ls "$A"/target/cargo-green/df/app-*/Dockerfile | head -n1)
-	check "the last compile's Dockerfile holds its own unit alone, its closure's outputs one context ($(wc -c <"$app_df") bytes)" \
+	app_df=$(ls "$A"/target/cargo-green/df/serde_json-*/Dockerfile | head -n1)
+	check "a compile's Dockerfile holds its own unit alone, its closure's outputs one context ($(wc -c <"$app_df") bytes)" \
 		bash -c "grep -q 'from=deps,target=/green/target,rw' '$app_df' && ! grep -q ' AS e-' '$app_df' && [ \$(grep -c '^FROM ' '$app_df') -eq 3 ]"
 	check "no per-call directory is left behind; the deps context lives in slots kept for the next calls" \
 		bash -c "cd '$A/target/cargo-green' && [ -z \"\$(ls -A tmp)\" ] && { [ ${L:-0} -eq ${N:-0} ] || [ -d deps/0 ]; } && ! ls deps | grep -vxE '[0-9]+(\\.lock)?'"
 	check "dep-info files name host paths, not container paths" \
-		bash -c "! grep -l '/green/' '$A'/target/debug/deps/*.d && grep -q '$A/target/debug/build/greet-.*/out/generated.rs' '$A'/target/debug/deps/greet-*.d"
+		bash -c "! grep -l '/green/' '$A'/target/debug/deps/*.d && grep -q '$A/target/debug/build/serde-.*/out/private.rs' '$A'/target/debug/deps/serde-*.d"
 	check "the jobserver never reaches the engine" bash -c "! grep -l MAKEFLAGS '$A'/target/cargo-green/df/*/Dockerfile"
 	check "nothing is written into the user's tree" bash -c "cd '$A' && diff -r -x target '$FIXTURE' . >/dev/null"
 
 	(cd "$A" && cargo green build >"$WORK/a2.out" 2>"$WORK/a2.err")
-	read -r N H M F P L E <<<"$(stats "$WORK/a2.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/a2.err")"
 	check "a second cargo green build compiles nothing" \
-		bash -c "! grep -q Compiling '$WORK/a2.err' && [ '${N:-0}' -eq 0 ]"
+		bash -c "! grep -q Compiling '$WORK/a2.err' && [ '${N:-0}' -eq 0 ] && [ '${I:-0}' -eq 0 ]"
 
-	outputs_sum "$A" >"$WORK/a1.sums"
+	engine_outputs_sum "$A" >"$WORK/a1.engine.sums"
 	(cd "$A" && cargo clean -q && cargo green build >"$WORK/a3.out" 2>"$WORK/a3.err")
-	read -r N H M F P L E <<<"$(stats "$WORK/a3.err")"
-	check "after cargo clean every compile is a cache hit ($H of $N, $L from the local store)" test "${N:-0}" -ge 30 -a "$H" -eq "$N" -a "$M" -eq 0
-	outputs_sum "$A" >"$WORK/a3.sums"
-	check "the cache hits give the bytes of the first build (binaries, rlibs, proc-macros)" \
-		bash -c "[ \$(wc -l <'$WORK/a1.sums') -ge 15 ] && diff '$WORK/a1.sums' '$WORK/a3.sums'"
+	read -r N H M F P L E I <<<"$(stats "$WORK/a3.err")"
+	check "after cargo clean every compile in BuildKit is a cache hit ($H of $N, $L from the local store; ${I:-0} compiled locally)" \
+		test "${N:-0}" -ge 30 -a "$H" -eq "$N" -a "$M" -eq 0 -a "${I:-0}" -eq "$FIXTURE_INCR"
+	# (not greet and app, compiled again by the local rustc: an incremental
+	# rustc names the objects in an rlib after its session, as plain cargo's)
+	engine_outputs_sum "$A" >"$WORK/a3.engine.sums"
+	check "the cache hits give the bytes of the first build (rlibs, proc-macros)" \
+		bash -c "[ \$(wc -l <'$WORK/a1.engine.sums') -ge 13 ] && diff '$WORK/a1.engine.sums' '$WORK/a3.engine.sums'"
 	(cd "$A" && ./target/debug/app >"$WORK/a3.app" 2>&1)
 	check "the cache hit's binary runs the same" cmp -s "$WORK/plain.out" "$WORK/a3.app"
 
 	copy_fixture "$B"
 	(cd "$B" && cargo green build >"$WORK/b.out" 2>"$WORK/b.err")
-	read -r N H M F P L E <<<"$(stats "$WORK/b.err")"
-	check "a copy at another path: every compile a hit, workspace crates included ($H of $N)" \
-		test "${N:-0}" -ge 30 -a "$H" -eq "$N" -a "$M" -eq 0
+	read -r N H M F P L E I <<<"$(stats "$WORK/b.err")"
+	check "a copy at another path: every compile in BuildKit a hit ($H of $N; ${I:-0} compiled locally)" \
+		test "${N:-0}" -ge 30 -a "$H" -eq "$N" -a "$M" -eq 0 -a "${I:-0}" -eq "$FIXTURE_INCR"
 	check "…and its Dockerfiles equal the first copy's, byte for byte" \
 		diff -r "$A/target/cargo-green/df" "$B/target/cargo-green/df"
 	B2="$WORK/third/copy"
 	copy_fixture "$B2"
 	(cd "$B2" && __CARGOGREEN_NO_STORE=1 cargo green build >/dev/null 2>"$WORK/b2.err")
-	read -r N H M F P L E <<<"$(stats "$WORK/b2.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/b2.err")"
 	check "with the local store off, every compile is a BuildKit cache hit ($E of $N)" \
 		test "${N:-0}" -ge 30 -a "${E:-0}" -eq "$N" -a "$M" -eq 0
-	outputs_sum "$B2" >"$WORK/b2.sums"
-	check "…with the same bytes" diff "$WORK/a1.sums" "$WORK/b2.sums"
+	engine_outputs_sum "$B2" >"$WORK/b2.sums"
+	check "…with the same bytes (what the engine built)" \
+		bash -c "[ \$(wc -l <'$WORK/b2.sums') -ge 13 ] && diff '$WORK/a1.engine.sums' '$WORK/b2.sums'"
 
-	# Change one source line of a workspace crate (a line no earlier run has
-	# seen, or the local store would rightly serve it): exactly it and its
-	# dependent rebuild.
+	# Change one source line of a workspace crate: exactly it and its
+	# dependent compile again, by the local rustc (incremental), as with
+	# plain cargo; nothing goes to BuildKit.
 	printf '\npub fn added() -> u64 { %s }\n' "$(date +%s%N)" >>"$B/greet/src/lib.rs"
 	(cd "$B" && cargo green build >/dev/null 2>"$WORK/b-edit.err")
-	read -r N H M F P L E <<<"$(stats "$WORK/b-edit.err")"
-	check "a one-line change rebuilds exactly greet and app, both built anew (${M:-0} built of ${N:-0})" \
-		test "${N:-0}" -eq 2 -a "${M:-0}" -eq 2
+	read -r N H M F P L E I <<<"$(stats "$WORK/b-edit.err")"
+	check "a one-line change compiles exactly greet and app again, locally (incremental) (${I:-0} locally, ${N:-0} in BuildKit)" \
+		test "${N:-1}" -eq 0 -a "${I:-0}" -eq 2
 	(cd "$B" && ./target/debug/app >"$WORK/b-edit.out" 2>&1)
 	check "…and the rebuilt binary runs the same" cmp -s "$WORK/plain.out" "$WORK/b-edit.out"
 
@@ -158,8 +172,9 @@ if want fixture; then
 
 	# Other cargo subcommands.
 	(cd "$A" && cargo green check >/dev/null 2>"$WORK/check.err"); rc=$?
-	read -r N H M F P L E <<<"$(stats "$WORK/check.err")"
-	check "cargo green check works through BuildKit (exit $rc, ${N:-0} compiles)" test "$rc" -eq 0 -a "${N:-0}" -ge 10
+	read -r N H M F P L E I <<<"$(stats "$WORK/check.err")"
+	check "cargo green check works through BuildKit, greet and app checked locally (exit $rc, ${N:-0} compiles, ${I:-0} locally)" \
+		test "$rc" -eq 0 -a "${N:-0}" -ge 5 -a "${I:-0}" -eq 2
 	(cd "$A" && cargo green run -q >"$WORK/run.out" 2>"$WORK/run.err")
 	check "cargo green run runs the binary" cmp -s "$WORK/plain.out" "$WORK/run.out"
 	if cargo clippy --version >/dev/null 2>&1; then
@@ -177,12 +192,12 @@ if want fixture; then
 	copy_fixture "$W"
 	(cd "$W" && RUSTC_WRAPPER="$BIN" cargo build >/dev/null 2>"$WORK/wrapper.err" && ./target/debug/app >"$WORK/wrapper.out"); rc=$?
 	check "RUSTC_WRAPPER=cargo-green cargo build (no plugin) builds through BuildKit, quietly" \
-		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/plain.out' '$WORK/wrapper.out' && ! grep -q '^cargo-green:' '$WORK/wrapper.err' && ls '$W'/target/cargo-green/df/app-*/Dockerfile >/dev/null"
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/plain.out' '$WORK/wrapper.out' && ! grep -q '^cargo-green:' '$WORK/wrapper.err' && ls '$W'/target/cargo-green/df/serde_json-*/Dockerfile >/dev/null"
 	T="$WORK/toolchain"
 	copy_fixture "$T"
 	tc=$(rustup show active-toolchain 2>/dev/null | awk '{print $1}')
 	(cd "$T" && cargo green "+$tc" build >/dev/null 2>"$WORK/tc.err"); rc=$?
-	read -r N H M F P L E <<<"$(stats "$WORK/tc.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/tc.err")"
 	check "cargo green +$tc build works, through BuildKit (${H:-0} of ${N:-0} hits)" \
 		test "$rc" -eq 0 -a "${N:-0}" -ge 30 -a "${H:-0}" -eq "${N:-0}"
 fi
@@ -196,7 +211,7 @@ if want base; then
 	D="$WORK/base-same"
 	copy_fixture "$D"
 	(cd "$D" && CARGOGREEN_BASE_IMAGE=docker-image://cargo-green-e2e/rust:same cargo green build >/dev/null 2>"$WORK/same.err"); rc=$?
-	read -r N H M F P L E <<<"$(stats "$WORK/same.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/same.err")"
 	check "CARGOGREEN_BASE_IMAGE: an image with the same rustc replaces the base (exit $rc, ${N:-0} compiles)" \
 		test "$rc" -eq 0 -a "${N:-0}" -ge 30
 	mkdir -p "$WORK/fakectx"
@@ -248,14 +263,15 @@ if want errors; then
 	R="$WORK/runner-none"
 	copy_fixture "$R"
 	(cd "$R" && CARGOGREEN_RUNNER=none cargo green build >/dev/null 2>"$WORK/none.err" && ./target/debug/app >"$WORK/none.out")
-	read -r N H M F P L E <<<"$(stats "$WORK/none.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/none.err")"
 	check "CARGOGREEN_RUNNER=none builds with the local rustc (${P:-0} local, ${N:-0} in BuildKit)" \
 		bash -c "[ '${N:-1}' -eq 0 ] && [ '${P:-0}' -ge 30 ] && grep -q 'hello from build.rs' '$WORK/none.out'"
 
 	# Switching runners on a built tree: units rebuilt locally lose their engine record.
 	S="$WORK/switch"
 	copy_fixture "$S"
-	(cd "$S" && cargo green build -q 2>/dev/null)
+	# (CARGOGREEN_INCREMENTAL=1: greet built in the engine, with its record)
+	(cd "$S" && CARGOGREEN_INCREMENTAL=1 cargo green build -q 2>/dev/null)
 	rec=$(ls "$S"/target/debug/deps/greet-*.green | head -n1)
 	printf '\n// touched\n' >>"$S/greet/src/lib.rs"
 	(cd "$S" && CARGOGREEN_RUNNER=none cargo green build >/dev/null 2>"$WORK/switch.err" && ./target/debug/app >"$WORK/switch.out"); rc=$?
@@ -280,7 +296,7 @@ done
 if want ripgrep; then
 	# A real-world project, as users install it.
 	(cd "$WORK" && cargo green install --locked --root "$WORK/rg" ripgrep@14.1.1 >"$WORK/rg.out" 2>"$WORK/rg.err")
-	read -r N H M F P L E <<<"$(stats "$WORK/rg.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/rg.err")"
 	check "cargo green install ripgrep: rg --version runs (${N:-0} compiles in BuildKit)" \
 		bash -c "'$WORK/rg/bin/rg' --version | grep -q '^ripgrep 14.1.1' && [ '${N:-0}' -ge 20 ] && [ '${F:-1}' -eq 0 ]"
 fi

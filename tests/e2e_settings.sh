@@ -99,11 +99,13 @@ fi
 if want settings-build; then
 	P="$WORK/probe"
 	copy_settings "$P"
-	# probe_run NAME ENV...: a fresh build of probe with ENV; its report in $WORK/NAME.out
+	# probe_run NAME ENV...: a fresh build of probe with ENV; its report in $WORK/NAME.out.
+	# CARGO_INCREMENTAL=0: probe's own compile and build script run in the
+	# engine, whose settings these are (an incremental unit is compiled locally).
 	probe_run() {
 		local name=$1; shift
 		rm -rf "$P/target"
-		(cd "$P" && env "$@" cargo green build -p probe >/dev/null 2>"$WORK/$name.err" && ./target/debug/probe >"$WORK/$name.out")
+		(cd "$P" && env CARGO_INCREMENTAL=0 "$@" cargo green build -p probe >/dev/null 2>"$WORK/$name.err" && ./target/debug/probe >"$WORK/$name.out")
 	}
 	probe_run plain; rc=$?
 	check "by default compiles have no network, the base is the derived image, no variable passes (exit $rc)" \
@@ -190,7 +192,9 @@ RUN --network=none echo made-by-inline >/etc/green-inline'
 	# ADD_APT (in Cargo.toml): a -sys crate builds only once its -dev package is in the base.
 	S="$WORK/sys"
 	copy_settings "$S"
-	(cd "$S" && cargo green build -p sys >/dev/null 2>"$WORK/sys1.err"); rc=$?
+	# (CARGO_INCREMENTAL=0: sys itself links in the engine, not by the local
+	# rustc against the host's libraries)
+	(cd "$S" && CARGO_INCREMENTAL=0 cargo green build -p sys >/dev/null 2>"$WORK/sys1.err"); rc=$?
 	check "a -sys crate without its system library fails in the engine (exit $rc)" \
 		bash -c "[ $rc -ne 0 ] && grep -q sqlite3 '$WORK/sys1.err'"
 	rm -rf "$S/target"
