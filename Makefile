@@ -3,7 +3,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter $(CFLAGS)
 PREFIX ?= /usr/local
-LIBS =
+LIBS = -Wl,-Bstatic -lnettle -ljansson -Wl,-Bdynamic
 B ?= build
 
 SRCS = $(filter-out src/%_test.c src/test_main.c,$(wildcard src/*.c))

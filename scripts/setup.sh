@@ -15,6 +15,10 @@ need=()
 for cmd in cc:gcc make:make git:git; do
 	command -v "${cmd%%:*}" >/dev/null || need+=("${cmd#*:}")
 done
+# Libraries linked statically into cargo-green: SHA-256 (nettle) and JSON (jansson).
+for pkg in nettle-dev libjansson-dev; do
+	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 if [ ${#need[@]} -gt 0 ] || ! [ -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial)" ]; then
 	say "apt-get update"
 	apt-get update -qq >&2

@@ -453,9 +453,9 @@ static int toml_text(const struct setting *s, const struct json *j, enum origin 
 		     struct strbuf *out, struct strbuf *err)
 {
 	const char *want = s->kind == KIND_LIST ? "an array of strings" : s->kind == KIND_BOOL ? "a boolean" : "a string";
-	if (s->kind == KIND_LIST && j->type == JSON_ARRAY) {
+	if (s->kind == KIND_LIST && j->type == JV_ARRAY) {
 		for (size_t i = 0; i < j->nr; i++) {
-			if (j->items[i].type != JSON_STRING)
+			if (j->items[i].type != JV_STRING)
 				goto bad;
 			if (strchr(j->items[i].str, ',') || !*j->items[i].str) {
 				strbuf_addf(err, "%s in [%s.metadata.green] of %s: entry %zu ", s->toml,
@@ -475,11 +475,11 @@ static int toml_text(const struct setting *s, const struct json *j, enum origin 
 		}
 		return 0;
 	}
-	if (s->kind == KIND_BOOL && (j->type == JSON_TRUE || j->type == JSON_FALSE)) {
-		strbuf_addstr(out, j->type == JSON_TRUE ? "true" : "false");
+	if (s->kind == KIND_BOOL && (j->type == JV_TRUE || j->type == JV_FALSE)) {
+		strbuf_addstr(out, j->type == JV_TRUE ? "true" : "false");
 		return 0;
 	}
-	if (s->kind != KIND_LIST && j->type == JSON_STRING) {
+	if (s->kind != KIND_LIST && j->type == JV_STRING) {
 		strbuf_addstr(out, j->str);
 		return 0;
 	}
@@ -508,7 +508,7 @@ static const struct json *toml_lookup(const struct json *green, const char *key)
 static int toml_check_keys(const struct json *green, enum origin o, const char *where, struct strbuf *err)
 {
 	const char *section = o == ORIGIN_PACKAGE ? "package" : "workspace";
-	if (green->type != JSON_OBJECT) {
+	if (green->type != JV_OBJECT) {
 		strbuf_addf(err, "[%s.metadata.green] of %s: must be a table, not %s", section, where,
 			    json_type_name(green->type));
 		return -1;
@@ -531,7 +531,7 @@ static int toml_check_keys(const struct json *green, enum origin o, const char *
 				}
 			} else if (!strncmp(t, k, klen) && t[klen] == '.') {
 				known = 1;
-				if (sub->type != JSON_OBJECT) {
+				if (sub->type != JV_OBJECT) {
 					strbuf_addf(err, "%s in [%s.metadata.green] of %s: must be a table, not %s (e.g. %s = [ \"pkg-config\" ])",
 						    k, section, where, json_type_name(sub->type), t);
 					return -1;

@@ -275,16 +275,29 @@ static void test_json(void)
 	const char *t = "{\"a\": [1, true, null, \"x\\u00e9\\n\"], \"b\": {\"c\": \"d\"}, \"e\": -1.5e3}";
 	CHECK(json_parse(t, strlen(t), &j, &err) == 0);
 	CHECK(json_get(&j, "a")->nr == 4);
-	CHECK(json_get(&j, "a")->items[1].type == JSON_TRUE);
+	CHECK(json_get(&j, "a")->items[1].type == JV_TRUE);
 	CHECK_STR(json_str(&json_get(&j, "a")->items[3]), "x\xc3\xa9\n");
 	CHECK_STR(json_str(json_get(json_get(&j, "b"), "c")), "d");
-	CHECK_STR(json_get(&j, "e")->str, "-1.5e3");
+	CHECK_STR(json_get(&j, "e")->str, "-1500");
 	CHECK(json_get(&j, "z") == NULL);
 	json_release(&j);
 	CHECK(json_parse("{\"a\":}", 6, &j, &err) < 0);
 	CHECK(json_parse("[1,2", 4, &j, &err) < 0);
 	CHECK(json_parse("\"x", 2, &j, &err) < 0);
 	CHECK(json_parse("{} x", 4, &j, &err) < 0);
+	/* What the hand-written reader took (issue 11): a lone surrogate that
+	 * ate the next character, bad numbers, raw invalid UTF-8, duplicate keys. */
+	static const char *bad[] = { "\"\\ud800\\u0041\"", "1-2e+", "-", "01", "\"\xff\"", "{\"a\":1,\"a\":2}",
+				     "\"a\\u0000b\"" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		strbuf_reset(&err);
+		CHECK(json_parse(bad[i], strlen(bad[i]), &j, &err) < 0);
+		CHECK(err.len > 0);
+	}
+	t = "\"\\ud83d\\ude00A\"";
+	CHECK(json_parse(t, strlen(t), &j, &err) == 0);
+	CHECK_STR(json_str(&j), "\xf0\x9f\x98\x80" "A");
+	json_release(&j);
 	strbuf_release(&err);
 }
 

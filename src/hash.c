@@ -1,19 +1,15 @@
 #include "hash.h"
-#include <stdio.h>
-#include <string.h>
+#include "sha256.h"
 
-uint64_t hash64(const void *data, size_t len, uint64_t seed)
-{
-	const unsigned char *p = data;
-	uint64_t h = 1469598103934665603ULL ^ seed; /* FNV-1a */
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
+#include <string.h>
 
 void hash_hex(const char *s, char out[17])
 {
-	snprintf(out, 17, "%016llx", (unsigned long long)hash64(s, strlen(s), 0));
+	struct sha256 c;
+	char hex[65];
+	sha256_init(&c);
+	sha256_update(&c, s, strlen(s));
+	sha256_hex(&c, hex);
+	memcpy(out, hex, 16);
+	out[16] = '\0';
 }

@@ -49,7 +49,7 @@ static size_t dir_len(const char *manifest)
 static const struct json *green_of(const struct json *metadata)
 {
 	const struct json *g = json_get(metadata, "green");
-	return g && g->type != JSON_NULL ? g : NULL;
+	return g && g->type != JV_NULL ? g : NULL;
 }
 
 /* A memo of `cargo metadata`'s answer, valid while every file and directory
@@ -123,7 +123,7 @@ static void memo_write(const char *path, const struct json *root, const char *js
 		stat_line(&text, wr);
 		stat_line(&text, dir.buf);
 	}
-	for (size_t i = 0; pkgs && pkgs->type == JSON_ARRAY && i < pkgs->nr; i++) {
+	for (size_t i = 0; pkgs && pkgs->type == JV_ARRAY && i < pkgs->nr; i++) {
 		const char *mp = json_str(json_get(&pkgs->items[i], "manifest_path"));
 		char *d, *slash;
 		if (!mp)
@@ -201,7 +201,7 @@ int manifest_read(struct manifest *m, const char *cargo, int argc, const char **
 	if (mpath && realpath(mpath, real))
 		mpath = real;
 	pkgs = json_get(root, "packages");
-	for (size_t i = 0; pkgs && pkgs->type == JSON_ARRAY && i < pkgs->nr; i++) {
+	for (size_t i = 0; pkgs && pkgs->type == JV_ARRAY && i < pkgs->nr; i++) {
 		const struct json *p = &pkgs->items[i];
 		const char *name = json_str(json_get(p, "name")), *path = json_str(json_get(p, "manifest_path"));
 		size_t n;

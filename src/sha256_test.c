@@ -1,3 +1,4 @@
+#include "hash.h"
 #include "sha256.h"
 #include "test.h"
 
@@ -26,4 +27,10 @@ void test_sha256(void)
 		  "6c8b1d86d0460e5cf48cacad0b844dc52b91967791d15fc7a90bb1cc3bc20879");
 	CHECK_STR(digest("0000000000000000000000000000000000000000000000000000000000000000", 1),
 		  "60e05bd1b195af2f94112fa7197a5c88289058840ce7c6df9693756bc6250f55");
+	{
+		/* Content names: SHA-256's first 64 bits. */
+		char h[17];
+		hash_hex("abc", h);
+		CHECK_STR(h, "ba7816bf8f01cfea");
+	}
 }

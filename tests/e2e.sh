@@ -67,7 +67,7 @@ engine_outputs_sum() { outputs_sum "$1" | grep -v -e ' app$' -e ' deps/libgreet-
 FIXTURE_INCR=4
 copy_fixture() { rm -rf "$1"; mkdir -p "$(dirname "$1")"; cp -r "$FIXTURE" "$1"; rm -rf "$1/target"; }
 # What the user reads, without the lines that differ by design.
-diagnostics() { grep -v -e '^ *Compiling ' -e '^cargo-green: ' -e '^ *Finished ' -e '^ *Downloaded' -e '^ *Downloading' -e '^ *Locking' -e '^ *Updating' "$1"; }
+diagnostics() { grep -v -e '^ *Blocking waiting for file lock' -e '^ *Compiling ' -e '^cargo-green: ' -e '^ *Finished ' -e '^ *Downloaded' -e '^ *Downloading' -e '^ *Locking' -e '^ *Updating' "$1"; }
 
 if want fixture; then
 	PLAIN="$WORK/plain" A="$WORK/a" B="$WORK/elsewhere/deeper/copy"
