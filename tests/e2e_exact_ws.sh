@@ -53,7 +53,7 @@ if want exact-ws; then
 	(cd "$wsg" && CARGO_INCREMENTAL=0 cargo green test >"$WORK/ws-test-green.out" 2>"$WORK/ws-test-green.err"); rcg=$?
 	cat "$WORK/ws-test-green.err" >>"$WORK/ws-test-green.out"
 	check "exact-ws: cargo green test passes as cargo test does (exit $rcg vs $rcp; CARGO_BIN_EXE_app, CARGO_MANIFEST_DIR, CARGO_TARGET_TMPDIR)" \
-		bash -c "[ $rcg -eq 0 ] && [ $rcp -eq 0 ] && diff <(grep -E '^test |test result' '$WORK/ws-test-plain.out' | sed 's/finished in .*//') <(grep -E '^test |test result' '$WORK/ws-test-green.out' | sed 's/finished in .*//') && grep -q 'test runs_the_binary ... ok' '$WORK/ws-test-green.out'"
+		bash -c "[ $rcg -eq 0 ] && [ $rcp -eq 0 ] && diff <(grep -E '^test |test result' '$WORK/ws-test-plain.out' | sed 's/finished in .*//' | sort) <(grep -E '^test |test result' '$WORK/ws-test-green.out' | sed 's/finished in .*//' | sort) && grep -q 'test runs_the_binary ... ok' '$WORK/ws-test-green.out'"
 	check "exact-ws: the tests' compiles went through BuildKit, no compile but probes to the local rustc" \
 		only_probes "$WORK/ws-test-green.err"
 
