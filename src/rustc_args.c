@@ -147,6 +147,8 @@ int rustc_args_parse(struct rustc_args *ra, int argc, const char **args)
 			const char *x;
 			if (skip_prefix(value, "extra-filename=", &x))
 				ra->extra_filename = x;
+			else if (skip_prefix(value, "metadata=", &x))
+				ra->metadata = x;
 		}
 	}
 	if (!ra->passthrough) {
@@ -156,10 +158,32 @@ int rustc_args_parse(struct rustc_args *ra, int argc, const char **args)
 			ra->passthrough = "no input";
 		else if (!ra->out_dir)
 			ra->passthrough = "no --out-dir";
-		else if (!ra->extra_filename || !*ra->extra_filename)
-			ra->passthrough = "no -C extra-filename";
 	}
+	if (!ra->extra_filename)
+		ra->extra_filename = "";
 	return 0;
+}
+
+int rustc_args_is_build_script(const struct rustc_args *ra)
+{
+	const char *end, *slash;
+	size_t n;
+	if (!ra->crate_name || !starts_with(ra->crate_name, "build_script_") || !ra->out_dir ||
+	    strvec_find(&ra->crate_types, "bin") < 0 || ra->crate_types.nr != 1)
+		return 0;
+	/* The out dir is .../build/PKG-HASH: its parent is named build. */
+	n = strlen(ra->out_dir);
+	while (n > 1 && ra->out_dir[n - 1] == '/')
+		n--;
+	end = ra->out_dir + n;
+	for (slash = end; slash > ra->out_dir && slash[-1] != '/'; slash--)
+		;
+	if (slash == ra->out_dir || slash == end)
+		return 0;
+	end = slash - 1; /* the '/' before PKG-HASH */
+	while (end > ra->out_dir && end[-1] == '/')
+		end--;
+	return end - ra->out_dir >= 6 && !strncmp(end - 6, "/build", 6);
 }
 
 void rustc_args_release(struct rustc_args *ra)

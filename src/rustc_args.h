@@ -33,7 +33,10 @@ struct rustc_args {
 	const char *crate_name;
 	const char *input;
 	const char *out_dir;
-	const char *extra_filename; /* "-0123abcd" from -C extra-filename */
+	/* "-0123abcd" from -C extra-filename; "" when cargo passes none (a
+	 * cdylib or dylib of a path package: its files have no hash). */
+	const char *extra_filename;
+	const char *metadata;       /* -C metadata, or NULL */
 	struct strvec crate_types;
 	int error_format_json;
 	/* Why this call must go to the local rustc, NULL if it can be built. */
@@ -44,6 +47,11 @@ struct rustc_args {
  * args, which must outlive ra. Returns 0; ra->passthrough says if unsupported. */
 int rustc_args_parse(struct rustc_args *ra, int argc, const char **args);
 void rustc_args_release(struct rustc_args *ra);
+
+/* Is this the compile of a build script? cargo names its crate
+ * build_script_STEM after the file's stem (build.rs, build/main.rs: main),
+ * makes it a bin and puts it in its own dir under PROFILE/build/. */
+int rustc_args_is_build_script(const struct rustc_args *ra);
 
 /* Path of an --extern value ("serde=/t/libserde.rlib" -> "/t/libserde.rlib"), or NULL. */
 const char *extern_path(const char *value);

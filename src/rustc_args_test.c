@@ -76,11 +76,62 @@ static void bin_test_and_build_script(void)
 	CHECK(ra.passthrough == NULL);
 	CHECK_STR(ra.crate_name, "build_script_build");
 	CHECK_STR(ra.out_dir, "/w/target/debug/build/greet-b0");
+	CHECK(rustc_args_is_build_script(&ra));
+	rustc_args_release(&ra);
+
+	rustc_args_parse(&ra, ARGC(bin), bin);
+	CHECK(!rustc_args_is_build_script(&ra));
 	rustc_args_release(&ra);
 
 	rustc_args_parse(&ra, ARGC(proc_macro), proc_macro);
 	CHECK(ra.passthrough == NULL);
 	CHECK(extern_path(ra.a[ra.nr - 1].value) == NULL);
+	rustc_args_release(&ra);
+}
+
+/* Build scripts whatever their file (build = "build/main.rs": openssl-sys,
+ * bat), and what only looks like one. */
+static void build_scripts_by_any_name(void)
+{
+	const char *main_rs[] = { "--crate-name", "build_script_main", "--edition=2024", "app/build/main.rs",
+		"--crate-type", "bin", "-C", "metadata=30911d2e2063bb15", "-C", "extra-filename=-07d6a5941f5732fc",
+		"--out-dir", "/w/t/debug/build/app-07d6a5941f5732fc/" };
+	const char *bin_named_so[] = { "--crate-name", "build_script_x", "src/bin/build-script-x.rs",
+		"--crate-type", "bin", "-C", "extra-filename=-1", "--out-dir", "/w/t/debug/deps" };
+	const char *lib_in_build[] = { "--crate-name", "build_script_y", "src/lib.rs",
+		"--crate-type", "lib", "-C", "extra-filename=-1", "--out-dir", "/w/t/debug/build/y-1" };
+	const char *rebuild[] = { "--crate-name", "build_script_z", "z.rs", "--crate-type", "bin",
+		"-C", "extra-filename=-1", "--out-dir", "/w/t/debug/rebuild/z-1" };
+	struct rustc_args ra;
+	rustc_args_parse(&ra, ARGC(main_rs), main_rs);
+	CHECK(ra.passthrough == NULL);
+	CHECK(rustc_args_is_build_script(&ra));
+	CHECK_STR(ra.metadata, "30911d2e2063bb15");
+	rustc_args_release(&ra);
+	rustc_args_parse(&ra, ARGC(bin_named_so), bin_named_so);
+	CHECK(!rustc_args_is_build_script(&ra));
+	rustc_args_release(&ra);
+	rustc_args_parse(&ra, ARGC(lib_in_build), lib_in_build);
+	CHECK(!rustc_args_is_build_script(&ra));
+	rustc_args_release(&ra);
+	rustc_args_parse(&ra, ARGC(rebuild), rebuild);
+	CHECK(!rustc_args_is_build_script(&ra));
+	rustc_args_release(&ra);
+}
+
+/* cargo names a path package's cdylib (and its rlib beside) without a hash. */
+static void cdylib_without_hash(void)
+{
+	const char *cdylib[] = { "--crate-name", "cdy", "--edition=2024", "cdy/src/lib.rs", "--error-format=json",
+		"--crate-type", "cdylib", "--crate-type", "rlib", "--emit=dep-info,link", "-C", "embed-bitcode=no",
+		"-C", "metadata=e6cd52b88bc0e9c2", "--out-dir", "/w/t/debug/deps", "-L", "dependency=/w/t/debug/deps" };
+	struct rustc_args ra;
+	rustc_args_parse(&ra, ARGC(cdylib), cdylib);
+	CHECK(ra.passthrough == NULL);
+	CHECK_STR(ra.extra_filename, "");
+	CHECK_STR(ra.metadata, "e6cd52b88bc0e9c2");
+	CHECK(ra.crate_types.nr == 2);
+	CHECK(!rustc_args_is_build_script(&ra));
 	rustc_args_release(&ra);
 }
 
@@ -115,7 +166,9 @@ static void probes_pass_through(void)
 	CHECK_STR(ra.passthrough, "unknown rustc flag");
 	rustc_args_release(&ra);
 	rustc_args_parse(&ra, ARGC(nohash), nohash);
-	CHECK_STR(ra.passthrough, "no -C extra-filename");
+	CHECK(ra.passthrough == NULL);
+	CHECK_STR(ra.extra_filename, "");
+	CHECK(ra.metadata == NULL);
 	rustc_args_release(&ra);
 }
 
@@ -123,6 +176,8 @@ void test_rustc_args(void)
 {
 	lib_with_extern();
 	bin_test_and_build_script();
+	build_scripts_by_any_name();
+	cdylib_without_hash();
 	probes_pass_through();
 	CHECK_STR(extern_path("noprelude:std=/x/libstd.rlib"), "/x/libstd.rlib");
 	CHECK_STR(libpath_path("dependency=/a b"), "/a b");

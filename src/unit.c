@@ -147,17 +147,19 @@ void closure_release(struct closure *c)
 char *unit_record_for_artifact(const char *path)
 {
 	const char *base = path_basename(path);
-	const char *dot = strrchr(base, '.');
-	const char *dash = strrchr(base, '-');
+	const char *dot;
 	struct strbuf sb = STRBUF_INIT;
 	size_t dirlen = (size_t)(base - path);
 
 	if (starts_with(base, "lib"))
 		base += 3;
-	if (!dash || dash < base)
-		return NULL;
-	if (!dot || dot < dash)
+	/* NAME-HASH.EXT, or NAME.EXT for a unit cargo names without a hash (a
+	 * cdylib or dylib): neither a crate name nor a hash holds a dot. */
+	dot = strchr(base, '.');
+	if (!dot)
 		dot = base + strlen(base);
+	if (dot == base)
+		return NULL;
 	strbuf_add(&sb, path, dirlen);
 	strbuf_add(&sb, base, (size_t)(dot - base));
 	strbuf_addstr(&sb, ".green");

@@ -52,7 +52,8 @@ int closure_collect(struct closure *c, const struct strvec *deps, struct strbuf 
 void closure_release(struct closure *c);
 
 /* Record path of the unit whose output is the file at path, e.g.
- * /t/debug/deps/libserde-ab12.rlib -> /t/debug/deps/serde-ab12.green. Caller frees.
+ * /t/debug/deps/libserde-ab12.rlib -> /t/debug/deps/serde-ab12.green, and
+ * /t/debug/deps/libcdy.so -> /t/debug/deps/cdy.green (no hash). Caller frees.
  * NULL when the name has no unit shape. */
 char *unit_record_for_artifact(const char *path);
 /* Record path of the compile of crate_name with extra_filename into out_dir. Caller frees. */

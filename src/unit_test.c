@@ -22,7 +22,14 @@ void test_unit(void)
 	s = unit_record_for_artifact("/t/debug/deps/libgreet-1.rmeta");
 	CHECK_STR(s, "/t/debug/deps/greet-1.green");
 	free(s);
-	CHECK(unit_record_for_artifact("/t/libstd.rlib") == NULL);
+	/* Units cargo names without a hash: a cdylib's rlib, a dylib. */
+	s = unit_record_for_artifact("/t/debug/deps/libcdy.rlib");
+	CHECK_STR(s, "/t/debug/deps/cdy.green");
+	free(s);
+	s = unit_record_for_artifact("/t/debug/deps/libdy.so");
+	CHECK_STR(s, "/t/debug/deps/dy.green");
+	free(s);
+	CHECK(unit_record_for_artifact("/t/debug/deps/lib.rlib") == NULL);
 	s = unit_record_for_out_dir("/t/debug/build/greet-2/out");
 	CHECK_STR(s, "/t/debug/build/greet-2/build-script-run.green");
 	free(s);

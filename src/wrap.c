@@ -189,7 +189,13 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		why = ra.passthrough;
 		goto pass;
 	}
-	strbuf_addf(&id, "%s%s", ra.crate_name, ra.extra_filename);
+	/* NAME-HASH, as its files are named; a unit cargo names without a hash
+	 * (a cdylib) takes its -C metadata instead, so that two builds of it
+	 * (other features, say) keep their outputs apart. */
+	if (*ra.extra_filename || !ra.metadata)
+		strbuf_addf(&id, "%s%s", ra.crate_name, ra.extra_filename);
+	else
+		strbuf_addf(&id, "%s-%s", ra.crate_name, ra.metadata);
 	log_setup(cfg, id.buf);
 	if (cfg->runner == RUNNER_NONE) {
 		why = "CARGOGREEN_RUNNER=none";
@@ -357,7 +363,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	j.stderr_escape = ra.error_format_json ? ESCAPE_JSON : ESCAPE_NONE;
 	j.record_path = unit_record_path(out_dir, ra.crate_name, ra.extra_filename);
 
-	if (!strcmp(ra.crate_name, "build_script_build")) {
+	if (rustc_args_is_build_script(&ra)) {
 		/* cargo will run this binary: on the host it is a shim that runs the real one in the engine. */
 		struct strbuf bin = STRBUF_INIT;
 		self = self_exe_path();
