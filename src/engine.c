@@ -263,8 +263,16 @@ int engine_build(const struct engine_build *b, int *cached, struct strbuf *err)
 		strvec_pushf(&c.args, "--target=%s", b->target);
 	for (size_t i = 0; i < b->contexts.nr; i++)
 		strvec_pushf(&c.args, "--build-context=%s", b->contexts.v[i]);
-	if (b->out_dir)
-		strvec_pushf(&c.args, "--output=type=local,dest=%s", b->out_dir);
+	if (b->out_dir) {
+		/* buildx reads the value as CSV: a dir with a quote or comma is quoted. */
+		struct strbuf o = STRBUF_INIT, dest = STRBUF_INIT;
+		strbuf_addf(&dest, "dest=%s", b->out_dir);
+		strbuf_addstr(&o, "--output=type=local,");
+		strbuf_add_csv_field(&o, dest.buf);
+		strvec_push(&c.args, o.buf);
+		strbuf_release(&o);
+		strbuf_release(&dest);
+	}
 	if (b->tag) {
 		strvec_pushf(&c.args, "--tag=%s", b->tag);
 		strvec_push(&c.args, "--load");

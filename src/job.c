@@ -398,7 +398,16 @@ static int write_secrets(const struct strvec *secrets, const char *work, const c
 			return EXIT_IO;
 		}
 		close(fd);
-		strvec_pushf(flags, "id=%.*s,src=%s", (int)(eq - secrets->v[i]), secrets->v[i], f.buf);
+		{
+			/* buildx reads the value as CSV (the path may hold a comma or quote). */
+			struct strbuf flag = STRBUF_INIT, src = STRBUF_INIT;
+			strbuf_addf(&flag, "id=%.*s,", (int)(eq - secrets->v[i]), secrets->v[i]);
+			strbuf_addf(&src, "src=%s", f.buf);
+			strbuf_add_csv_field(&flag, src.buf);
+			strvec_push(flags, flag.buf);
+			strbuf_release(&flag);
+			strbuf_release(&src);
+		}
 		strbuf_release(&f);
 	}
 	return 0;

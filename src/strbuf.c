@@ -134,6 +134,21 @@ void strbuf_add_shquoted(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, '\'');
 }
 
+void strbuf_add_csv_field(struct strbuf *sb, const char *s)
+{
+	if (!strpbrk(s, "\",\r\n") && *s != ' ') {
+		strbuf_addstr(sb, s);
+		return;
+	}
+	strbuf_addch(sb, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			strbuf_addch(sb, '"');
+		strbuf_addch(sb, *s);
+	}
+	strbuf_addch(sb, '"');
+}
+
 void strbuf_rtrim(struct strbuf *sb)
 {
 	size_t n = sb->len;

@@ -31,6 +31,10 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Append s as one POSIX shell word: 'it'\''s'. */
 void strbuf_add_shquoted(struct strbuf *sb, const char *s);
+/* Append s as one field of a CSV line (as buildx reads --output and
+ * --secret): quoted, its quotes doubled, when it holds a quote, comma or
+ * line break. */
+void strbuf_add_csv_field(struct strbuf *sb, const char *s);
 void strbuf_rtrim(struct strbuf *sb);
 
 /* Whole-file helpers: 0 on success, -1 with errno set. */

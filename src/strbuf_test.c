@@ -10,6 +10,14 @@ static void quoted(const char *in, const char *want)
 	strbuf_release(&sb);
 }
 
+static void csv(const char *in, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_add_csv_field(&sb, in);
+	CHECK_STR(sb.buf, want);
+	strbuf_release(&sb);
+}
+
 void test_strbuf(void)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -30,6 +38,13 @@ void test_strbuf(void)
 	quoted("it's", "'it'\\''s'");
 	quoted("$HOME", "'$HOME'");
 	quoted("cfg(feature=\"x\")", "'cfg(feature=\"x\")'");
+
+	/* buildx's --output and --secret values are CSV (Go's encoding/csv). */
+	csv("dest=/t/cargo-green/tmp/x.1", "dest=/t/cargo-green/tmp/x.1");
+	csv("dest=/tmp/My Projects/$x é/t", "dest=/tmp/My Projects/$x é/t");
+	csv("dest=/tmp/a,b", "\"dest=/tmp/a,b\"");
+	csv("dest=/tmp/\"q\"/t", "\"dest=/tmp/\"\"q\"\"/t\"");
+	csv(" lead", "\" lead\"");
 
 	strvec_push(&sv, "b");
 	strvec_pushf(&sv, "%c", 'a');
