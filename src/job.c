@@ -131,7 +131,7 @@ static int land_one(const char *root, const char *rel, void *data)
 		/* dep-info names container paths: cargo must see the host's. */
 		if (strbuf_read_file(&body, src.buf) < 0)
 			goto io;
-		pathmap_rewrite(&l->j->pm, 1, ESCAPE_MAKE, body.buf, body.len, &fixed);
+		pathmap_rewrite(&l->j->pm, 1, ESCAPE_DEPINFO, body.buf, body.len, &fixed);
 		if (write_file_atomic(host, fixed.buf, fixed.len, 0644) < 0)
 			goto io;
 	} else {

@@ -73,15 +73,50 @@ static int is_path_char(char c)
 	       c == '.' || c == '_' || c == '-' || c == '+' || c == '@';
 }
 
-static void add_escaped(struct strbuf *out, const char *s, enum rewrite_escape esc)
+/* May c continue a path's last component (so that a prefix ending before
+ * it is not a whole component)? A byte of a UTF-8 sequence does too. */
+static int continues_name(char c)
+{
+	return is_path_char(c) || (unsigned char)c >= 0x80;
+}
+
+/* How a replacement is escaped where it lands. */
+enum escape_at {
+	AT_PLAIN,   /* as it is */
+	AT_JSON,    /* in a JSON string */
+	AT_DEP,     /* a dependency of a dep-info line: a space as "\ " */
+	AT_ENV_DEP, /* the value of a "# env-dep:" line: '\\', \n, \r */
+};
+
+static void add_escaped(struct strbuf *out, const char *s, enum escape_at at)
 {
 	for (; *s; s++) {
-		if (esc == ESCAPE_JSON && (*s == '"' || *s == '\\'))
+		if (at == AT_JSON && (*s == '"' || *s == '\\'))
 			strbuf_addch(out, '\\');
-		else if (esc == ESCAPE_MAKE && (*s == ' ' || *s == '#' || *s == '\\'))
+		else if (at == AT_DEP && *s == ' ')
 			strbuf_addch(out, '\\');
+		else if (at == AT_ENV_DEP && (*s == '\\' || *s == '\n' || *s == '\r')) {
+			strbuf_addstr(out, *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : "\\r");
+			continue;
+		}
 		strbuf_addch(out, *s);
 	}
+}
+
+/* In rustc's dep-info, where the text at i of the line starting at line
+ * lands: a comment's value, the outputs of a rule (rustc writes them as
+ * they are: "OUT OUT: DEP DEP"), or a dependency (after the first ": ",
+ * or the whole of a "DEP:" line). */
+static enum escape_at depinfo_at(const char *text, size_t len, size_t line, size_t i)
+{
+	const char *end = memchr(text + line, '\n', len - line), *sep;
+	size_t n = end ? (size_t)(end - (text + line)) : len - line;
+	if (text[line] == '#')
+		return AT_ENV_DEP;
+	for (sep = text + line; sep + 1 < text + line + n; sep++)
+		if (sep[0] == ':' && sep[1] == ' ')
+			return text + i < sep ? AT_PLAIN : AT_DEP;
+	return AT_DEP;
 }
 
 void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape esc,
@@ -89,25 +124,29 @@ void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape 
 {
 	const struct strvec *from = to_host ? &pm->ct : &pm->host;
 	const struct strvec *to = to_host ? &pm->host : &pm->ct;
-	size_t i = 0;
+	size_t i = 0, line = 0;
 
 	strbuf_grow(out, len);
 	while (i < len) {
 		int best = -1;
 		size_t bestlen = 0;
+		if (i > 0 && text[i - 1] == '\n')
+			line = i;
 		if (text[i] == '/' && (i == 0 || !is_path_char(text[i - 1]))) {
 			for (size_t k = 0; k < from->nr; k++) {
 				size_t n = strlen(from->v[k]);
 				if (n <= bestlen || i + n > len || memcmp(text + i, from->v[k], n))
 					continue;
-				if (i + n < len && text[i + n] != '/' && is_path_char(text[i + n]))
+				if (i + n < len && text[i + n] != '/' && continues_name(text[i + n]))
 					continue;
 				best = (int)k;
 				bestlen = n;
 			}
 		}
 		if (best >= 0) {
-			add_escaped(out, to->v[best], esc);
+			enum escape_at at = esc == ESCAPE_JSON ? AT_JSON :
+					    esc == ESCAPE_DEPINFO ? depinfo_at(text, len, line, i) : AT_PLAIN;
+			add_escaped(out, to->v[best], at);
 			i += bestlen;
 		} else {
 			strbuf_addch(out, text[i]);

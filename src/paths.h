@@ -20,7 +20,12 @@
 enum rewrite_escape {
 	ESCAPE_NONE,
 	ESCAPE_JSON, /* the replacement goes inside a JSON string */
-	ESCAPE_MAKE, /* the replacement goes into a Makefile-style dep-info file */
+	/* The replacement goes into rustc's dep-info (.d), escaped as rustc
+	 * does and cargo reads: a dependency's space as "\ " (nothing else:
+	 * cargo unescapes nothing else there), a rule's outputs as they are,
+	 * and in a "# env-dep:NAME=VALUE" line '\\', newline and carriage
+	 * return as \\, \n and \r. */
+	ESCAPE_DEPINFO,
 };
 
 struct pathmap {

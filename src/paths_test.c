@@ -55,8 +55,41 @@ void test_paths(void)
 	struct pathmap odd = PATHMAP_INIT;
 	pathmap_add(&odd, "/tmp/my proj/target", CT_TARGET);
 	pathmap_add(&odd, "/tmp/q\"uote", CT_WS);
-	check_rewrite(&odd, 1, ESCAPE_MAKE, "/green/target/debug/a.d: /green/target/x.rs", "/tmp/my\\ proj/target/debug/a.d: /tmp/my\\ proj/target/x.rs");
+	check_rewrite(&odd, 1, ESCAPE_DEPINFO, "/green/target/debug/a.d: /green/target/x.rs", "/tmp/my proj/target/debug/a.d: /tmp/my\\ proj/target/x.rs");
 	check_rewrite(&odd, 1, ESCAPE_JSON, "\"/green/ws/src/lib.rs\"", "\"/tmp/q\\\"uote/src/lib.rs\"");
 	check_rewrite(&odd, 0, ESCAPE_NONE, "/tmp/my proj/target/x", "/green/target/x");
 	pathmap_release(&odd);
+
+	/* dep-info as rustc writes it and cargo reads it: a space escaped in
+	 * dependency lines only, nothing else there ('#', '$', quotes, '\\' as
+	 * they are); an env-dep value escaped as rustc escapes values. */
+	struct pathmap weird = PATHMAP_INIT;
+	pathmap_add(&weird, "/tmp/My Projects/it's \"q\" $HOME #1 \xc3\xa9,x/target", CT_TARGET);
+	pathmap_add(&weird, "/tmp/My Projects/it's \"q\" $HOME #1 \xc3\xa9,x", CT_WS);
+	pathmap_add(&weird, "/tmp/back\\slash", CT_PATHPKG "/b");
+	check_rewrite(&weird, 1, ESCAPE_DEPINFO,
+		      "/green/target/debug/deps/app-1.d: src/main.rs /green/target/debug/build/app-2/out/gen.rs\n"
+		      "\n"
+		      "/green/target/debug/build/app-2/out/gen.rs:\n"
+		      "\n"
+		      "# env-dep:CARGO_MANIFEST_DIR=/green/ws/app\n"
+		      "# env-dep:OUT_DIR=/green/target/debug/build/app-2/out\n"
+		      "# env-dep:B=/green/path/b/x\n"
+		      "/green/path/b/src/lib.rs:\n",
+		      "/tmp/My Projects/it's \"q\" $HOME #1 \xc3\xa9,x/target/debug/deps/app-1.d: src/main.rs "
+		      "/tmp/My\\ Projects/it's\\ \"q\"\\ $HOME\\ #1\\ \xc3\xa9,x/target/debug/build/app-2/out/gen.rs\n"
+		      "\n"
+		      "/tmp/My\\ Projects/it's\\ \"q\"\\ $HOME\\ #1\\ \xc3\xa9,x/target/debug/build/app-2/out/gen.rs:\n"
+		      "\n"
+		      "# env-dep:CARGO_MANIFEST_DIR=/tmp/My Projects/it's \"q\" $HOME #1 \xc3\xa9,x/app\n"
+		      "# env-dep:OUT_DIR=/tmp/My Projects/it's \"q\" $HOME #1 \xc3\xa9,x/target/debug/build/app-2/out\n"
+		      "# env-dep:B=/tmp/back\\\\slash/x\n"
+		      "/tmp/back\\slash/src/lib.rs:\n");
+	/* A host path is a whole component: "/tmp/app" is not a prefix of
+	 * "/tmp/app\xc3\xa9" nor of "/tmp/app2". */
+	struct pathmap app = PATHMAP_INIT;
+	pathmap_add(&app, "/tmp/app", CT_WS);
+	check_rewrite(&app, 0, ESCAPE_NONE, "/tmp/app\xc3\xa9/x /tmp/app2/x /tmp/app/x", "/tmp/app\xc3\xa9/x /tmp/app2/x /green/ws/x");
+	pathmap_release(&app);
+	pathmap_release(&weird);
 }
