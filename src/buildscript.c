@@ -16,25 +16,33 @@
 
 extern char **environ;
 
-/* Records of other build script runs whose OUT_DIR a DEP_* value names. */
-static void links_deps(const char *host_target, struct strvec *records)
+/* Records of other build script runs whose OUT_DIR a DEP_* value names
+ * (under the target dir, in any spelling of it the pathmap knows). */
+static void links_deps(const struct pathmap *pm, struct strvec *records)
 {
 	for (char **e = environ; *e; e++) {
-		const char *v = strchr(*e, '='), *p;
+		const char *v = strchr(*e, '=');
 		if (!starts_with(*e, "DEP_") || !v)
 			continue;
-		for (p = strstr(v, host_target); p; p = strstr(p + 1, host_target)) {
-			const char *b = strstr(p, "/build/"), *end;
-			char *rec;
-			if (!b)
-				break;
-			end = strchr(b + strlen("/build/"), '/');
-			if (!end)
+		for (size_t t = 0; t < pm->host.nr; t++) {
+			const char *host_target = pm->host.v[t], *p;
+			if (strcmp(pm->ct.v[t], CT_TARGET))
 				continue;
-			rec = unit_record_for_run_dir(p, (size_t)(end - p));
-			if (!access(rec, F_OK) && strvec_find(records, rec) < 0)
-				strvec_push(records, rec);
-			free(rec);
+			for (p = strstr(v, host_target); p; p = strstr(p + 1, host_target)) {
+				const char *b = strstr(p, "/build/"), *end;
+				char *rec, *n;
+				if (!b)
+					break;
+				end = strchr(b + strlen("/build/"), '/');
+				if (!end)
+					continue;
+				rec = unit_record_for_run_dir(p, (size_t)(end - p));
+				n = path_normalize(rec);
+				if (!access(n, F_OK) && strvec_find(records, n) < 0)
+					strvec_push(records, n);
+				free(rec);
+				free(n);
+			}
 		}
 	}
 }
@@ -69,15 +77,15 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	struct unit compiled = UNIT_INIT;
 	struct job j = JOB_INIT;
 	struct strbuf err = STRBUF_INIT, home = STRBUF_INIT, id = STRBUF_INIT;
-	const char *out_dir = getenv("OUT_DIR");
-	char *bin = NULL, *run_dir = NULL;
+	const char *out_dir_env = getenv("OUT_DIR"), *why = NULL;
+	char *bin = NULL, *run_dir = NULL, *out_dir = NULL;
 	int ret, code = 0, restart = 0;
 
 	if (argc < 1) {
 		error("__build-script-run: no record given (this is cargo-green's build script shim)");
 		return EXIT_USAGE;
 	}
-	if (!out_dir || out_dir[0] != '/') {
+	if (!out_dir_env || out_dir_env[0] != '/') {
 		error("__build-script-run: OUT_DIR is not set: only cargo runs build scripts");
 		return EXIT_USAGE;
 	}
@@ -96,6 +104,12 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 		goto out;
 	}
 
+	/* Normalized (CARGO_TARGET_DIR=a/../t): nothing lands outside the target dir. */
+	if (job_set_target(&j, out_dir_env, &out_dir, &why) < 0) {
+		error("OUT_DIR '%s': %s", out_dir_env, why);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	run_dir = xstrdup(out_dir);
 	{
 		size_t n = strlen(run_dir);
@@ -112,15 +126,8 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	j.host_target = find_target_dir(out_dir);
-	if (!j.host_target) {
-		error("OUT_DIR '%s' is not in a cargo target dir", out_dir);
-		ret = EXIT_USAGE;
-		goto out;
-	}
 
 	cargo_home(&home);
-	pathmap_add(&j.pm, j.host_target, CT_TARGET);
 	pathmap_add(&j.pm, home.buf, CT_CARGO_HOME);
 	j.modes = job_modes_load(j.host_target, id.buf);
 	if (!path_under(compiled.ctx_origin, home.buf))
@@ -181,7 +188,7 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	}
 	j.self.id = strbuf_detach(&id, NULL);
 	strvec_push(&j.dep_records, argv[0]);
-	links_deps(j.host_target, &j.dep_records);
+	links_deps(&j.pm, &j.dep_records);
 
 	bin = xstrndup(argv[0], strlen(argv[0]) - strlen(".green"));
 	j.spec.id = j.self.id;
@@ -231,6 +238,7 @@ out:
 	unit_release(&compiled);
 	free(bin);
 	free(run_dir);
+	free(out_dir);
 	strbuf_release(&err);
 	strbuf_release(&home);
 	strbuf_release(&id);

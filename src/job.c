@@ -60,6 +60,35 @@ char *find_target_dir(const char *path)
 	return NULL;
 }
 
+int job_set_target(struct job *j, const char *dir, char **norm, const char **why)
+{
+	char *n = path_normalize(dir), *spelled;
+	struct stat a, b;
+	*norm = NULL;
+	if (strcmp(n, dir) && (stat(dir, &a) < 0 || stat(n, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+		/* A ".." after a symlink: the text is not where the kernel goes. */
+		free(n);
+		*why = "the out dir has a '..' after a symlink";
+		return -1;
+	}
+	j->host_target = find_target_dir(n);
+	if (!j->host_target) {
+		free(n);
+		*why = "the out dir is not in a cargo target dir";
+		return -1;
+	}
+	/* cargo's own spelling first: what comes back (dep-info, diagnostics,
+	 * artifacts) names the target dir as rustc would have; it is the same
+	 * directory (checked above). The normalized one maps too. */
+	spelled = path_spelled_prefix(dir, j->host_target);
+	if (spelled && strcmp(spelled, j->host_target))
+		pathmap_add(&j->pm, spelled, CT_TARGET);
+	pathmap_add(&j->pm, j->host_target, CT_TARGET);
+	free(spelled);
+	*norm = n;
+	return 0;
+}
+
 int job_mirror_sources(const char *src, const char *dst, int whole_ws, const char *host_target, struct strbuf *err)
 {
 	struct strvec names = STRVEC_INIT, paths = STRVEC_INIT;

@@ -89,6 +89,15 @@ int job_mirror_sources(const char *src, const char *dst, int whole_ws, const cha
 void stats_record(const struct config *cfg, const char *kind, const char *id, const char *detail,
 		  long long total_ns, long long engine_ns);
 
+/* The target dir holding dir (absolute, as cargo spelled it, ".." and
+ * all) becomes j->host_target, normalized, mapped to CT_TARGET, and so does
+ * cargo's own spelling of it (its other paths, OUT_DIR, -L, --extern, spell
+ * it alike; text coming back gets that spelling, as from rustc): records
+ * and outputs go where the kernel puts rustc's, never outside the target
+ * dir. *norm: dir normalized (caller frees). -1 with why when dir is in no
+ * target dir, or its ".." may not go where the text says (a symlink). */
+int job_set_target(struct job *j, const char *dir, char **norm, const char **why);
+
 /* The target dir holding path (first ancestor with CACHEDIR.TAG or
  * .rustc_info.json). Caller frees. NULL if none. */
 char *find_target_dir(const char *path);

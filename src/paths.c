@@ -14,6 +14,57 @@ void cargo_home(struct strbuf *out)
 		strbuf_addf(out, "%s/.cargo", home ? home : "");
 }
 
+char *path_normalize(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int abs = path[0] == '/';
+	size_t floor = 0; /* a relative path's leading ".."s stay */
+	const char *p = path;
+
+	if (abs)
+		strbuf_addch(&sb, '/');
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* "//" or "." */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (sb.len > floor + (size_t)abs) {
+				char *slash = strrchr(sb.buf, '/');
+				size_t keep = slash ? (size_t)(slash - sb.buf) : 0;
+				strbuf_setlen(&sb, keep == 0 && abs ? 1 : keep);
+			} else if (!abs) {
+				strbuf_addstr(&sb, sb.len ? "/.." : "..");
+				floor = sb.len;
+			}
+		} else {
+			if (sb.len > (size_t)abs)
+				strbuf_addch(&sb, '/');
+			strbuf_add(&sb, p, n);
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	if (!sb.len)
+		strbuf_addch(&sb, '.');
+	return strbuf_detach(&sb, NULL);
+}
+
+char *path_spelled_prefix(const char *path, const char *norm)
+{
+	for (size_t n = strlen(path); n > 0; n--) {
+		if (n < strlen(path) && path[n] != '/')
+			continue;
+		char *prefix = xstrndup(path, n), *np = path_normalize(prefix);
+		int same = !strcmp(np, norm);
+		free(np);
+		if (same)
+			return prefix;
+		free(prefix);
+	}
+	return NULL;
+}
+
 void pathmap_add(struct pathmap *pm, const char *host, const char *ct)
 {
 	size_t hl = strlen(host);

@@ -52,6 +52,15 @@ void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape 
  * (job.h's JOB_MODE_HOST_PATHS) needs it. */
 int path_dockerfile_safe(const char *p);
 
+/* path with "//", "." and ".." resolved as text (".." of "/" is "/"; a
+ * relative path keeps its leading ".."s), no trailing '/'. Caller frees. */
+char *path_normalize(const char *path);
+/* The longest prefix of path, ending at a component boundary, whose
+ * normalization is norm: how path spells the directory norm (e.g.
+ * "/w/app/../t/debug" spells "/w/t" as "/w/app/../t"). NULL when none does.
+ * Caller frees. */
+char *path_spelled_prefix(const char *path, const char *norm);
+
 /* $CARGO_HOME, or ~/.cargo. */
 void cargo_home(struct strbuf *out);
 

@@ -92,4 +92,35 @@ void test_paths(void)
 	check_rewrite(&app, 0, ESCAPE_NONE, "/tmp/app\xc3\xa9/x /tmp/app2/x /tmp/app/x", "/tmp/app\xc3\xa9/x /tmp/app2/x /green/ws/x");
 	pathmap_release(&app);
 	pathmap_release(&weird);
+
+	/* Paths as text: what the kernel would reach without symlinks. */
+	static const char *norm[][2] = {
+		{ "/a/b/../c", "/a/c" },
+		{ "/a//b/./c/", "/a/b/c" },
+		{ "/..", "/" },
+		{ "/a/../../b", "/b" },
+		{ "/", "/" },
+		{ "/t/debug/deps/../../../x/out", "/x/out" },
+		{ "a/../..", ".." },
+		{ "../a/../../b", "../../b" },
+		{ "./x/", "x" },
+		{ "a/..", "." },
+		{ "/tmp/My Projects/é/./t", "/tmp/My Projects/é/t" },
+	};
+	for (size_t i = 0; i < sizeof(norm) / sizeof(norm[0]); i++) {
+		s = path_normalize(norm[i][0]);
+		CHECK_STR(s, norm[i][1]);
+		free(s);
+	}
+	s = path_spelled_prefix("/w/app/../tgt/debug/deps", "/w/tgt");
+	CHECK_STR(s, "/w/app/../tgt");
+	free(s);
+	s = path_spelled_prefix("/t/x/../debug/deps", "/t");
+	CHECK_STR(s, "/t/x/..");
+	free(s);
+	s = path_spelled_prefix("/w/t/debug", "/w/t");
+	CHECK_STR(s, "/w/t");
+	free(s);
+	CHECK(path_spelled_prefix("/w/t/debug", "/x") == NULL);
+	CHECK(path_spelled_prefix("/w/tt/debug", "/w/t") == NULL);
 }

@@ -56,9 +56,19 @@ static int wants_incremental(const struct rustc_args *ra)
  * mount them). */
 static void forget_engine_record(const struct rustc_args *ra)
 {
-	char *stale = unit_record_path(ra->out_dir, ra->crate_name, ra->extra_filename);
-	unlink(stale);
-	free(stale);
+	/* Only in a target dir: nothing is written or removed elsewhere. */
+	char *n, *t;
+	if (ra->out_dir[0] != '/')
+		return;
+	n = path_normalize(ra->out_dir);
+	t = find_target_dir(n);
+	if (t) {
+		char *stale = unit_record_path(n, ra->crate_name, ra->extra_filename);
+		unlink(stale);
+		free(stale);
+	}
+	free(t);
+	free(n);
 }
 
 static int any_env_prefix(const char *prefix)
@@ -69,6 +79,7 @@ static int any_env_prefix(const char *prefix)
 	return 0;
 }
 
+/* path made absolute from cwd, as spelled (".." kept). Caller frees. */
 static char *absolute(const char *cwd, const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -175,7 +186,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	char cwd[4096];
 	const char *manifest_dir = getenv("CARGO_MANIFEST_DIR"), *pkg = getenv("CARGO_PKG_NAME"),
 		   *out_dir_env = getenv("OUT_DIR"), *why = NULL;
-	char *out_dir = NULL, *input = NULL, *rec = NULL, *self = NULL;
+	char *out_dir = NULL, *spelled = NULL, *input = NULL, *rec = NULL, *self = NULL;
 	const char *ws_root = NULL;
 	int ret = 0, code = 0, restart = 0, host_paths, whole_ws;
 
@@ -227,12 +238,16 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		why = "no current directory";
 		goto pass;
 	}
-	out_dir = absolute(cwd, ra.out_dir);
-	input = absolute(cwd, ra.input);
-	j.host_target = find_target_dir(out_dir);
-	if (!j.host_target) {
-		why = "--out-dir is not in a cargo target dir";
+	/* Normalized: a ".." in --out-dir (CARGO_TARGET_DIR=a/../t) must not
+	 * put records anywhere but where rustc's outputs go, in the target dir. */
+	spelled = absolute(cwd, ra.out_dir);
+	if (job_set_target(&j, spelled, &out_dir, &why) < 0)
 		goto pass;
+	input = absolute(cwd, ra.input);
+	{
+		char *n = path_normalize(input);
+		free(input);
+		input = n;
 	}
 	if (strpbrk(cwd, "\t\n") || strpbrk(manifest_dir, "\t\n") || strpbrk(j.host_target, "\t\n")) {
 		why = "a path with a tab or newline";
@@ -253,7 +268,6 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	/* Where everything is in the container: fixed paths, or the sources at
 	 * their host path for a unit that keeps it (JOB_MODE_HOST_PATHS). */
 	cargo_home(&home);
-	pathmap_add(&j.pm, j.host_target, CT_TARGET);
 	pathmap_add(&j.pm, home.buf, CT_CARGO_HOME);
 	if (ws_root) {
 		pathmap_add(&j.pm, cwd, host_paths ? cwd : CT_WS);
@@ -287,9 +301,16 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	/* Direct dependencies: the records beside what --extern names, and the build script run. */
 	for (size_t i = 0; i < ra.nr; i++) {
 		const char *p;
-		if (ra.a[i].kind != ARG_EXTERN || !(p = extern_path(ra.a[i].value)) || !path_under(p, j.host_target))
+		char *np;
+		if (ra.a[i].kind != ARG_EXTERN || !(p = extern_path(ra.a[i].value)))
 			continue;
-		rec = unit_record_for_artifact(p);
+		np = path_normalize(p);
+		if (!path_under(np, j.host_target)) {
+			free(np);
+			continue;
+		}
+		rec = unit_record_for_artifact(np);
+		free(np);
 		if (!rec || access(rec, F_OK)) {
 			why = "a dependency was not built by cargo-green";
 			goto pass;
@@ -301,7 +322,9 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	}
 	if (out_dir_env) {
 		struct strbuf opath = STRBUF_INIT, output = STRBUF_INIT;
-		rec = unit_record_for_out_dir(out_dir_env);
+		char *n = path_normalize(out_dir_env);
+		rec = unit_record_for_out_dir(n);
+		free(n);
 		if (!rec || access(rec, F_OK)) {
 			why = "its build script did not run through cargo-green";
 			goto pass;
@@ -407,6 +430,7 @@ out:
 release:
 	job_release(&j);
 	free(out_dir);
+	free(spelled);
 	free(input);
 	free(rec);
 	free(self);
