@@ -124,10 +124,10 @@ void env_read_by(const char *text, struct strvec *out)
 		if (skip_prefix(line, "# env-dep:", &rest)) {
 			struct strbuf e = STRBUF_INIT;
 			size_t n = strcspn(rest, "=\n");
-			/* rustc escapes '\\' and newlines in the value. */
+			/* rustc escapes '\\', newlines and carriage returns in the value. */
 			for (const char *p = rest; p < end; p++) {
-				if (*p == '\\' && p + 1 < end && (p[1] == 'n' || p[1] == '\\')) {
-					strbuf_addch(&e, p[1] == 'n' ? '\n' : '\\');
+				if (*p == '\\' && p + 1 < end && (p[1] == 'n' || p[1] == 'r' || p[1] == '\\')) {
+					strbuf_addch(&e, p[1] == 'n' ? '\n' : p[1] == 'r' ? '\r' : '\\');
 					p++;
 				} else {
 					strbuf_addch(&e, *p);

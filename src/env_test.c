@@ -79,6 +79,11 @@ void test_env(void)
 		CHECK_STR(r.v[1], "GREEN_B");
 		CHECK_STR(r.v[2], "CC");
 		strvec_clear(&r);
+		/* As rustc escapes a value: '\\', \n and \r (and as ESCAPE_DEPINFO writes them back). */
+		env_read_by("# env-dep:GREEN_P=/tmp/a\\\\b\\rc\n", &r);
+		CHECK(r.nr == 1);
+		CHECK_STR(r.v[0], "GREEN_P=/tmp/a\\b\rc");
+		strvec_clear(&r);
 		CHECK(env_is_ruled("CARGO_PKG_NAME"));
 		CHECK(env_is_ruled("RUSTC_WRAPPER"));
 		CHECK(env_is_ruled("PATH"));
