@@ -122,6 +122,14 @@ static const char *unreachable_signs[] = {
 	"is the docker daemon running",
 };
 
+/* The engine's connection broke during a call: it stopped or restarted. */
+static const char *gone_signs[] = {
+	"error reading from server: EOF",
+	"transport is closing",
+	"connection reset by peer",
+	"broken pipe",
+};
+
 /* Last line of text that starts with "ERROR" or "error", trimmed. */
 static void last_error_line(const char *text, struct strbuf *out)
 {
@@ -177,6 +185,18 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 			    strstr(output, "received message larger than max"), log_path);
 		return EXIT_ENGINE_FAILED;
 	}
+	if (strstr(output, "invalid bind address format") || strstr(output, "unsupported protocol scheme")) {
+		strbuf_addf(err, "DOCKER_HOST=%s is not an engine address (e.g. unix:///run/cargo-green/docker.sock, tcp://127.0.0.1:2375, ssh://HOST)",
+			    engine_host());
+		return EXIT_ENGINE_UNREACHABLE;
+	}
+	if (strstr(output, "no space left on device")) {
+		last_error_line(output, &cause);
+		strbuf_addf(err, "no space left on device in the engine's storage (DOCKER_HOST=%s): free some (docker builder prune, or a larger disk), then build again: %s (full log: %s)",
+			    engine_host(), cause.buf, log_path);
+		strbuf_release(&cause);
+		return EXIT_ENGINE_FAILED;
+	}
 	if ((p = strstr(output, "no builder \""))) {
 		p += strlen("no builder \"");
 		strbuf_addf(err, "BUILDX_BUILDER=%.*s names no builder (see `docker buildx ls`; unset BUILDX_BUILDER for the default one)",
@@ -192,6 +212,12 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 		if (strstr(output, unreachable_signs[i])) {
 			strbuf_addf(err, "cannot reach the BuildKit engine at DOCKER_HOST=%s (start one with scripts/engine.sh and export the DOCKER_HOST it prints, or set CARGOGREEN_RUNNER=none to build with the local rustc)",
 				    engine_host());
+			return EXIT_ENGINE_UNREACHABLE;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(gone_signs); i++)
+		if (strstr(output, gone_signs[i])) {
+			strbuf_addf(err, "the engine at DOCKER_HOST=%s went away while %s (it stopped or restarted): start it again (scripts/engine.sh) and run the build again (full log: %s)",
+				    engine_host(), what, log_path);
 			return EXIT_ENGINE_UNREACHABLE;
 		}
 	if (strstr(output, "unknown flag: --build-context") ||
@@ -302,8 +328,24 @@ int engine_build(const struct engine_build *b, int *cached, struct strbuf *err)
 	if (strbuf_read_file(&log, b->log_path) < 0)
 		strbuf_addf(&log, "(cannot read %s: %s)", b->log_path, strerror(errno));
 	if (rc) {
-		strbuf_addf(&what, "building %s", b->target ? b->target : b->tag);
-		ret = engine_explain_failure(what.buf, log.buf, b->log_path, err);
+		struct strbuf dir = STRBUF_INIT;
+		if (b->target || b->tag)
+			strbuf_addf(&what, "building %s", b->target ? b->target : b->tag);
+		else
+			strbuf_addstr(&what, "probing what it can build");
+		if (b->out_dir) {
+			const char *slash = strrchr(b->out_dir, '/');
+			strbuf_add(&dir, b->out_dir, slash && slash != b->out_dir ? (size_t)(slash - b->out_dir) : strlen(b->out_dir));
+		}
+		if (dir.len && fs_nearly_full(dir.buf)) {
+			/* The export into a full target dir fails as "context canceled". */
+			strbuf_addf(err, "no space left on device in %s, where the engine's outputs go: free some (cargo clean, or a larger disk), then build again (full log: %s)",
+				    dir.buf, b->log_path);
+			ret = EXIT_IO;
+		} else {
+			ret = engine_explain_failure(what.buf, log.buf, b->log_path, err);
+		}
+		strbuf_release(&dir);
 		goto out;
 	}
 	if (cached)

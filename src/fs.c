@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 int mkdir_p(const char *path, int mode)
@@ -332,4 +333,13 @@ int tree_walk(const char *root, tree_fn fn, void *data)
 {
 	struct walk w = { root, fn, data };
 	return tree_visit(root, walk_one, &w);
+}
+
+int fs_nearly_full(const char *path)
+{
+	struct statvfs v;
+	if (statvfs(path, &v) < 0)
+		return 0;
+	/* Less than 1 MiB or 16 inodes left for an unprivileged writer. */
+	return (unsigned long long)v.f_bavail * v.f_frsize < (1ULL << 20) || (v.f_files && v.f_favail < 16);
 }

@@ -47,4 +47,8 @@ int tree_visit(const char *root, visit_fn fn, void *data);
 typedef int (*tree_fn)(const char *root, const char *rel, void *data);
 int tree_walk(const char *root, tree_fn fn, void *data);
 
+/* Is the file system of path (nearly) full: a write there fails with
+ * ENOSPC? 0 when it cannot tell. */
+int fs_nearly_full(const char *path);
+
 #endif

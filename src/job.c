@@ -126,6 +126,24 @@ void stats_record(const struct config *cfg, const char *kind, const char *id, co
 	strbuf_release(&line);
 }
 
+/* A warning printed once per `cargo green` run (the first wrapper to
+ * claim its name beside the run's statistics; without the plugin, only
+ * logged). */
+static void warn_once(const struct config *cfg, const char *name, const char *msg)
+{
+	struct strbuf mark = STRBUF_INIT;
+	int fd = -1;
+	if (cfg->stats_path) {
+		strbuf_addf(&mark, "%s.%s-warned", cfg->stats_path, name);
+		fd = open(mark.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	}
+	if (fd >= 0)
+		warning("%s (the build goes on without it)", msg);
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&mark);
+}
+
 struct land {
 	struct job *j;
 	struct strbuf *err;
@@ -836,8 +854,12 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		if (secret_dir.len)
 			rm_rf(secret_dir.buf);
 		deps_slot_release(&slot);
-		if (use_store)
-			store_save(key, tmp.buf);
+		strbuf_reset(&p);
+		if (use_store && store_save(key, tmp.buf, &p) < 0) {
+			/* The build goes on without it: said once per cargo green run. */
+			warn_once(j->cfg, "store", p.buf);
+			strbuf_reset(&p);
+		}
 	}
 
 	strbuf_reset(&p);

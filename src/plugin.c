@@ -169,6 +169,8 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	strvec_clear(&s.reasons);
 out:
 	unlink(stats_path.buf);
+	strbuf_addstr(&stats_path, ".store-warned"); /* job.c's warn_once */
+	unlink(stats_path.buf);
 	child_release(&c);
 	strbuf_release(&err);
 	strbuf_release(&note);

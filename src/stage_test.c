@@ -111,5 +111,12 @@ void test_engine_explain(void)
 	strbuf_reset(&err);
 	CHECK(engine_explain_failure("building o-x", "ERROR: no builder \"nope\" found\n", "/t/x.log", &err) == EXIT_ENGINE_FAILED);
 	CHECK(strstr(err.buf, "BUILDX_BUILDER=nope names no builder") != NULL);
+	/* The engine killed mid-build; its disk full. */
+	strbuf_reset(&err);
+	CHECK(engine_explain_failure("building o-x", "#5 ...\nERROR: failed to solve: Unavailable: error reading from server: EOF\n", "/t/x.log", &err) == EXIT_ENGINE_UNREACHABLE);
+	CHECK(strstr(err.buf, "went away while building o-x") && strstr(err.buf, "scripts/engine.sh"));
+	strbuf_reset(&err);
+	CHECK(engine_explain_failure("building o-x", "ERROR: failed to solve: write /var/lib/docker/x: no space left on device\n", "/t/x.log", &err) == EXIT_ENGINE_FAILED);
+	CHECK(strstr(err.buf, "no space left on device in the engine's storage") != NULL);
 	strbuf_release(&err);
 }

@@ -205,18 +205,22 @@ int store_lookup(const char *key, struct strbuf *entry)
 	return !access(entry->buf, F_OK);
 }
 
-void store_save(const char *key, const char *src)
+int store_save(const char *key, const char *src, struct strbuf *err)
 {
 	struct strbuf entry = STRBUF_INIT, tmp = STRBUF_INIT;
+	int ret = 0;
 	entry_path(key, &entry);
 	strbuf_addf(&tmp, "%s.tmp.%ld", entry.buf, (long)getpid());
 	mkdir_parent(tmp.buf, 0755);
 	if (copy_tree(src, tmp.buf) < 0 || rename(tmp.buf, entry.buf) < 0) {
-		LOG(LOG_WARN, "could not save %s in the local store: %s", key, strerror(errno));
+		strbuf_addf(err, "cannot save in the local store (%s): %s", entry.buf, strerror(errno));
+		LOG(LOG_WARN, "%s", err->buf);
 		rm_rf(tmp.buf);
+		ret = -1;
 	}
 	strbuf_release(&entry);
 	strbuf_release(&tmp);
+	return ret;
 }
 
 int store_secret_digest(const char *name, const char *value, char out[17], struct strbuf *err)

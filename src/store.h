@@ -41,7 +41,8 @@ int store_unit_key(const char *head, const char *stage, const char *base_id, con
  * engine may be sent hard links to it), 0 on a miss. */
 int store_lookup(const char *key, struct strbuf *entry);
 /* Save a copy of the tree src under key (atomically; a failure only costs a future hit). */
-void store_save(const char *key, const char *src);
+/* 0, or -1 with err (nothing half-saved: the entry is whole or absent). */
+int store_save(const char *key, const char *src, struct strbuf *err);
 
 /* A digest of a secret's value keyed by a random key private to this machine
  * (made once, 0600, in the state dir): written in a stage, it changes the

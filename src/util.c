@@ -43,12 +43,41 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* One line, whole: no length limit (the explanation comes last), and a
+ * control character of any value it quotes (a newline, an escape) written
+ * as an escape, so that nothing it echoes can break the line or the
+ * terminal. */
 static void report(const char *kind, const char *fmt, va_list ap)
 {
-	char msg[4096];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "cargo-green: %s: %s\n", kind, msg);
+	char small[512], *msg = small;
+	va_list cp;
+	int n;
+	va_copy(cp, ap);
+	n = vsnprintf(small, sizeof(small), fmt, cp);
+	va_end(cp);
+	if (n >= (int)sizeof(small)) {
+		/* Plain malloc: this also reports running out of memory. */
+		char *big = malloc((size_t)n + 1);
+		if (big) {
+			vsnprintf(big, (size_t)n + 1, fmt, ap);
+			msg = big;
+		}
+	}
+	fprintf(stderr, "cargo-green: %s: ", kind);
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", stderr);
+		else if (*p == '\t')
+			fputs("\\t", stderr);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
 	fflush(stderr);
+	if (msg != small)
+		free(msg);
 }
 
 int error(const char *fmt, ...)

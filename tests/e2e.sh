@@ -288,8 +288,9 @@ fi
 . "$ROOT/tests/e2e_settings.sh"
 # Cache correctness: one input changed at a time.
 . "$ROOT/tests/e2e_correct.sh"
-# Exactness on real projects, one file per class (groups exact-*).
-for f in "$ROOT"/tests/e2e_exact_*.sh; do
+# Exactness on real projects, one file per class (groups exact-*); faults
+# (groups faults-*).
+for f in "$ROOT"/tests/e2e_exact_*.sh "$ROOT"/tests/e2e_faults_*.sh; do
 	[ -e "$f" ] && . "$f"
 done
 
