@@ -11,6 +11,13 @@ if ! command -v podman >/dev/null; then
 	echo "test.sh: installing podman (for the CARGOGREEN_RUNNER=podman test)" >&2
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >&2
 fi
+# The exact-sys tests build -sys crates against the host's own libraries.
+for p in libsqlite3-dev zlib1g-dev; do
+	if ! dpkg -s "$p" >/dev/null 2>&1; then
+		echo "test.sh: installing $p (for the exact-sys tests)" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >&2
+	fi
+done
 engine_env=$("$ROOT/scripts/engine.sh" 2>/dev/null) || { echo "test.sh: error: no engine; run scripts/engine.sh to see why" >&2; exit 1; }
 eval "$engine_env"
 export DOCKER_HOST

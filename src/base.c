@@ -312,8 +312,10 @@ out:
 	return ret;
 }
 
-/* Check that `rustc -vV` in image equals the host's. */
-static int check_rustc(const struct config *cfg, const char *image, const char *host_vv, const char *state, struct strbuf *err)
+/* Check that `rustc -vV` in image equals the host's, and keep the image's
+ * `pkg-config --list-all` at pc_path (what its pkg-config can find). */
+static int check_rustc(const struct config *cfg, const char *image, const char *host_vv, const char *state,
+		       const char *pc_path, struct strbuf *err)
 {
 	struct engine_build b = ENGINE_BUILD_INIT;
 	struct strbuf df = STRBUF_INIT, path = STRBUF_INIT, log = STRBUF_INIT, out = STRBUF_INIT,
@@ -321,7 +323,9 @@ static int check_rustc(const struct config *cfg, const char *image, const char *
 		      name = STRBUF_INIT;
 	int ret;
 
-	strbuf_addf(&df, "FROM %s AS check\nRUN --network=none mkdir -p /green-check && rustc -vV >/green-check/vV\nFROM scratch AS out\nCOPY --from=check /green-check/ /\n", image);
+	strbuf_addf(&df, "FROM %s AS check\n"
+		    "RUN --network=none mkdir -p /green-check && rustc -vV >/green-check/vV && { pkg-config --list-all 2>/dev/null || true; } >/green-check/pc\n"
+		    "FROM scratch AS out\nCOPY --from=check /green-check/ /\n", image);
 	strbuf_addf(&out, "%s/check.%ld", state, (long)getpid());
 	strbuf_addf(&name, "check.%ld", (long)getpid());
 	if ((ret = prepare_build(&b, state, name.buf, &df, &path, &log, &empty, err)))
@@ -344,6 +348,17 @@ static int check_rustc(const struct config *cfg, const char *image, const char *
 			ret = EXIT_BASE_IMAGE;
 		}
 		strbuf_release(&got);
+	}
+	if (!ret) {
+		struct strbuf pc = STRBUF_INIT;
+		strbuf_reset(&vv);
+		strbuf_addf(&vv, "%s/pc", out.buf);
+		strbuf_read_file(&pc, vv.buf);
+		if (write_file_atomic(pc_path, pc.buf, pc.len, 0644) < 0) {
+			strbuf_addf(err, "cannot write '%s': %s", pc_path, strerror(errno));
+			ret = EXIT_IO;
+		}
+		strbuf_release(&pc);
 	}
 out:
 	unlink(path.buf);
@@ -477,6 +492,32 @@ out:
 	return ret;
 }
 
+/* STATE/base/HEX.EXT: what is kept of image ref for this engine, rustc and runner. */
+static void stamp_path(const struct config *cfg, const char *ref, const char *vv, const char *ext, struct strbuf *out)
+{
+	struct strbuf key = STRBUF_INIT;
+	char hex[17];
+	state_dir(out);
+	strbuf_addf(&key, "%s\n%s\n%s\n%s", ref, engine_host(), vv, cfg_get(cfg, S_RUNNER));
+	hash_hex(key.buf, hex);
+	strbuf_addf(out, "/base/%s.%s", hex, ext);
+	strbuf_release(&key);
+}
+
+int base_pkgconfig_list(const struct config *cfg, const char *rustc, const char *ref, struct strbuf *out)
+{
+	struct strbuf vv = STRBUF_INIT, path = STRBUF_INIT, err = STRBUF_INIT;
+	int ret = -1;
+	if (rustc_version_verbose(rustc, &vv, &err) == 0) {
+		stamp_path(cfg, ref, vv.buf, "pc", &path);
+		ret = strbuf_read_file(out, path.buf);
+	}
+	strbuf_release(&vv);
+	strbuf_release(&path);
+	strbuf_release(&err);
+	return ret;
+}
+
 /* Make image ref exist and checked (its rustc -vV == vv), once per engine:
  * a stamp says it was done. inline_text: build ref from it; NULL: ref is
  * BASE_IMAGE (check only) or the derived image (made if missing). */
@@ -485,14 +526,13 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 {
 	struct strbuf state = STRBUF_INIT, stamp = STRBUF_INIT, lockp = STRBUF_INIT, triple = STRBUF_INIT,
 		      sysroot = STRBUF_INIT, codename = STRBUF_INIT, os_image = STRBUF_INIT, key = STRBUF_INIT;
-	char hex[17];
 	int lock = -1, ret = 0, exists;
 
+	/* The stamp says it was done; the image's pkg-config list is kept beside it. */
 	state_dir(&state);
-	strbuf_addf(&key, "%s\n%s\n%s\n%s", ref, engine_host(), vv, cfg_get(cfg, S_RUNNER));
-	hash_hex(key.buf, hex);
-	strbuf_addf(&stamp, "%s/base/%s.ok", state.buf, hex);
-	if (!access(stamp.buf, F_OK))
+	stamp_path(cfg, ref, vv, "ok", &stamp);
+	stamp_path(cfg, ref, vv, "pc", &key);
+	if (!access(stamp.buf, F_OK) && !access(key.buf, F_OK))
 		goto out;
 
 	strbuf_addstr(&state, "/base");
@@ -508,7 +548,7 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 		ret = EXIT_IO;
 		goto out;
 	}
-	if (!access(stamp.buf, F_OK))
+	if (!access(stamp.buf, F_OK) && !access(key.buf, F_OK))
 		goto out; /* another wrapper made it while we waited */
 	if ((ret = engine_probe(cfg, state.buf, err)))
 		goto out;
@@ -547,7 +587,7 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 				goto out;
 		}
 	}
-	if ((ret = check_rustc(cfg, ref, vv, state.buf, err)))
+	if ((ret = check_rustc(cfg, ref, vv, state.buf, key.buf, err)))
 		goto out;
 	if (write_file_atomic(stamp.buf, ref, strlen(ref), 0644) < 0) {
 		strbuf_addf(err, "cannot write '%s': %s", stamp.buf, strerror(errno));
@@ -570,15 +610,10 @@ out:
 /* Forget the stamp of ref (it disappeared from the engine). */
 static void forget_image(const struct config *cfg, const char *ref, const char *vv)
 {
-	struct strbuf state = STRBUF_INIT, key = STRBUF_INIT;
-	char hex[17];
-	state_dir(&state);
-	strbuf_addf(&key, "%s\n%s\n%s\n%s", ref, engine_host(), vv, cfg_get(cfg, S_RUNNER));
-	hash_hex(key.buf, hex);
-	strbuf_addf(&state, "/base/%s.ok", hex);
-	unlink(state.buf);
-	strbuf_release(&state);
-	strbuf_release(&key);
+	struct strbuf stamp = STRBUF_INIT;
+	stamp_path(cfg, ref, vv, "ok", &stamp);
+	unlink(stamp.buf);
+	strbuf_release(&stamp);
 }
 
 int base_ensure(const struct config *cfg, const char *rustc, int verbose, struct strbuf *ref, struct strbuf *id,

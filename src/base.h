@@ -30,6 +30,10 @@ int base_inline_text(const struct config *cfg, const char *rustc, struct strbuf 
  * builds the other can load or link. */
 int base_is_derived(const struct config *cfg);
 
+/* What the pkg-config of base image ref (as base_ensure named it) can find:
+ * its `pkg-config --list-all`, kept when the image was checked. 0, or -1. */
+int base_pkgconfig_list(const struct config *cfg, const char *rustc, const char *ref, struct strbuf *out);
+
 /* Set by `cargo green` for its wrappers: "REF\tID" of the base image it
  * checked, the pin of the local store's keys. */
 #define BASE_PIN_ENV "__CARGOGREEN_BASE_PIN"

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "sha256.h"
 #include "store.h"
+#include "syslib.h"
 #include "util.h"
 #include "banned.h"
 
@@ -419,6 +420,40 @@ static void missing_env(const struct job *j, const char *tmp, struct strvec *nam
 	strvec_clear(&d.read);
 	strbuf_release(&p);
 	strbuf_release(&text);
+}
+
+/* What the unit's result in res shows of system libraries the base lacks
+ * and the host has (syslib.h): one note each, for `cargo green` to say in
+ * one line at the end; without it, that line on stderr now. Only failures
+ * and build script runs (where probes happen) are read. */
+static void syslib_note(const struct job *j, const char *res, const char *base_ref, int code)
+{
+	struct strbuf p = STRBUF_INIT, out = STRBUF_INIT, errs = STRBUF_INIT, pcs = STRBUF_INIT;
+	struct strvec found = STRVEC_INIT;
+	int run = starts_with(j->spec.id, "run-");
+	if (!code && !run)
+		return;
+	strbuf_addf(&p, "%s/green/%s.stdout", res, j->spec.id);
+	strbuf_read_file(&out, p.buf);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/green/%s.stderr", res, j->spec.id);
+	strbuf_read_file(&errs, p.buf);
+	syslib_scan(j->cfg, run ? out.buf : NULL, errs.buf,
+		    run && base_pkgconfig_list(j->cfg, j->rustc, base_ref, &pcs) == 0 ? pcs.buf : NULL, &found);
+	for (size_t i = 0; i < found.nr; i++) {
+		LOG(LOG_INFO, "%s: the base lacks %s, which the host has", j->spec.id, found.v[i]);
+		stats_record(j->cfg, "syslib", j->spec.id, found.v[i], 0, 0);
+	}
+	if (found.nr && !j->cfg->stats_path) {
+		strbuf_reset(&p);
+		syslib_hint(&found, cfg_list(j->cfg, S_ADD_APT), &p);
+		fprintf(stderr, "%s\n", p.buf);
+	}
+	strvec_clear(&found);
+	strbuf_release(&p);
+	strbuf_release(&out);
+	strbuf_release(&errs);
+	strbuf_release(&pcs);
 }
 
 /* Each secret in its own 0600 file under a private dir, for --secret. */
@@ -904,6 +939,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 			learned_save(j);
 		}
 	}
+	syslib_note(j, res, base.buf, *exit_code);
 
 	if (j->incr_host) {
 		/* The engine's incremental entries of this crate replace the host's. */

@@ -6,6 +6,7 @@
 #include "job.h"
 #include "log.h"
 #include "run.h"
+#include "syslib.h"
 #include "util.h"
 #include "banned.h"
 
@@ -19,6 +20,7 @@ struct stats {
 	int local, hit, miss, fail, pass, incr;
 	long long wrapper_us, engine_us, cpu_us;
 	struct strvec reasons;
+	struct strvec syslibs; /* "PACKAGE=WHAT", one per package: what the base lacked */
 };
 
 static void stats_read(const char *path, struct stats *s)
@@ -27,6 +29,7 @@ static void stats_read(const char *path, struct stats *s)
 	char *line, *next;
 	memset(s, 0, sizeof(*s));
 	strvec_init(&s->reasons);
+	strvec_init(&s->syslibs);
 	if (strbuf_read_file(&sb, path) < 0)
 		goto out;
 	for (line = sb.buf; *line; line = next) {
@@ -55,7 +58,15 @@ static void stats_read(const char *path, struct stats *s)
 			s->fail++;
 		else if (!strcmp(f[0], STATS_INCREMENTAL))
 			s->incr++;
-		else if (!strcmp(f[0], "pass")) {
+		else if (!strcmp(f[0], "syslib")) {
+			const char *eq = strchr(f[2], '=');
+			int known = 0;
+			for (size_t i = 0; eq && i < s->syslibs.nr && !known; i++)
+				known = !strncmp(s->syslibs.v[i], f[2], (size_t)(eq - f[2]) + 1);
+			if (eq && !known)
+				strvec_push(&s->syslibs, f[2]);
+			continue;
+		} else if (!strcmp(f[0], "pass")) {
 			s->pass++;
 			if (strvec_find(&s->reasons, f[2]) < 0)
 				strvec_push(&s->reasons, f[2]);
@@ -165,8 +176,16 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		goto out;
 	}
 	stats_read(stats_path.buf, &s);
+	if (s.syslibs.nr) {
+		struct strbuf hint = STRBUF_INIT;
+		strvec_sort(&s.syslibs);
+		syslib_hint(&s.syslibs, cfg_list(cfg, S_ADD_APT), &hint);
+		fprintf(stderr, "%s\n", hint.buf);
+		strbuf_release(&hint);
+	}
 	stats_print(&s);
 	strvec_clear(&s.reasons);
+	strvec_clear(&s.syslibs);
 out:
 	unlink(stats_path.buf);
 	strbuf_addstr(&stats_path, ".store-warned"); /* job.c's warn_once */

@@ -39,5 +39,6 @@ void test_config(void);
 void test_sha256(void);
 void test_engine_explain(void);
 void test_depsdir(void);
+void test_syslib(void);
 
 #endif

@@ -16,6 +16,7 @@ int main(void)
 	test_sha256();
 	test_engine_explain();
 	test_depsdir();
+	test_syslib();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }

@@ -1,0 +1,65 @@
+# e2e_exact_sys.sh: system libraries (issue 9, item 5), group exact-sys
+# (sourced by tests/e2e.sh). A -sys crate whose library the host has and the
+# build image lacks: plain cargo links the host's library; cargo green must
+# either do the same or say in one line which Debian package to add, and how.
+#   tests/settings/sys    libsqlite3-sys (no bundled copy): fails to link without it
+#   tests/exact/sys/zlib  libz-sys (default features): falls back to a bundled
+#                         static zlib without it, a different binary
+
+if want exact-sys; then
+	# The host's -dev packages (CI starts from a fresh machine).
+	need=
+	for p in libsqlite3-dev zlib1g-dev; do dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"; done
+	if [ -n "$need" ]; then
+		note "e2e: installing$need on the host (exact-sys)"
+		apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >&2
+	fi
+	check "prerequisite: the host has libsqlite3-dev and zlib1g-dev" dpkg -s libsqlite3-dev zlib1g-dev >/dev/null
+
+	# needed BIN: the binary's NEEDED entries, one a line
+	needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+	export -f needed
+	# only_probes ERR: every compile went to the engine, only probes to the local rustc
+	only_probes() {
+		local N H M F P L E
+		read -r N H M F P L E <<<"$(stats "$1")"
+		[ "${N:-0}" -ge 1 ] && [ "${F:-1}" -eq 0 ] && { [ "${P:-1}" -eq 0 ] || grep -q 'passed to the local rustc (probe);' "$1"; }
+	}
+	sys_copy() { rm -rf "$2"; mkdir -p "$(dirname "$2")"; cp -r "$1" "$2"; rm -rf "$2/target"; }
+
+	# --- libsqlite3-sys: a link failure, then the setting the line names ---
+	want_line='cargo-green: warning: the build image lacks sqlite3, which this host has (Debian package libsqlite3-dev): set CARGOGREEN_ADD_APT=libsqlite3-dev or add.apt = [ "libsqlite3-dev" ] in [package.metadata.green], then cargo clean'
+	SP="$WORK/xsys-sqlite-plain" SG="$WORK/xsys-sqlite"
+	sys_copy "$ROOT/tests/settings" "$SP"
+	sys_copy "$ROOT/tests/settings" "$SG"
+	(cd "$SP" && cargo build -q -p sys 2>"$WORK/xsys-sq-plain.err" && ./target/debug/sys >"$WORK/xsys-sq-plain.out"); rc=$?
+	check "plain cargo links the host's libsqlite3 (baseline, exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && grep -q '^sqlite 3' '$WORK/xsys-sq-plain.out'"
+	(cd "$SG" && cargo green build -p sys >/dev/null 2>"$WORK/xsys-sq1.err"); rc=$?
+	n=$(grep -c '^cargo-green: warning: the build image lacks' "$WORK/xsys-sq1.err")
+	check "libsqlite3-sys without the setting: the link fails, one line names libsqlite3-dev and the setting (exit $rc, $n lines)" \
+		bash -c "[ $rc -ne 0 ] && grep -q 'unable to find library -lsqlite3' '$WORK/xsys-sq1.err' && [ $n -eq 1 ] && grep -qxF '$want_line' '$WORK/xsys-sq1.err'"
+	(cd "$SG" && cargo clean -q && CARGOGREEN_ADD_APT=libsqlite3-dev cargo green build -p sys >/dev/null 2>"$WORK/xsys-sq2.err" &&
+		./target/debug/sys >"$WORK/xsys-sq2.out"); rc=$?
+	check "with CARGOGREEN_ADD_APT=libsqlite3-dev: it builds, prints what plain cargo's prints, links what it links (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-sq-plain.out' '$WORK/xsys-sq2.out' && diff <(needed '$SP/target/debug/sys') <(needed '$SG/target/debug/sys') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-sq2.err'"
+	check "with the setting: every compile in the engine, only probes to the local rustc" only_probes "$WORK/xsys-sq2.err"
+
+	# --- libz-sys: a silent fallback to a bundled zlib, then the setting ---
+	want_line='cargo-green: warning: the build image lacks zlib, which this host has (Debian package zlib1g-dev): set CARGOGREEN_ADD_APT=zlib1g-dev or add.apt = [ "zlib1g-dev" ] in [package.metadata.green], then cargo clean'
+	ZP="$WORK/xsys-zlib-plain" ZG="$WORK/xsys-zlib"
+	sys_copy "$ROOT/tests/exact/sys" "$ZP"
+	sys_copy "$ROOT/tests/exact/sys" "$ZG"
+	(cd "$ZP" && cargo build -q 2>"$WORK/xsys-z-plain.err" && ./target/debug/zlib >"$WORK/xsys-z-plain.out"); rc=$?
+	check "plain cargo links the host's libz.so.1 (baseline, exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && needed '$ZP/target/debug/zlib' | grep -qx libz.so.1"
+	(cd "$ZG" && cargo green build >/dev/null 2>"$WORK/xsys-z1.err"); rc=$?
+	n=$(grep -c '^cargo-green: warning: the build image lacks' "$WORK/xsys-z1.err")
+	check "libz-sys without the setting: the fallback to a bundled zlib is said in one line naming zlib1g-dev and the setting (exit $rc, $n lines)" \
+		bash -c "[ $rc -eq 0 ] && [ $n -eq 1 ] && grep -qxF '$want_line' '$WORK/xsys-z1.err'"
+	(cd "$ZG" && cargo clean -q && CARGOGREEN_ADD_APT=zlib1g-dev cargo green build >/dev/null 2>"$WORK/xsys-z2.err" &&
+		./target/debug/zlib >"$WORK/xsys-z2.out"); rc=$?
+	check "with CARGOGREEN_ADD_APT=zlib1g-dev: the same zlib as plain cargo's, linked as plain cargo links it (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-z-plain.out' '$WORK/xsys-z2.out' && diff <(needed '$ZP/target/debug/zlib') <(needed '$ZG/target/debug/zlib') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-z2.err'"
+	check "with the setting: every compile in the engine, only probes to the local rustc" only_probes "$WORK/xsys-z2.err"
+fi
