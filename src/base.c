@@ -383,12 +383,21 @@ static const char *install_network(const struct config *cfg)
 	return !strcmp(cfg_get(cfg, S_WITH_NETWORK), "default") ? "default" : "host";
 }
 
+/* One RUN installing the packages of setting id, and for ADD_APT the extra
+ * ones (the host's, CARGOGREEN_ADD_APT_FROM_HOST) after them. */
 static void add_install(struct strbuf *out, const struct config *cfg, const char *stage_from, int *n,
-			enum setting_id id, const char *cmd)
+			enum setting_id id, const struct strvec *extra, const char *cmd)
 {
-	const struct strvec *pkgs = cfg_list(cfg, id);
-	if (!pkgs->nr)
+	struct strvec all = STRVEC_INIT;
+	const struct strvec *pkgs = &all;
+	strvec_pushv(&all, cfg_list(cfg, id)->v);
+	for (size_t i = 0; extra && id == S_ADD_APT && i < extra->nr; i++)
+		if (strvec_find(&all, extra->v[i]) < 0)
+			strvec_push(&all, extra->v[i]);
+	if (!pkgs->nr) {
+		strvec_clear(&all);
 		return;
+	}
 	if (!(*n)++)
 		strbuf_addf(out, "FROM %s AS rust-base\n", stage_from);
 	strbuf_addf(out, "RUN --network=%s set -eux; %s", install_network(cfg), cmd);
@@ -397,9 +406,11 @@ static void add_install(struct strbuf *out, const struct config *cfg, const char
 	if (id != S_ADD_APK)
 		strbuf_addstr(out, "; rm -rf /var/lib/apt/lists/*");
 	strbuf_addch(out, '\n');
+	strvec_clear(&all);
 }
 
-static void compose_inline(const struct config *cfg, const char *base_ref, struct strbuf *out)
+static void compose_inline(const struct config *cfg, const char *base_ref, const struct strvec *extra,
+			   struct strbuf *out)
 {
 	const char *user = cfg_get(cfg, S_BASE_IMAGE_INLINE);
 	char *last = NULL;
@@ -410,11 +421,11 @@ static void compose_inline(const struct config *cfg, const char *base_ref, struc
 			strbuf_addch(out, '\n');
 		last = dockerfile_last_stage(user);
 	}
-	add_install(out, cfg, last ? last : base_ref, &n, S_ADD_APT,
+	add_install(out, cfg, last ? last : base_ref, &n, S_ADD_APT, extra,
 		    "apt update; DEBIAN_FRONTEND=noninteractive apt install -y --no-install-recommends");
-	add_install(out, cfg, last ? last : base_ref, &n, S_ADD_APT_GET,
+	add_install(out, cfg, last ? last : base_ref, &n, S_ADD_APT_GET, NULL,
 		    "apt-get update; DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends");
-	add_install(out, cfg, last ? last : base_ref, &n, S_ADD_APK, "apk add --no-cache");
+	add_install(out, cfg, last ? last : base_ref, &n, S_ADD_APK, NULL, "apk add --no-cache");
 	free(last);
 }
 
@@ -455,7 +466,7 @@ int base_inline_text(const struct config *cfg, const char *rustc, struct strbuf 
 		return EXIT_BASE_IMAGE;
 	}
 	base_image_ref(cfg, vv.buf, &ref);
-	compose_inline(cfg, ref.buf, out);
+	compose_inline(cfg, ref.buf, NULL, out);
 	strbuf_release(&vv);
 	strbuf_release(&ref);
 	return 0;
@@ -619,6 +630,12 @@ static void forget_image(const struct config *cfg, const char *ref, const char *
 int base_ensure(const struct config *cfg, const char *rustc, int verbose, struct strbuf *ref, struct strbuf *id,
 		struct strbuf *err)
 {
+	return base_ensure_with(cfg, rustc, NULL, verbose, ref, id, err);
+}
+
+int base_ensure_with(const struct config *cfg, const char *rustc, const struct strvec *extra_apt, int verbose,
+		     struct strbuf *ref, struct strbuf *id, struct strbuf *err)
+{
 	struct strbuf vv = STRBUF_INIT, base = STRBUF_INIT, text = STRBUF_INIT;
 	int ret = 0, exists;
 
@@ -629,7 +646,7 @@ int base_ensure(const struct config *cfg, const char *rustc, int verbose, struct
 	base_image_ref(cfg, vv.buf, &base);
 	if ((ret = ensure_image(cfg, rustc, vv.buf, base.buf, NULL, verbose, err)))
 		goto out;
-	compose_inline(cfg, base.buf, &text);
+	compose_inline(cfg, base.buf, extra_apt, &text);
 	if (text.len) {
 		char hex[17];
 		hash_hex(text.buf, hex);

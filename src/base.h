@@ -9,6 +9,7 @@
 #define BASE_H
 
 #include "strbuf.h"
+#include "strvec.h"
 
 struct config;
 
@@ -18,6 +19,11 @@ struct config;
  * its stderr is rustc's). 0, or an exit code with one line in err. */
 int base_ensure(const struct config *cfg, const char *rustc, int verbose, struct strbuf *ref, struct strbuf *id,
 		struct strbuf *err);
+
+/* The same, with extra_apt (may be NULL) installed after ADD_APT's packages
+ * (CARGOGREEN_ADD_APT_FROM_HOST): its own image, cargo-green-base:HASH. */
+int base_ensure_with(const struct config *cfg, const char *rustc, const struct strvec *extra_apt, int verbose,
+		     struct strbuf *ref, struct strbuf *id, struct strbuf *err);
 
 /* The Dockerfile text the base is built from when BASE_IMAGE_INLINE or
  * ADD_APT/ADD_APT_GET/ADD_APK are set (nothing appended otherwise). 0, or

@@ -287,6 +287,18 @@ const struct setting settings[S__NR] = {
 	[S_ADD_APK] = { S_ADD_APK, "CARGOGREEN_ADD_APK", "add.apk", 0, KIND_LIST, NULL, check_package,
 		"libpq-dev,pkgconf",
 		"OS packages added to the base image with apk add (Alpine-based bases)." },
+	[S_ADD_APT_FROM_HOST] = { S_ADD_APT_FROM_HOST, "CARGOGREEN_ADD_APT_FROM_HOST", "add.apt-from-host", 0, KIND_BOOL,
+		NULL, check_bool, "1",
+		"When a unit shows that the base lacks a system library this host has (a\n"
+		"pkg-config probe the engine's pkg-config cannot answer, a missing -l library,\n"
+		"openssl-sys's or bindgen's probe), install the host's Debian package of it\n"
+		"(dpkg -S) into that unit's base with apt, and run the unit again: a -sys crate\n"
+		"then builds and links as plain cargo does, instead of failing or falling back\n"
+		"to a bundled copy. Units depending on it get the same base. What a crate was\n"
+		"found to need is kept per target dir (beside what else was learned of it,\n"
+		"under ~/.cache/cargo-green/learned/), so later builds, after cargo clean too,\n"
+		"start with it. Unset, one line at the end of the run names the packages and the\n"
+		"CARGOGREEN_ADD_APT setting that adds them. Debian-based bases only." },
 	[S_INCREMENTAL] = { S_INCREMENTAL, "CARGOGREEN_INCREMENTAL", "incremental", 1, KIND_BOOL, NULL, check_bool,
 		"1",
 		"Whether to wrap incremental compilation, defaults to false.\n"
@@ -377,6 +389,8 @@ void setting_toml_example(const struct setting *s, struct strbuf *out)
 			p += n + !!p[n];
 		}
 		strbuf_addstr(out, " ]");
+	} else if (s->kind == KIND_BOOL) {
+		strbuf_addstr(out, !strcmp(s->example, "1") || !strcmp(s->example, "true") ? "true" : "false");
 	} else {
 		strbuf_addf(out, "\"%s\"", s->example);
 	}
@@ -631,6 +645,7 @@ int config_load(struct config *cfg, const struct config_toml *toml, struct strbu
 		cfg->runner = !strcmp(r, "none") ? RUNNER_NONE : !strcmp(r, "podman") ? RUNNER_PODMAN : RUNNER_DOCKER;
 	}
 	cfg->incremental = truthy(cfg_get(cfg, S_INCREMENTAL));
+	cfg->add_apt_from_host = truthy(cfg_get(cfg, S_ADD_APT_FROM_HOST));
 	cfg->final_path_nonprimary = truthy(cfg_get(cfg, S_FINAL_PATH_NONPRIMARY));
 	{
 		const char *st = getenv(STATS_ENV);

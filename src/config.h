@@ -37,6 +37,7 @@ enum setting_id {
 	S_ADD_APT,
 	S_ADD_APT_GET,
 	S_ADD_APK,
+	S_ADD_APT_FROM_HOST,
 	S_INCREMENTAL,
 	S__NR
 };
@@ -75,6 +76,7 @@ struct config {
 	enum runner runner;
 	int log_level;
 	int incremental;
+	int add_apt_from_host;
 	int final_path_nonprimary;
 	/* Internal, set by `cargo green` for its wrappers: where each wrapper
 	 * appends one line of statistics. NULL when not run under the plugin. */

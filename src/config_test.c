@@ -85,6 +85,8 @@ static const struct {
 	{ "CARGOGREEN_ADD_APT_GET", "'libpq-dev'", 0, "not a package name" },
 	{ "CARGOGREEN_ADD_APK", "pkgconf,libpq-dev", 1, NULL },
 	{ "CARGOGREEN_ADD_APK", "pkgconf,pkgconf", 0, "listed twice" },
+	{ "CARGOGREEN_ADD_APT_FROM_HOST", "1", 1, NULL },
+	{ "CARGOGREEN_ADD_APT_FROM_HOST", "yes", 0, "not a boolean" },
 	{ "CARGOGREEN_INCREMENTAL", "1", 1, NULL },
 	{ "CARGOGREEN_INCREMENTAL", "on", 0, "not a boolean" },
 };
@@ -236,7 +238,7 @@ static void test_precedence(void)
 	CHECK(strstr(err.buf, "base-imag in [package.metadata.green] of /w/app/Cargo.toml: unknown key") != NULL);
 	config_release(&cfg);
 	CHECK(load_toml("{\"add\":{\"yum\":[\"x\"]}}", NULL, &cfg, &err) < 0);
-	CHECK(strstr(err.buf, "add.yum in [workspace.metadata.green] of /w/Cargo.toml: unknown key (known under add: add.apt, add.apt-get, add.apk)") != NULL);
+	CHECK(strstr(err.buf, "add.yum in [workspace.metadata.green] of /w/Cargo.toml: unknown key (known under add: add.apt, add.apt-get, add.apk, add.apt-from-host)") != NULL);
 	config_release(&cfg);
 	CHECK(load_toml(NULL, "{\"with-network\":true}", &cfg, &err) < 0);
 	CHECK(strstr(err.buf, "must be a string, not a boolean") != NULL);

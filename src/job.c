@@ -35,6 +35,7 @@ void job_release(struct job *j)
 	free(j->incr_host);
 	free(j->git_root);
 	strvec_clear(&j->learned_env);
+	strvec_clear(&j->learned_apt);
 }
 
 char *find_target_dir(const char *path)
@@ -368,6 +369,45 @@ static void learned_save(const struct job *j)
 	strbuf_release(&text);
 }
 
+/* Where the host packages a crate's base was found to need are kept
+ * between builds (CARGOGREEN_ADD_APT_FROM_HOST), one a line: beside its
+ * learned variables, so cargo clean keeps them too. */
+static void apt_path(const struct job *j, struct strbuf *out)
+{
+	learned_path(j, out);
+	strbuf_addstr(out, ".apt");
+}
+
+static void apt_load(struct job *j)
+{
+	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+	apt_path(j, &p);
+	if (strbuf_read_file(&text, p.buf) == 0)
+		for (const char *line = text.buf; *line;) {
+			size_t n = strcspn(line, "\n");
+			char *pkg = xstrndup(line, n);
+			if (*pkg && strvec_find(&j->learned_apt, pkg) < 0)
+				strvec_push(&j->learned_apt, pkg);
+			free(pkg);
+			line += n + !!line[n];
+		}
+	strbuf_release(&p);
+	strbuf_release(&text);
+}
+
+static void apt_save(const struct job *j)
+{
+	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+	apt_path(j, &p);
+	for (size_t i = 0; i < j->learned_apt.nr; i++)
+		strbuf_addf(&text, "%s\n", j->learned_apt.v[i]);
+	mkdir_parent(p.buf, 0755);
+	if (write_file_atomic(p.buf, text.buf, text.len, 0644) < 0)
+		LOG(LOG_WARN, "%s: cannot write '%s'", j->spec.id, p.buf);
+	strbuf_release(&p);
+	strbuf_release(&text);
+}
+
 struct envdeps {
 	struct strvec read;
 };
@@ -426,10 +466,9 @@ static void missing_env(const struct job *j, const char *tmp, struct strvec *nam
  * and the host has (syslib.h): one note each, for `cargo green` to say in
  * one line at the end; without it, that line on stderr now. Only failures
  * and build script runs (where probes happen) are read. */
-static void syslib_note(const struct job *j, const char *res, const char *base_ref, int code)
+static void syslib_note(const struct job *j, const char *res, const char *base_ref, int code, struct strvec *found)
 {
 	struct strbuf p = STRBUF_INIT, out = STRBUF_INIT, errs = STRBUF_INIT, pcs = STRBUF_INIT;
-	struct strvec found = STRVEC_INIT;
 	int run = starts_with(j->spec.id, "run-");
 	if (!code && !run)
 		return;
@@ -439,21 +478,48 @@ static void syslib_note(const struct job *j, const char *res, const char *base_r
 	strbuf_addf(&p, "%s/green/%s.stderr", res, j->spec.id);
 	strbuf_read_file(&errs, p.buf);
 	syslib_scan(j->cfg, run ? out.buf : NULL, errs.buf,
-		    run && base_pkgconfig_list(j->cfg, j->rustc, base_ref, &pcs) == 0 ? pcs.buf : NULL, &found);
-	for (size_t i = 0; i < found.nr; i++) {
-		LOG(LOG_INFO, "%s: the base lacks %s, which the host has", j->spec.id, found.v[i]);
-		stats_record(j->cfg, "syslib", j->spec.id, found.v[i], 0, 0);
-	}
-	if (found.nr && !j->cfg->stats_path) {
-		strbuf_reset(&p);
-		syslib_hint(&found, cfg_list(j->cfg, S_ADD_APT), &p);
-		fprintf(stderr, "%s\n", p.buf);
-	}
-	strvec_clear(&found);
+		    run && base_pkgconfig_list(j->cfg, j->rustc, base_ref, &pcs) == 0 ? pcs.buf : NULL, found);
 	strbuf_release(&p);
 	strbuf_release(&out);
 	strbuf_release(&errs);
 	strbuf_release(&pcs);
+}
+
+/* What syslib_note found: with CARGOGREEN_ADD_APT_FROM_HOST, the packages
+ * the unit's base lacks are learned and 1 returned (run it again); else one
+ * note each for `cargo green` to say in one line at the end (without it,
+ * that line on stderr now), and 0. */
+static int syslib_act(struct job *j, const struct strvec *extra, const struct strvec *found)
+{
+	struct strvec note = STRVEC_INIT;
+	int again = 0;
+	for (size_t i = 0; i < found->nr; i++) {
+		const char *eq = strchr(found->v[i], '=');
+		char *pkg = xstrndup(found->v[i], (size_t)(eq - found->v[i]));
+		if (strvec_find(extra, pkg) >= 0) {
+			LOG(LOG_WARN, "%s: its base has the host's %s, yet it shows %s lacking", j->spec.id, pkg, eq + 1);
+		} else if (j->cfg->add_apt_from_host) {
+			LOG(LOG_INFO, "%s: the base lacks %s, which the host has: again with %s", j->spec.id, eq + 1, pkg);
+			strvec_push(&j->learned_apt, pkg);
+			stats_record(j->cfg, "aptadd", j->spec.id, found->v[i], 0, 0);
+			again = 1;
+		} else {
+			LOG(LOG_INFO, "%s: the base lacks %s, which the host has (%s)", j->spec.id, eq + 1, pkg);
+			stats_record(j->cfg, "syslib", j->spec.id, found->v[i], 0, 0);
+			strvec_push(&note, found->v[i]);
+		}
+		free(pkg);
+	}
+	if (again)
+		apt_save(j);
+	if (note.nr && !j->cfg->stats_path) {
+		struct strbuf line = STRBUF_INIT;
+		syslib_hint(&note, cfg_list(j->cfg, S_ADD_APT), &line);
+		fprintf(stderr, "%s\n", line.buf);
+		strbuf_release(&line);
+	}
+	strvec_clear(&note);
+	return again;
 }
 
 /* Each secret in its own 0600 file under a private dir, for --secret. */
@@ -713,7 +779,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		      dfpath = STRBUF_INIT, logpath = STRBUF_INIT, tmp = STRBUF_INIT, empty = STRBUF_INIT,
 		      p = STRBUF_INIT, code = STRBUF_INIT, target = STRBUF_INIT, watch = STRBUF_INIT;
 	struct strvec ctx_names = STRVEC_INIT, secrets = STRVEC_INIT, dep_trees = STRVEC_INIT;
-	struct strbuf secret_dir = STRBUF_INIT;
+	struct strbuf secret_dir = STRBUF_INIT, base_id = STRBUF_INIT;
 	struct deps_slot slot = DEPS_SLOT_INIT;
 	/* The result: the tree the engine exported into tmp, or the store's entry (read only). */
 	struct strbuf entry = STRBUF_INIT;
@@ -762,7 +828,16 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	for (size_t i = 0; i < j->dep_records.nr; i++)
 		strvec_push(&j->self.deps, j->dep_records.v[i]);
 
-	if ((ret = base_ensure(j->cfg, j->rustc, 0, &base, NULL, err)))
+	/* Its base: the settings', with the host packages it was found to need
+	 * (CARGOGREEN_ADD_APT_FROM_HOST) and those its closure was built with. */
+	strvec_clear(&j->self.apt);
+	strvec_pushv(&j->self.apt, j->learned_apt.v);
+	for (size_t i = 0; i < cl.nr; i++)
+		for (size_t k = 0; k < cl.units[i].apt.nr; k++)
+			if (strvec_find(&j->self.apt, cl.units[i].apt.v[k]) < 0)
+				strvec_push(&j->self.apt, cl.units[i].apt.v[k]);
+	strvec_sort(&j->self.apt);
+	if ((ret = base_ensure_with(j->cfg, j->rustc, &j->self.apt, 0, &base, j->self.apt.nr ? &base_id : NULL, err)))
 		goto out;
 
 	if (cfg_get(j->cfg, S_SYNTAX_IMAGE))
@@ -814,7 +889,10 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	{
 		const char *pin = getenv(BASE_PIN_ENV), *tab = pin ? strchr(pin, '\t') : NULL;
 		struct strvec dep_keys = STRVEC_INIT;
-		int keyed = tab && (size_t)(tab - pin) == base.len && !strncmp(pin, base.buf, base.len);
+		/* The plugin's pin, or (extra packages: another image) its ID as base_ensure_with found it. */
+		const char *pinned = j->self.apt.nr ? base_id.buf : tab ? tab + 1 : NULL;
+		int keyed = j->self.apt.nr ? base_id.len > 0
+					   : tab && (size_t)(tab - pin) == base.len && !strncmp(pin, base.buf, base.len);
 		for (size_t i = 0; keyed && i < j->dep_records.nr; i++) {
 			int k = strvec_find(&cl.paths, j->dep_records.v[i]);
 			if (!cl.units[k].key)
@@ -826,7 +904,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 			struct strbuf own_ctx = STRBUF_INIT;
 			if (j->self.ctx_name)
 				strbuf_addf(&own_ctx, "%s=%s", j->self.ctx_name, j->self.ctx_dir);
-			if (store_unit_key(head.buf, own.buf, tab + 1, target.buf, own_ctx.len ? own_ctx.buf : NULL, &dep_keys,
+			if (store_unit_key(head.buf, own.buf, pinned, target.buf, own_ctx.len ? own_ctx.buf : NULL, &dep_keys,
 					   key, err) < 0) {
 				LOG(LOG_WARN, "%s: no local store: %s", id, err->buf);
 				strbuf_reset(err);
@@ -939,7 +1017,15 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 			learned_save(j);
 		}
 	}
-	syslib_note(j, res, base.buf, *exit_code);
+	{
+		struct strvec found = STRVEC_INIT;
+		syslib_note(j, res, base.buf, *exit_code, &found);
+		if (syslib_act(j, &j->self.apt, &found))
+			ret = JOB_RETRY;
+		strvec_clear(&found);
+		if (ret)
+			goto out;
+	}
 
 	if (j->incr_host) {
 		/* The engine's incremental entries of this crate replace the host's. */
@@ -1002,6 +1088,7 @@ out:
 	strvec_clear(&secrets);
 	strvec_clear(&dep_trees);
 	strbuf_release(&secret_dir);
+	strbuf_release(&base_id);
 	strbuf_release(&df);
 	strbuf_release(&head);
 	strbuf_release(&deps_parent);
@@ -1024,6 +1111,8 @@ int job_run(struct job *j, int *exit_code, struct strbuf *err)
 {
 	int ret, attempt = 0;
 	learned_load(j);
+	if (j->cfg->add_apt_from_host)
+		apt_load(j);
 	for (;;) {
 		struct strvec learn = STRVEC_INIT;
 		ret = job_run_once(j, exit_code, &learn, err);
@@ -1035,7 +1124,8 @@ int job_run(struct job *j, int *exit_code, struct strbuf *err)
 			LOG(LOG_INFO, "%s: reads %s, which the host sets otherwise: again with it", j->spec.id, learn.v[i]);
 			strvec_push(&j->learned_env, learn.v[i]);
 		}
-		learned_save(j);
+		if (learn.nr)
+			learned_save(j);
 		strvec_clear(&learn);
 	}
 	if (ret == JOB_RETRY) {

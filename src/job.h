@@ -31,9 +31,12 @@ struct job {
 	struct strvec learned_env;
 	unsigned modes;             /* enum job_mode: how the caller set the unit up */
 	char *git_root;             /* a build script run's git work tree on the host, or NULL */
+	/* CARGOGREEN_ADD_APT_FROM_HOST: the host's packages its base was found
+	 * to need (syslib.h), installed into it. */
+	struct strvec learned_apt;
 };
 
-#define JOB_INIT { NULL, NULL, NULL, PATHMAP_INIT, STAGE_SPEC_INIT, UNIT_INIT, STRVEC_INIT, NULL, ESCAPE_NONE, NULL, NULL, NULL, STRVEC_INIT, 0, NULL }
+#define JOB_INIT { NULL, NULL, NULL, PATHMAP_INIT, STAGE_SPEC_INIT, UNIT_INIT, STRVEC_INIT, NULL, ESCAPE_NONE, NULL, NULL, NULL, STRVEC_INIT, 0, NULL, STRVEC_INIT }
 
 /* What a unit was seen to need beyond its own sources at the fixed paths,
  * learned per crate (beside its learned variables, in
@@ -68,7 +71,9 @@ void job_release(struct job *j);
  * when a record of the closure is missing (a dependency built without
  * cargo-green). When the unit read a variable it was not given and the host
  * has (or has another value of), it runs again with it: the result is the
- * one the host's environment gives, as with plain cargo. Otherwise an exit code from exitcode.h with one line in err;
+ * one the host's environment gives, as with plain cargo. With
+ * CARGOGREEN_ADD_APT_FROM_HOST, when it shows that its base lacks a system
+ * library the host has, it runs again with the host's package in its base. Otherwise an exit code from exitcode.h with one line in err;
  * nothing was landed. */
 #define JOB_NO_CLOSURE (-1)
 /* The unit needs another set-up (a mode was learned, nothing landed): the

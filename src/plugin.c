@@ -21,6 +21,7 @@ struct stats {
 	long long wrapper_us, engine_us, cpu_us;
 	struct strvec reasons;
 	struct strvec syslibs; /* "PACKAGE=WHAT", one per package: what the base lacked */
+	struct strvec added;   /* the same, added to bases (CARGOGREEN_ADD_APT_FROM_HOST) */
 };
 
 static void stats_read(const char *path, struct stats *s)
@@ -30,6 +31,7 @@ static void stats_read(const char *path, struct stats *s)
 	memset(s, 0, sizeof(*s));
 	strvec_init(&s->reasons);
 	strvec_init(&s->syslibs);
+	strvec_init(&s->added);
 	if (strbuf_read_file(&sb, path) < 0)
 		goto out;
 	for (line = sb.buf; *line; line = next) {
@@ -58,13 +60,14 @@ static void stats_read(const char *path, struct stats *s)
 			s->fail++;
 		else if (!strcmp(f[0], STATS_INCREMENTAL))
 			s->incr++;
-		else if (!strcmp(f[0], "syslib")) {
+		else if (!strcmp(f[0], "syslib") || !strcmp(f[0], "aptadd")) {
+			struct strvec *into = f[0][0] == 's' ? &s->syslibs : &s->added;
 			const char *eq = strchr(f[2], '=');
 			int known = 0;
-			for (size_t i = 0; eq && i < s->syslibs.nr && !known; i++)
-				known = !strncmp(s->syslibs.v[i], f[2], (size_t)(eq - f[2]) + 1);
+			for (size_t i = 0; eq && i < into->nr && !known; i++)
+				known = !strncmp(into->v[i], f[2], (size_t)(eq - f[2]) + 1);
 			if (eq && !known)
-				strvec_push(&s->syslibs, f[2]);
+				strvec_push(into, f[2]);
 			continue;
 		} else if (!strcmp(f[0], "pass")) {
 			s->pass++;
@@ -183,9 +186,21 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		fprintf(stderr, "%s\n", hint.buf);
 		strbuf_release(&hint);
 	}
+	if (s.added.nr) {
+		struct strbuf line = STRBUF_INIT;
+		strvec_sort(&s.added);
+		strbuf_addstr(&line, "cargo-green: added to the base of the units that need it, from this host (CARGOGREEN_ADD_APT_FROM_HOST):");
+		for (size_t i = 0; i < s.added.nr; i++) {
+			const char *eq = strchr(s.added.v[i], '=');
+			strbuf_addf(&line, "%s %.*s (%s)", i ? "," : "", (int)(eq - s.added.v[i]), s.added.v[i], eq + 1);
+		}
+		fprintf(stderr, "%s\n", line.buf);
+		strbuf_release(&line);
+	}
 	stats_print(&s);
 	strvec_clear(&s.reasons);
 	strvec_clear(&s.syslibs);
+	strvec_clear(&s.added);
 out:
 	unlink(stats_path.buf);
 	strbuf_addstr(&stats_path, ".store-warned"); /* job.c's warn_once */

@@ -17,8 +17,10 @@ void unit_release(struct unit *u)
 	strvec_clear(&u->deps);
 	free(u->stage);
 	free(u->key);
+	strvec_clear(&u->apt);
 	memset(u, 0, sizeof(*u));
 	strvec_init(&u->deps);
+	strvec_init(&u->apt);
 }
 
 int unit_write(const struct unit *u, const char *path, struct strbuf *err)
@@ -36,6 +38,8 @@ int unit_write(const struct unit *u, const char *path, struct strbuf *err)
 		strbuf_addf(&sb, "dep %s\n", u->deps.v[i]);
 	if (u->key)
 		strbuf_addf(&sb, "key %s\n", u->key);
+	for (size_t i = 0; i < u->apt.nr; i++)
+		strbuf_addf(&sb, "apt %s\n", u->apt.v[i]);
 	strbuf_addf(&sb, "stage\n%s", u->stage);
 	if (write_file_atomic(path, sb.buf, sb.len, 0644) < 0) {
 		strbuf_addf(err, "cannot write '%s': %s", path, strerror(errno));
@@ -86,6 +90,8 @@ int unit_read(struct unit *u, const char *path, struct strbuf *err)
 		} else if (skip_prefix(line, "key ", &v)) {
 			free(u->key);
 			u->key = xstrdup(v);
+		} else if (skip_prefix(line, "apt ", &v)) {
+			strvec_push(&u->apt, v);
 		} else if (!strcmp(line, "stage")) {
 			u->stage = xstrdup(next);
 			break;

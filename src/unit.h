@@ -10,6 +10,8 @@
  *   ctx-full (optional: the context holds the whole workspace, nested packages included)
  *   dep PATH-OF-A-DEPENDENCY'S-RECORD (zero or more, direct dependencies)
  *   key HEX (optional: its local store key, which covers its dependencies')
+ *   apt PACKAGE (zero or more: the host's packages its base had beyond the
+ *       settings, CARGOGREEN_ADD_APT_FROM_HOST; its dependents' base has them too)
  *   stage
  *   ...the stage text, to the end of the file...
  */
@@ -30,9 +32,10 @@ struct unit {
 	struct strvec deps;
 	char *stage;
 	char *key;        /* the local store's key of this unit (store_unit_key), or NULL */
+	struct strvec apt; /* extra packages of its base (sorted) */
 };
 
-#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, STRVEC_INIT, NULL, NULL }
+#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, STRVEC_INIT, NULL, NULL, STRVEC_INIT }
 
 void unit_release(struct unit *u);
 int unit_write(const struct unit *u, const char *path, struct strbuf *err);

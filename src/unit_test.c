@@ -2,6 +2,7 @@
 #include "fs.h"
 #include "test.h"
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 void test_unit(void)
@@ -51,6 +52,8 @@ void test_unit(void)
 	u.ws_root = strdup("/home/u/ws root");
 	u.ctx_full = 1;
 	strvec_push(&u.deps, a.buf);
+	strvec_push(&u.apt, "libsqlite3-dev");
+	strvec_push(&u.apt, "zlib1g-dev");
 	u.stage = strdup("FROM rust-base AS u-b-2\nline two\n");
 	CHECK(unit_write(&u, b.buf, &err) == 0);
 	CHECK(unit_read(&back, b.buf, &err) == 0);
@@ -61,6 +64,7 @@ void test_unit(void)
 	CHECK(back.ctx_full == 1);
 	CHECK_STR(back.stage, u.stage);
 	CHECK(back.deps.nr == 1);
+	CHECK(back.apt.nr == 2 && !strcmp(back.apt.v[0], "libsqlite3-dev") && !strcmp(back.apt.v[1], "zlib1g-dev"));
 	strvec_push(&deps, b.buf);
 	strvec_push(&deps, a.buf);
 	CHECK(closure_collect(&cl, &deps, &err) == 0);

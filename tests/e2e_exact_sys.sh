@@ -5,6 +5,7 @@
 #   tests/settings/sys    libsqlite3-sys (no bundled copy): fails to link without it
 #   tests/exact/sys/zlib  libz-sys (default features): falls back to a bundled
 #                         static zlib without it, a different binary
+# Then CARGOGREEN_ADD_APT_FROM_HOST, which adds the host's packages as found.
 
 if want exact-sys; then
 	# The host's -dev packages (CI starts from a fresh machine).
@@ -62,4 +63,32 @@ if want exact-sys; then
 	check "with CARGOGREEN_ADD_APT=zlib1g-dev: the same zlib as plain cargo's, linked as plain cargo links it (exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-z-plain.out' '$WORK/xsys-z2.out' && diff <(needed '$ZP/target/debug/zlib') <(needed '$ZG/target/debug/zlib') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-z2.err'"
 	check "with the setting: every compile in the engine, only probes to the local rustc" only_probes "$WORK/xsys-z2.err"
+fi
+
+if want exact-sys; then
+	# --- CARGOGREEN_ADD_APT_FROM_HOST: the host's packages, added as found ---
+	SA="$WORK/xsys-sqlite-auto"
+	sys_copy "$ROOT/tests/settings" "$SA"
+	(cd "$SA" && CARGOGREEN_ADD_APT_FROM_HOST=1 cargo green build -p sys >/dev/null 2>"$WORK/xsys-sqa1.err" &&
+		./target/debug/sys >"$WORK/xsys-sqa1.out"); rc=$?
+	check "CARGOGREEN_ADD_APT_FROM_HOST=1: libsqlite3-sys builds with the host's libsqlite3-dev, as plain cargo's (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-sq-plain.out' '$WORK/xsys-sqa1.out' && diff <(needed '$SP/target/debug/sys') <(needed '$SA/target/debug/sys') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-sqa1.err'"
+	check "it says in one line what it added" \
+		grep -qxF 'cargo-green: added to the base of the units that need it, from this host (CARGOGREEN_ADD_APT_FROM_HOST): libsqlite3-dev (sqlite3)' "$WORK/xsys-sqa1.err"
+	check "with it: every compile in the engine, only probes to the local rustc" only_probes "$WORK/xsys-sqa1.err"
+	printf '\n[package.metadata.green]\nadd.apt-from-host = true\n' >>"$SA/sys/Cargo.toml"
+	(cd "$SA" && cargo clean -q && cargo green build -p sys >/dev/null 2>"$WORK/xsys-sqa2.err" &&
+		./target/debug/sys >"$WORK/xsys-sqa2.out"); rc=$?
+	read -r N H M F P L E <<<"$(stats "$WORK/xsys-sqa2.err")"
+	# (sys's own Cargo.toml changed: sys alone may build again, unless an earlier run stored it)
+	check "add.apt-from-host = true in Cargo.toml, after cargo clean: the same program, the other compiles hits (exit $rc, ${M:-?} built)" \
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-sq-plain.out' '$WORK/xsys-sqa2.out' && [ '${N:-0}' -ge 2 ] && [ '${M:-2}' -le 1 ] && [ '${F:-1}' -eq 0 ]"
+
+	ZA="$WORK/xsys-zlib-auto"
+	sys_copy "$ROOT/tests/exact/sys" "$ZA"
+	(cd "$ZA" && CARGOGREEN_ADD_APT_FROM_HOST=1 cargo green build >/dev/null 2>"$WORK/xsys-za.err" &&
+		./target/debug/zlib >"$WORK/xsys-za.out"); rc=$?
+	check "CARGOGREEN_ADD_APT_FROM_HOST=1: libz-sys links the system zlib, as plain cargo's (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-z-plain.out' '$WORK/xsys-za.out' && diff <(needed '$ZP/target/debug/zlib') <(needed '$ZA/target/debug/zlib') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-za.err' && grep -q 'CARGOGREEN_ADD_APT_FROM_HOST): zlib1g-dev (zlib)' '$WORK/xsys-za.err'"
+	check "with it: every compile in the engine, only probes to the local rustc" only_probes "$WORK/xsys-za.err"
 fi
