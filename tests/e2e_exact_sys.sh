@@ -3,6 +3,8 @@
 # build image lacks: plain cargo links the host's library; cargo green must
 # either do the same or say in one line which Debian package to add, and how.
 #   tests/settings/sys    libsqlite3-sys (no bundled copy): fails to link without it
+#                         (--release: the binary links in the engine; in the dev
+#                         profile the local rustc compiles it, as incremental)
 #   tests/exact/sys/zlib  libz-sys (default features): falls back to a bundled
 #                         static zlib without it, a different binary
 # Then CARGOGREEN_ADD_APT_FROM_HOST, which adds the host's packages as found.
@@ -33,17 +35,20 @@ if want exact-sys; then
 	SP="$WORK/xsys-sqlite-plain" SG="$WORK/xsys-sqlite"
 	sys_copy "$ROOT/tests/settings" "$SP"
 	sys_copy "$ROOT/tests/settings" "$SG"
-	(cd "$SP" && cargo build -q -p sys 2>"$WORK/xsys-sq-plain.err" && ./target/debug/sys >"$WORK/xsys-sq-plain.out"); rc=$?
+	(cd "$SP" && cargo build -q --release -p sys 2>"$WORK/xsys-sq-plain.err" && ./target/release/sys >"$WORK/xsys-sq-plain.out"); rc=$?
 	check "plain cargo links the host's libsqlite3 (baseline, exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && grep -q '^sqlite 3' '$WORK/xsys-sq-plain.out'"
-	(cd "$SG" && cargo green build -p sys >/dev/null 2>"$WORK/xsys-sq1.err"); rc=$?
+	(cd "$SG" && cargo green build --release -p sys >/dev/null 2>"$WORK/xsys-sq1.err"); rc=$?
 	n=$(grep -c '^cargo-green: warning: the build image lacks' "$WORK/xsys-sq1.err")
 	check "libsqlite3-sys without the setting: the link fails, one line names libsqlite3-dev and the setting (exit $rc, $n lines)" \
 		bash -c "[ $rc -ne 0 ] && grep -q 'unable to find library -lsqlite3' '$WORK/xsys-sq1.err' && [ $n -eq 1 ] && grep -qxF '$want_line' '$WORK/xsys-sq1.err'"
-	(cd "$SG" && cargo clean -q && CARGOGREEN_ADD_APT=libsqlite3-dev cargo green build -p sys >/dev/null 2>"$WORK/xsys-sq2.err" &&
-		./target/debug/sys >"$WORK/xsys-sq2.out"); rc=$?
+	(cd "$SG" && cargo green build -p sys >/dev/null 2>"$WORK/xsys-sq0.err" && ./target/debug/sys >"$WORK/xsys-sq0.out"); rc=$?
+	check "in the dev profile (sys compiled by the local rustc): it runs as plain cargo's, and the same line says the build script's probe failed in the engine (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-sq-plain.out' '$WORK/xsys-sq0.out' && grep -qxF '$want_line' '$WORK/xsys-sq0.err'"
+	(cd "$SG" && cargo clean -q && CARGOGREEN_ADD_APT=libsqlite3-dev cargo green build --release -p sys >/dev/null 2>"$WORK/xsys-sq2.err" &&
+		./target/release/sys >"$WORK/xsys-sq2.out"); rc=$?
 	check "with CARGOGREEN_ADD_APT=libsqlite3-dev: it builds, prints what plain cargo's prints, links what it links (exit $rc)" \
-		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-sq-plain.out' '$WORK/xsys-sq2.out' && diff <(needed '$SP/target/debug/sys') <(needed '$SG/target/debug/sys') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-sq2.err'"
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-sq-plain.out' '$WORK/xsys-sq2.out' && diff <(needed '$SP/target/release/sys') <(needed '$SG/target/release/sys') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-sq2.err'"
 	check "with the setting: every compile in the engine, only probes to the local rustc" only_probes "$WORK/xsys-sq2.err"
 
 	# --- libz-sys: a silent fallback to a bundled zlib, then the setting ---
@@ -69,16 +74,16 @@ if want exact-sys; then
 	# --- CARGOGREEN_ADD_APT_FROM_HOST: the host's packages, added as found ---
 	SA="$WORK/xsys-sqlite-auto"
 	sys_copy "$ROOT/tests/settings" "$SA"
-	(cd "$SA" && CARGOGREEN_ADD_APT_FROM_HOST=1 cargo green build -p sys >/dev/null 2>"$WORK/xsys-sqa1.err" &&
-		./target/debug/sys >"$WORK/xsys-sqa1.out"); rc=$?
+	(cd "$SA" && CARGOGREEN_ADD_APT_FROM_HOST=1 cargo green build --release -p sys >/dev/null 2>"$WORK/xsys-sqa1.err" &&
+		./target/release/sys >"$WORK/xsys-sqa1.out"); rc=$?
 	check "CARGOGREEN_ADD_APT_FROM_HOST=1: libsqlite3-sys builds with the host's libsqlite3-dev, as plain cargo's (exit $rc)" \
-		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-sq-plain.out' '$WORK/xsys-sqa1.out' && diff <(needed '$SP/target/debug/sys') <(needed '$SA/target/debug/sys') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-sqa1.err'"
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-sq-plain.out' '$WORK/xsys-sqa1.out' && diff <(needed '$SP/target/release/sys') <(needed '$SA/target/release/sys') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-sqa1.err'"
 	check "it says in one line what it added" \
 		grep -qxF 'cargo-green: added to the base of the units that need it, from this host (CARGOGREEN_ADD_APT_FROM_HOST): libsqlite3-dev (sqlite3)' "$WORK/xsys-sqa1.err"
 	check "with it: every compile in the engine, only probes to the local rustc" only_probes "$WORK/xsys-sqa1.err"
 	printf '\n[package.metadata.green]\nadd.apt-from-host = true\n' >>"$SA/sys/Cargo.toml"
-	(cd "$SA" && cargo clean -q && cargo green build -p sys >/dev/null 2>"$WORK/xsys-sqa2.err" &&
-		./target/debug/sys >"$WORK/xsys-sqa2.out"); rc=$?
+	(cd "$SA" && cargo clean -q && cargo green build --release -p sys >/dev/null 2>"$WORK/xsys-sqa2.err" &&
+		./target/release/sys >"$WORK/xsys-sqa2.out"); rc=$?
 	read -r N H M F P L E <<<"$(stats "$WORK/xsys-sqa2.err")"
 	# (sys's own Cargo.toml changed: sys alone may build again, unless an earlier run stored it)
 	check "add.apt-from-host = true in Cargo.toml, after cargo clean: the same program, the other compiles hits (exit $rc, ${M:-?} built)" \
