@@ -12,7 +12,7 @@ if ! command -v podman >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >&2
 fi
 # The exact-sys tests build -sys crates against the host's own libraries.
-for p in libsqlite3-dev zlib1g-dev; do
+for p in libsqlite3-dev zlib1g-dev libssl-dev; do
 	if ! dpkg -s "$p" >/dev/null 2>&1; then
 		echo "test.sh: installing $p (for the exact-sys tests)" >&2
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >&2

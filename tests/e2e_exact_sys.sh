@@ -7,17 +7,18 @@
 #                         profile the local rustc compiles it, as incremental)
 #   tests/exact/sys/zlib  libz-sys (default features): falls back to a bundled
 #                         static zlib without it, a different binary
+#   tests/exact/sys/openssl  openssl-sys: its build script fails without it
 # Then CARGOGREEN_ADD_APT_FROM_HOST, which adds the host's packages as found.
 
 if want exact-sys; then
 	# The host's -dev packages (CI starts from a fresh machine).
 	need=
-	for p in libsqlite3-dev zlib1g-dev; do dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"; done
+	for p in libsqlite3-dev zlib1g-dev libssl-dev; do dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"; done
 	if [ -n "$need" ]; then
 		note "e2e: installing$need on the host (exact-sys)"
 		apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >&2
 	fi
-	check "prerequisite: the host has libsqlite3-dev and zlib1g-dev" dpkg -s libsqlite3-dev zlib1g-dev >/dev/null
+	check "prerequisite: the host has libsqlite3-dev, zlib1g-dev and libssl-dev" bash -c "dpkg -s libsqlite3-dev zlib1g-dev libssl-dev >/dev/null"
 
 	# needed BIN: the binary's NEEDED entries, one a line
 	needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
@@ -56,14 +57,14 @@ if want exact-sys; then
 	ZP="$WORK/xsys-zlib-plain" ZG="$WORK/xsys-zlib"
 	sys_copy "$ROOT/tests/exact/sys" "$ZP"
 	sys_copy "$ROOT/tests/exact/sys" "$ZG"
-	(cd "$ZP" && cargo build -q 2>"$WORK/xsys-z-plain.err" && ./target/debug/zlib >"$WORK/xsys-z-plain.out"); rc=$?
+	(cd "$ZP" && cargo build -q -p zlib 2>"$WORK/xsys-z-plain.err" && ./target/debug/zlib >"$WORK/xsys-z-plain.out"); rc=$?
 	check "plain cargo links the host's libz.so.1 (baseline, exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && needed '$ZP/target/debug/zlib' | grep -qx libz.so.1"
-	(cd "$ZG" && cargo green build >/dev/null 2>"$WORK/xsys-z1.err"); rc=$?
+	(cd "$ZG" && cargo green build -p zlib >/dev/null 2>"$WORK/xsys-z1.err"); rc=$?
 	n=$(grep -c '^cargo-green: warning: the build image lacks' "$WORK/xsys-z1.err")
 	check "libz-sys without the setting: the fallback to a bundled zlib is said in one line naming zlib1g-dev and the setting (exit $rc, $n lines)" \
 		bash -c "[ $rc -eq 0 ] && [ $n -eq 1 ] && grep -qxF '$want_line' '$WORK/xsys-z1.err'"
-	(cd "$ZG" && cargo clean -q && CARGOGREEN_ADD_APT=zlib1g-dev cargo green build >/dev/null 2>"$WORK/xsys-z2.err" &&
+	(cd "$ZG" && cargo clean -q && CARGOGREEN_ADD_APT=zlib1g-dev cargo green build -p zlib >/dev/null 2>"$WORK/xsys-z2.err" &&
 		./target/debug/zlib >"$WORK/xsys-z2.out"); rc=$?
 	check "with CARGOGREEN_ADD_APT=zlib1g-dev: the same zlib as plain cargo's, linked as plain cargo links it (exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-z-plain.out' '$WORK/xsys-z2.out' && diff <(needed '$ZP/target/debug/zlib') <(needed '$ZG/target/debug/zlib') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-z2.err'"
@@ -91,9 +92,27 @@ if want exact-sys; then
 
 	ZA="$WORK/xsys-zlib-auto"
 	sys_copy "$ROOT/tests/exact/sys" "$ZA"
-	(cd "$ZA" && CARGOGREEN_ADD_APT_FROM_HOST=1 cargo green build >/dev/null 2>"$WORK/xsys-za.err" &&
+	(cd "$ZA" && CARGOGREEN_ADD_APT_FROM_HOST=1 cargo green build -p zlib >/dev/null 2>"$WORK/xsys-za.err" &&
 		./target/debug/zlib >"$WORK/xsys-za.out"); rc=$?
 	check "CARGOGREEN_ADD_APT_FROM_HOST=1: libz-sys links the system zlib, as plain cargo's (exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-z-plain.out' '$WORK/xsys-za.out' && diff <(needed '$ZP/target/debug/zlib') <(needed '$ZA/target/debug/zlib') >&2 && ! grep -q 'the build image lacks' '$WORK/xsys-za.err' && grep -q 'CARGOGREEN_ADD_APT_FROM_HOST): zlib1g-dev (zlib)' '$WORK/xsys-za.err'"
 	check "with it: every compile in the engine, only probes to the local rustc" only_probes "$WORK/xsys-za.err"
+
+	# --- openssl-sys: its build script fails in the engine ---
+	want_line='cargo-green: warning: the build image lacks openssl, which this host has (Debian package libssl-dev): set CARGOGREEN_ADD_APT=libssl-dev or add.apt = [ "libssl-dev" ] in [package.metadata.green], then cargo clean'
+	OP="$WORK/xsys-ossl-plain" OG="$WORK/xsys-ossl"
+	sys_copy "$ROOT/tests/exact/sys" "$OP"
+	sys_copy "$ROOT/tests/exact/sys" "$OG"
+	(cd "$OP" && cargo build -q -p openssl 2>"$WORK/xsys-o-plain.err" && ./target/debug/openssl >"$WORK/xsys-o-plain.out"); rc=$?
+	check "plain cargo links the host's OpenSSL (baseline, exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && grep -q '^OpenSSL ' '$WORK/xsys-o-plain.out'"
+	(cd "$OG" && cargo green build -p openssl >/dev/null 2>"$WORK/xsys-o1.err"); rc=$?
+	n=$(grep -c '^cargo-green: warning: the build image lacks' "$WORK/xsys-o1.err")
+	check "openssl-sys without the setting: its build script fails, one line names libssl-dev and the setting (exit $rc, $n lines)" \
+		bash -c "[ $rc -ne 0 ] && grep -q 'Could not find directory of OpenSSL installation' '$WORK/xsys-o1.err' && [ $n -eq 1 ] && grep -qxF '$want_line' '$WORK/xsys-o1.err'"
+	(cd "$OG" && CARGOGREEN_ADD_APT_FROM_HOST=1 cargo green build -p openssl >/dev/null 2>"$WORK/xsys-o2.err" &&
+		./target/debug/openssl >"$WORK/xsys-o2.out"); rc=$?
+	check "CARGOGREEN_ADD_APT_FROM_HOST=1: openssl-sys builds with the host's libssl-dev, as plain cargo's (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-o-plain.out' '$WORK/xsys-o2.out' && diff <(needed '$OP/target/debug/openssl') <(needed '$OG/target/debug/openssl') >&2 && grep -q 'CARGOGREEN_ADD_APT_FROM_HOST): libssl-dev (openssl)' '$WORK/xsys-o2.err'"
+	check "with it: every compile in the engine, only probes to the local rustc" only_probes "$WORK/xsys-o2.err"
 fi
