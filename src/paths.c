@@ -131,6 +131,24 @@ static int continues_name(char c)
 	return is_path_char(c) || (unsigned char)c >= 0x80;
 }
 
+/* Does an ANSI SGR sequence ("ESC [ 1;94 m") end just before text[i]? ESC is
+ * the byte itself, or "\u001b" inside a JSON string: rustc's coloured
+ * diagnostics put one right before a path (" --> \x1b[0m/green/..."), and
+ * its 'm' must not count as a path character. */
+static int after_sgr(const char *text, size_t i)
+{
+	size_t k = i;
+	if (!k || text[--k] != 'm')
+		return 0;
+	while (k && ((text[k - 1] >= '0' && text[k - 1] <= '9') || text[k - 1] == ';'))
+		k--;
+	if (!k || text[--k] != '[')
+		return 0;
+	if (k >= 1 && text[k - 1] == '\x1b')
+		return 1;
+	return k >= 6 && !strncmp(text + k - 6, "\\u001b", 6);
+}
+
 /* How a replacement is escaped where it lands. */
 enum escape_at {
 	AT_PLAIN,   /* as it is */
@@ -183,7 +201,7 @@ void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape 
 		size_t bestlen = 0;
 		if (i > 0 && text[i - 1] == '\n')
 			line = i;
-		if (text[i] == '/' && (i == 0 || !is_path_char(text[i - 1]))) {
+		if (text[i] == '/' && (i == 0 || !is_path_char(text[i - 1]) || after_sgr(text, i))) {
 			for (size_t k = 0; k < from->nr; k++) {
 				size_t n = strlen(from->v[k]);
 				if (n <= bestlen || i + n > len || memcmp(text + i, from->v[k], n))

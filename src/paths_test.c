@@ -49,6 +49,13 @@ void test_paths(void)
 	check_rewrite(&pm, 1, ESCAPE_NONE, "x/green/ws/a", "x/green/ws/a");
 	check_rewrite(&pm, 0, ESCAPE_NONE, "OUT_DIR=/home/u/proj/target/debug/build/x-1/out",
 		      "OUT_DIR=/green/target/debug/build/x-1/out");
+	/* After a colour code (rustc's coloured diagnostics), raw or in a JSON string. */
+	check_rewrite(&pm, 1, ESCAPE_NONE, " \x1b[1m\x1b[94m--> \x1b[0m/green/ws/a.rs:2:7", " \x1b[1m\x1b[94m--> \x1b[0m/home/u/proj/a.rs:2:7");
+	check_rewrite(&pm, 1, ESCAPE_JSON, "\"\\u001b[0m\\u001b[1m\\u001b[38;5;12m--> \\u001b[0m/green/cargo/a.rs\"",
+		      "\"\\u001b[0m\\u001b[1m\\u001b[38;5;12m--> \\u001b[0m/home/u/.cargo/a.rs\"");
+	check_rewrite(&pm, 1, ESCAPE_NONE, "\x1b[0m/green/ws", "\x1b[0m/home/u/proj");
+	/* A word ending in m followed by a path is still not a boundary. */
+	check_rewrite(&pm, 1, ESCAPE_NONE, "[0m/green/ws am/green/ws", "[0m/green/ws am/green/ws");
 	pathmap_release(&pm);
 
 	/* Host paths with characters that need escaping. */
