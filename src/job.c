@@ -1063,8 +1063,10 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	}
 	{
 		static const char *kinds[] = { "miss", "hit", "local" };
+		/* rustc's own failure counts as failed, whether it ran now or came from a cache. */
+		const char *kind = *exit_code ? "fail" : kinds[cached];
 		LOG(LOG_INFO, "%s: %s, exit %d, engine %lld ms", id, kinds[cached], *exit_code, te / 1000000);
-		stats_record(j->cfg, kinds[cached], id, NULL, now_ns() - t0, te);
+		stats_record(j->cfg, kind, id, NULL, now_ns() - t0, te);
 	}
 
 	/* Only now, with the outputs in place: cargo starts dependents on what it reads here. */
