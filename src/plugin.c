@@ -8,6 +8,7 @@
 #include "run.h"
 #include "syslib.h"
 #include "util.h"
+#include "wrap.h"
 #include "banned.h"
 
 #include <signal.h>
@@ -18,6 +19,7 @@
 
 struct stats {
 	int local, hit, miss, fail, pass, incr;
+	int stale; /* passed because their dependencies were built without cargo-green */
 	long long wrapper_us, engine_us, cpu_us;
 	struct strvec reasons;
 	struct strvec syslibs; /* "PACKAGE=WHAT", one per package: what the base lacked */
@@ -71,6 +73,8 @@ static void stats_read(const char *path, struct stats *s)
 			continue;
 		} else if (!strcmp(f[0], "pass")) {
 			s->pass++;
+			if (!strcmp(f[2], PASS_DEP_NOT_GREEN) || !strcmp(f[2], PASS_SCRIPT_NOT_GREEN))
+				s->stale++;
 			if (strvec_find(&s->reasons, f[2]) < 0)
 				strvec_push(&s->reasons, f[2]);
 		}
@@ -91,6 +95,9 @@ static void stats_print(const struct stats *s)
 	int engine = s->local + s->hit + s->miss + s->fail;
 	if (!engine && !s->incr && !s->pass)
 		return;
+	if (s->stale)
+		fprintf(stderr, "cargo-green: %d compile%s went to the local rustc because %s dependencies were built by plain cargo, not cargo green: run `cargo clean` once so that cargo green builds them all\n",
+			s->stale, s->stale == 1 ? "" : "s", s->stale == 1 ? "its" : "their");
 	strbuf_addf(&sb, "cargo-green: %d compiles in BuildKit (%d cached: %d local, %d engine; %d built, %d failed), "
 		    "%d compiled locally (incremental), %d passed to the local rustc",
 		    engine, s->local + s->hit, s->local, s->hit, s->miss, s->fail, s->incr, s->pass);

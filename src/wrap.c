@@ -312,7 +312,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		rec = unit_record_for_artifact(np);
 		free(np);
 		if (!rec || access(rec, F_OK)) {
-			why = "a dependency was not built by cargo-green";
+			why = PASS_DEP_NOT_GREEN;
 			goto pass;
 		}
 		if (strvec_find(&j.dep_records, rec) < 0)
@@ -326,7 +326,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		rec = unit_record_for_out_dir(n);
 		free(n);
 		if (!rec || access(rec, F_OK)) {
-			why = "its build script did not run through cargo-green";
+			why = PASS_SCRIPT_NOT_GREEN;
 			goto pass;
 		}
 		/* cargo:rustc-env=NAME=VALUE: cargo set NAME for this compile. */
@@ -408,7 +408,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	}
 	if (ret == JOB_NO_CLOSURE) {
 		LOG(LOG_INFO, "%s: %s", id.buf, err.buf);
-		why = "a dependency was not built by cargo-green";
+		why = PASS_DEP_NOT_GREEN;
 		goto pass;
 	}
 	if (ret)

@@ -1,0 +1,82 @@
+# Exactness (issue 9, items 6 and 9): diagnostics, stats and settings as the
+# user reads them. Sourced by tests/e2e.sh (group exact-diag).
+#
+# tests/exact/diag: a workspace (ws/) whose binary app depends on member, a
+# workspace member, and on odep, a path crate outside the workspace (odep/).
+#   - a compile error in odep or member: the diagnostics are plain cargo's,
+#     byte for byte (human, coloured, --message-format=json's rendered field),
+#     and the stats line counts the failed compile;
+#   - a tree built by plain cargo: one line names why compiles go to the local
+#     rustc, and the fix;
+#   - [package.metadata.green] of a member: its own units only, from anywhere;
+#     a bad value stops the build from anywhere.
+
+# diag_copy DIR: a fresh copy of the fixture at DIR (DIR/ws, DIR/odep)
+diag_copy() { rm -rf "$1"; mkdir -p "$(dirname "$1")"; cp -r "$ROOT/tests/exact/diag" "$1"; rm -rf "$1/ws/target"; }
+# diag_rendered FILE: the rendered field of each compiler message of a --message-format=json output
+diag_rendered() {
+	python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    try: m = json.loads(l)
+    except ValueError: continue
+    if m.get("reason") == "compiler-message": sys.stdout.write(m["message"]["rendered"])' "$1"
+}
+# diag_same NAME CMD...: run CMD (a cargo subcommand line) with plain cargo and cargo green,
+# -j1 (one order of messages), in $dp/ws and $dg/ws; compare what the user reads, each copy's
+# own directory as DIR. The outputs stay in $WORK/diag-NAME.{plain,green}.
+diag_same() {
+	local name=$1; shift
+	(cd "$dp/ws" && "$@" >"$WORK/diag-$name.plain.out" 2>"$WORK/diag-$name.plain.err"); echo $? >"$WORK/diag-$name.plain.rc"
+	local g=() a
+	for a in "$@"; do g+=("$a"); [ "$a" = cargo ] && [ ${#g[@]} -gt 0 ] && g+=(green); done
+	(cd "$dg/ws" && "${g[@]}" >"$WORK/diag-$name.green.out" 2>"$WORK/diag-$name.green.err"); echo $? >"$WORK/diag-$name.green.rc"
+	for k in plain green; do
+		local d=$dp; [ $k = green ] && d=$dg
+		{ cat "$WORK/diag-$name.$k.rc"; diagnostics "$WORK/diag-$name.$k.err" | grep -v 'Compiling\|Finished'
+		  diag_rendered "$WORK/diag-$name.$k.out"; } | sed "s|$d|DIR|g" >"$WORK/diag-$name.$k"
+	done
+	diff "$WORK/diag-$name.plain" "$WORK/diag-$name.green" >&2
+}
+
+if want exact-diag; then
+	dp="$WORK/exact-diag/plain" dg="$WORK/exact-diag/cg"
+	diag_copy "$dp"
+	diag_copy "$dg"
+
+	# --- a compile error in a path crate outside the workspace ---
+	for d in "$dp" "$dg"; do sed -i 's/x + 1/x + "1"/' "$d/odep/src/lib.rs"; done
+	diag_same odep cargo build -j1; same=$?
+	read -r N H M F P L E <<<"$(stats "$WORK/diag-odep.green.err")"
+	check "exact-diag: an error in a path crate outside the workspace: exit 101, its host path, the diagnostics of plain cargo" \
+		bash -c "[ $same -eq 0 ] && [ \"\$(head -n1 '$WORK/diag-odep.green')\" = 101 ] && grep -q '^ --> DIR/odep/src/lib.rs:2:7' '$WORK/diag-odep.green' && ! grep -q /green/path '$WORK/diag-odep.green.err'"
+	check "exact-diag: the stats line counts the failed compile (${F:-?} failed)" [ "${F:-0}" -eq 1 ]
+	diag_same odep-color env CARGO_TERM_COLOR=always cargo build -j1; same=$?
+	check "exact-diag: ... the same coloured (CARGO_TERM_COLOR=always)" \
+		bash -c "[ $same -eq 0 ] && grep -q \$'\\e\\[0mDIR/odep/src/lib.rs:2:7' '$WORK/diag-odep-color.green'"
+	diag_same odep-json cargo build -j1 --message-format=json; same=$?
+	check "exact-diag: ... the same rendered field with --message-format=json" \
+		bash -c "[ $same -eq 0 ] && grep -q '^ --> DIR/odep/src/lib.rs:2:7' '$WORK/diag-odep-json.green'"
+	diag_same odep-json-color env CARGO_TERM_COLOR=always cargo build -j1 --message-format=json-diagnostic-rendered-ansi; same=$?
+	check "exact-diag: ... and with --message-format=json-diagnostic-rendered-ansi" \
+		bash -c "[ $same -eq 0 ] && grep -q \$'\\e\\[0mDIR/odep/src/lib.rs:2:7' '$WORK/diag-odep-json-color.green'"
+
+	# --- a compile error in a workspace member ---
+	for d in "$dp" "$dg"; do sed -i 's/x + "1"/x + 1/' "$d/odep/src/lib.rs"; sed -i 's/x \* 2/x * "2"/' "$d/ws/member/src/lib.rs"; done
+	diag_same member cargo build -j1; same=$?
+	check "exact-diag: an error in a workspace member: the diagnostics of plain cargo" \
+		bash -c "[ $same -eq 0 ] && grep -q '^ --> member/src/lib.rs:2:7' '$WORK/diag-member.green'"
+	diag_same member-json env CARGO_TERM_COLOR=always cargo build -j1 --message-format=json-diagnostic-rendered-ansi; same=$?
+	check "exact-diag: ... and coloured, as JSON" bash -c "[ $same -eq 0 ] && grep -q 'member/src/lib.rs' '$WORK/diag-member-json.green'"
+	for d in "$dp" "$dg"; do sed -i 's/x \* "2"/x * 2/' "$d/ws/member/src/lib.rs"; done
+
+	# --- a tree built by plain cargo, then cargo green: say why and what to do, once ---
+	ds="$WORK/exact-diag/stale"
+	diag_copy "$ds"
+	(cd "$ds/ws" && cargo build -q 2>/dev/null && touch app/src/main.rs && cargo green build >/dev/null 2>"$WORK/diag-stale.err"); rc=$?
+	n=$(grep -c '^cargo-green: 1 compile went to the local rustc because its dependencies were built by plain cargo, not cargo green: run `cargo clean` once' "$WORK/diag-stale.err")
+	check "exact-diag: after plain cargo, one line says compiles went to the local rustc and the fix, cargo clean (exit $rc, $n lines)" \
+		bash -c "[ $rc -eq 0 ] && [ $n -eq 1 ] && grep -q 'a dependency was not built by cargo-green' '$WORK/diag-stale.err'"
+	(cd "$ds/ws" && cargo clean -q && cargo green build >/dev/null 2>"$WORK/diag-clean.err"); rc=$?
+	check "exact-diag: ... and after cargo clean, no such line (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && grep -q '^cargo-green: .* compiles in BuildKit' '$WORK/diag-clean.err' && ! grep -q 'built by plain cargo' '$WORK/diag-clean.err'"
+fi

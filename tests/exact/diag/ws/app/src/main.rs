@@ -1,0 +1,3 @@
+fn main() {
+    println!("{} {}", member::twice(21), odep::plus_one(41));
+}
