@@ -608,9 +608,10 @@ static int truthy(const char *v)
 	return v && (!strcmp(v, "1") || !strcmp(v, "true"));
 }
 
-int config_load(struct config *cfg, const struct config_toml *toml, struct strbuf *err)
+static void load_defaults(struct config *cfg)
 {
 	const char *tmp = getenv("TMPDIR");
+	struct strbuf err = STRBUF_INIT;
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (unsigned i = 0; i < S__NR; i++)
@@ -622,13 +623,16 @@ int config_load(struct config *cfg, const struct config_toml *toml, struct strbu
 			strbuf_addf(&p, "%s/cargo-green.log", tmp && *tmp ? tmp : "/tmp");
 			def = p.buf;
 		}
-		if (def && set_text(&cfg->v[i], &settings[i], def, ORIGIN_DEFAULT, NULL, err) < 0)
-			die("BUG: default of %s: %s", settings[i].env, err->buf);
+		if (def && set_text(&cfg->v[i], &settings[i], def, ORIGIN_DEFAULT, NULL, &err) < 0)
+			die("BUG: default of %s: %s", settings[i].env, err.buf);
 		strbuf_release(&p);
 	}
-	if (toml && (load_toml_layer(cfg, toml->workspace, ORIGIN_WORKSPACE, toml->workspace_path, err) < 0 ||
-		     load_toml_layer(cfg, toml->package, ORIGIN_PACKAGE, toml->package_path, err) < 0))
-		return -1;
+	strbuf_release(&err);
+}
+
+/* The environment over what is loaded, then the typed views. */
+static int load_env(struct config *cfg, struct strbuf *err)
+{
 	for (unsigned i = 0; i < S__NR; i++) {
 		const char *v = getenv(settings[i].env);
 		if (!v)
@@ -652,6 +656,109 @@ int config_load(struct config *cfg, const struct config_toml *toml, struct strbu
 		cfg->stats_path = st && *st ? xstrdup(st) : NULL;
 	}
 	return 0;
+}
+
+int config_load(struct config *cfg, const struct config_toml *toml, struct strbuf *err)
+{
+	load_defaults(cfg);
+	if (toml && (load_toml_layer(cfg, toml->workspace, ORIGIN_WORKSPACE, toml->workspace_path, err) < 0 ||
+		     load_toml_layer(cfg, toml->package, ORIGIN_PACKAGE, toml->package_path, err) < 0))
+		return -1;
+	return load_env(cfg, err);
+}
+
+/* ---- the handoff: Cargo.toml's settings, from the plugin to its wrappers ---- */
+
+static void add_field(struct strbuf *out, const char *s)
+{
+	strbuf_addch(out, '\t');
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '\t' || *s == '\n') {
+			strbuf_addch(out, '\\');
+			strbuf_addch(out, *s == '\t' ? 't' : *s == '\n' ? 'n' : '\\');
+		} else {
+			strbuf_addch(out, *s);
+		}
+	}
+}
+
+void config_handoff_value(struct strbuf *out, int layer, const struct setting *s, const char *where, const char *value)
+{
+	if (layer < 0)
+		strbuf_addch(out, 'w');
+	else
+		strbuf_addf(out, "v\t%d", layer);
+	add_field(out, s->env);
+	add_field(out, where ? where : "");
+	add_field(out, value);
+	strbuf_addch(out, '\n');
+}
+
+void config_handoff_dir(struct strbuf *out, int layer, const char *dir)
+{
+	strbuf_addf(out, "d\t%d", layer);
+	add_field(out, dir);
+	strbuf_addch(out, '\n');
+}
+
+/* Split one line into its tab-separated fields, unescaped. Returns the count. */
+static size_t split_line(const char *line, size_t len, struct strvec *fields)
+{
+	struct strbuf f = STRBUF_INIT;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || line[i] == '\t') {
+			strvec_push(fields, f.buf);
+			strbuf_reset(&f);
+		} else if (line[i] == '\\' && i + 1 < len) {
+			i++;
+			strbuf_addch(&f, line[i] == 't' ? '\t' : line[i] == 'n' ? '\n' : line[i]);
+		} else {
+			strbuf_addch(&f, line[i]);
+		}
+	}
+	strbuf_release(&f);
+	return fields->nr;
+}
+
+int config_load_handoff(struct config *cfg, const char *handoff, const char *dir, struct strbuf *err)
+{
+	struct strbuf file = STRBUF_INIT;
+	long layer = -1;
+
+	load_defaults(cfg);
+	if (handoff && *handoff == '@') {
+		/* Too large for the environment: a file the plugin wrote. */
+		if (strbuf_read_file(&file, handoff + 1) < 0) {
+			strbuf_addf(err, "cannot read the settings cargo green handed over (%s)", handoff + 1);
+			return -1;
+		}
+		handoff = file.buf;
+	}
+	/* Two passes: the unit's layer number (a "d" line naming dir), then the values. */
+	for (int pass = 0; handoff && pass < 2; pass++) {
+		for (const char *line = handoff; *line;) {
+			const char *nl = strchrnul(line, '\n');
+			struct strvec f = STRVEC_INIT;
+			size_t n = split_line(line, (size_t)(nl - line), &f);
+			if (pass == 0 && n == 3 && !strcmp(f.v[0], "d") && dir && !strcmp(f.v[2], dir))
+				layer = atol(f.v[1]);
+			if (pass == 1 && ((n == 4 && !strcmp(f.v[0], "w")) ||
+					  (n == 5 && !strcmp(f.v[0], "v") && layer >= 0 && atol(f.v[1]) == layer))) {
+				const char **v = f.v + (n == 4 ? 1 : 2);
+				const struct setting *s = setting_find(v[0]);
+				enum origin o = n == 4 ? ORIGIN_WORKSPACE : ORIGIN_PACKAGE;
+				if (s && set_text(&cfg->v[s->id], s, v[2], o, *v[1] ? v[1] : NULL, err) < 0) {
+					strvec_clear(&f);
+					strbuf_release(&file);
+					return -1;
+				}
+			}
+			strvec_clear(&f);
+			line = *nl ? nl + 1 : nl;
+		}
+	}
+	strbuf_release(&file);
+	return load_env(cfg, err);
 }
 
 void config_release(struct config *cfg)

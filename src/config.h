@@ -98,6 +98,20 @@ struct config_toml {
 int config_load(struct config *cfg, const struct config_toml *toml, struct strbuf *err);
 void config_release(struct config *cfg);
 
+/* The handoff: Cargo.toml's settings as `cargo green` resolved them, for its
+ * wrappers, which do not run cargo metadata. One line per entry, fields
+ * tab-separated and escaped (\\, \t, \n):
+ *   w ENV WHERE VALUE      the workspace's value, for every unit
+ *   v N ENV WHERE VALUE    a value of package layer N
+ *   d N DIR                the units of the package in DIR get layer N
+ * The plugin passes it in HANDOFF_ENV (or "@FILE" when it is large). */
+#define HANDOFF_ENV "__CARGOGREEN_SETTINGS"
+void config_handoff_value(struct strbuf *out, int layer, const struct setting *s, const char *where, const char *value);
+void config_handoff_dir(struct strbuf *out, int layer, const char *dir);
+/* config_load, the Cargo.toml layers coming from a handoff text (NULL:
+ * none), for the unit of the package in dir (NULL: the workspace's only). */
+int config_load_handoff(struct config *cfg, const char *handoff, const char *dir, struct strbuf *err);
+
 /* The value of a setting, NULL when unset. */
 static inline const char *cfg_get(const struct config *cfg, enum setting_id id)
 {

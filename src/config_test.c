@@ -315,8 +315,134 @@ static void test_manifest_args(void)
 	CHECK(manifest_arg_path(4, a) == NULL);
 }
 
+/* The handoff: what the plugin resolved reaches each wrapper, for its own package. */
+static void test_handoff(void)
+{
+	struct config cfg;
+	struct strbuf h = STRBUF_INIT, err = STRBUF_INIT;
+	const char *inl = "FROM x AS y\nRUN a\tb \\ c";
+
+	clear_env();
+	config_handoff_value(&h, -1, setting_find("SET_ENVS"), "/w/Cargo.toml", "A,B");
+	config_handoff_value(&h, -1, setting_find("WITH_NETWORK"), "/w/Cargo.toml", "host");
+	config_handoff_value(&h, 0, setting_find("WITH_NETWORK"), "/w/m/Cargo.toml", "default");
+	config_handoff_value(&h, 0, setting_find("BASE_IMAGE_INLINE"), "/w/m/Cargo.toml", inl);
+	config_handoff_dir(&h, 0, "/w/m");
+	config_handoff_dir(&h, 0, "/reg/dep-1.0");
+	config_handoff_value(&h, 1, setting_find("ADD_APT"), "/w/n\tx/Cargo.toml", "libpq-dev");
+	config_handoff_dir(&h, 1, "/w/n\tx");
+	CHECK(strchr(h.buf, '\n') && !strstr(h.buf, "RUN a\tb"));
+
+	CHECK(config_load_handoff(&cfg, h.buf, "/w/m", &err) == 0);
+	CHECK_STR(cfg_get(&cfg, S_WITH_NETWORK), "default");
+	CHECK(cfg.v[S_WITH_NETWORK].origin == ORIGIN_PACKAGE);
+	CHECK_STR(cfg.v[S_WITH_NETWORK].where, "/w/m/Cargo.toml");
+	CHECK_STR(cfg_get(&cfg, S_BASE_IMAGE_INLINE), inl);
+	CHECK_STR(cfg_get(&cfg, S_SET_ENVS), "A,B");
+	CHECK(cfg.v[S_SET_ENVS].origin == ORIGIN_WORKSPACE);
+	CHECK(cfg_get(&cfg, S_ADD_APT) == NULL);
+	config_release(&cfg);
+	CHECK(config_load_handoff(&cfg, h.buf, "/reg/dep-1.0", &err) == 0);
+	CHECK_STR(cfg_get(&cfg, S_WITH_NETWORK), "default");
+	config_release(&cfg);
+	CHECK(config_load_handoff(&cfg, h.buf, "/w/n\tx", &err) == 0);
+	CHECK_STR(cfg_get(&cfg, S_ADD_APT), "libpq-dev");
+	CHECK_STR(cfg_get(&cfg, S_WITH_NETWORK), "host");
+	config_release(&cfg);
+	/* Another package (or none named): the workspace's only. */
+	CHECK(config_load_handoff(&cfg, h.buf, "/w/other", &err) == 0);
+	CHECK_STR(cfg_get(&cfg, S_WITH_NETWORK), "host");
+	CHECK(cfg_get(&cfg, S_BASE_IMAGE_INLINE) == NULL);
+	config_release(&cfg);
+	CHECK(config_load_handoff(&cfg, h.buf, NULL, &err) == 0);
+	CHECK_STR(cfg_get(&cfg, S_WITH_NETWORK), "host");
+	config_release(&cfg);
+	/* The environment over both; no handoff: defaults and environment. */
+	setenv("CARGOGREEN_WITH_NETWORK", "none", 1);
+	CHECK(config_load_handoff(&cfg, h.buf, "/w/m", &err) == 0);
+	CHECK(cfg.v[S_WITH_NETWORK].origin == ORIGIN_ENV);
+	config_release(&cfg);
+	unsetenv("CARGOGREEN_WITH_NETWORK");
+	CHECK(config_load_handoff(&cfg, NULL, "/w/m", &err) == 0);
+	CHECK_STR(cfg_get(&cfg, S_WITH_NETWORK), "none");
+	CHECK(cfg.v[S_WITH_NETWORK].origin == ORIGIN_DEFAULT);
+	config_release(&cfg);
+	strbuf_release(&h);
+	strbuf_release(&err);
+}
+
+/* Each unit's settings from the members' tables: members their own, a shared
+ * dependency the lists of every member it is built for, a bad value anywhere
+ * refused. */
+static void test_manifest_handoff(void)
+{
+	struct json ws, a, b, bad;
+	struct strbuf e = STRBUF_INIT, h = STRBUF_INIT, err = STRBUF_INIT;
+	struct manifest m;
+	struct manifest_pkg pk[4];
+	size_t both[] = { 0, 1 }, only_a[] = { 0 };
+	struct config cfg;
+	const char *wsj = "{\"set-envs\":[\"W\"]}", *aj = "{\"add\":{\"apt\":[\"libpq-dev\"]},\"with-network\":\"host\"}",
+		   *bj = "{\"add\":{\"apt\":[\"libpq-dev\",\"pkg-config\"]}}", *badj = "{\"with-network\":\"wide\"}";
+
+	clear_env();
+	CHECK(json_parse(wsj, strlen(wsj), &ws, &e) == 0 && json_parse(aj, strlen(aj), &a, &e) == 0 &&
+	      json_parse(bj, strlen(bj), &b, &e) == 0 && json_parse(badj, strlen(badj), &bad, &e) == 0);
+	memset(&m, 0, sizeof(m));
+	memset(pk, 0, sizeof(pk));
+	m.toml.workspace = &ws;
+	m.toml.workspace_path = "/w/Cargo.toml";
+	pk[0] = (struct manifest_pkg){ "a", "a", "/w/a/Cargo.toml", "/w/a", 1, &a, NULL, 0 };
+	pk[1] = (struct manifest_pkg){ "b", "b", "/w/b/Cargo.toml", "/w/b", 1, &b, NULL, 0 };
+	pk[2] = (struct manifest_pkg){ "shared", "s", "/r/shared/Cargo.toml", "/r/shared", 0, NULL, both, 2 };
+	pk[3] = (struct manifest_pkg){ "mine", "i", "/r/mine/Cargo.toml", "/r/mine", 0, NULL, only_a, 1 };
+	m.pkgs = pk;
+	m.nr = 4;
+	CHECK(manifest_handoff(&m, &h, &err) == 0);
+	CHECK(config_load_handoff(&cfg, h.buf, "/w/b", &err) == 0);
+	CHECK_STR(cfg_get(&cfg, S_ADD_APT), "libpq-dev,pkg-config");
+	CHECK_STR(cfg_get(&cfg, S_SET_ENVS), "W");
+	CHECK_STR(cfg_get(&cfg, S_WITH_NETWORK), "none");
+	config_release(&cfg);
+	CHECK(config_load_handoff(&cfg, h.buf, "/r/shared", &err) == 0);
+	CHECK_STR(cfg_get(&cfg, S_ADD_APT), "libpq-dev,pkg-config");
+	CHECK_STR(cfg_get(&cfg, S_WITH_NETWORK), "host"); /* only a sets it */
+	config_release(&cfg);
+	CHECK(config_load_handoff(&cfg, h.buf, "/r/mine", &err) == 0);
+	CHECK_STR(cfg_get(&cfg, S_ADD_APT), "libpq-dev");
+	config_release(&cfg);
+
+	/* Members disagreeing on a value for a crate they share. */
+	strbuf_reset(&h);
+	json_release(&a);
+	aj = "{\"with-network\":\"default\"}";
+	CHECK(json_parse(aj, strlen(aj), &a, &e) == 0);
+	pk[1].green = &b;
+	json_release(&b);
+	bj = "{\"with-network\":\"host\"}";
+	CHECK(json_parse(bj, strlen(bj), &b, &e) == 0);
+	CHECK(manifest_handoff(&m, &h, &err) < 0);
+	CHECK(strstr(err.buf, "with-network = \"default\" in [package.metadata.green] of /w/a/Cargo.toml and \"host\" in that of /w/b/Cargo.toml: shared, a dependency of both") != NULL);
+
+	/* A bad value in any member. */
+	strbuf_reset(&h);
+	strbuf_reset(&err);
+	pk[1].green = &bad;
+	CHECK(manifest_handoff(&m, &h, &err) < 0);
+	CHECK_STR(err.buf, "with-network = \"wide\" in [package.metadata.green] of /w/b/Cargo.toml: not a network mode, expected none, default or host (e.g. with-network = \"default\")");
+	json_release(&ws);
+	json_release(&a);
+	json_release(&b);
+	json_release(&bad);
+	strbuf_release(&e);
+	strbuf_release(&h);
+	strbuf_release(&err);
+}
+
 void test_config(void)
 {
+	test_handoff();
+	test_manifest_handoff();
 	test_validators();
 	test_table();
 	test_precedence();

@@ -6,7 +6,8 @@
  *   cargo [green] supergreen CMD     cargo-green's own commands
  *
  * The plugin and the supergreen commands read Cargo.toml's settings (through
- * cargo metadata); wrappers get them from the plugin as environment. */
+ * cargo metadata); wrappers get them from the plugin (the handoff, config.h),
+ * each for its own package. */
 #include "buildscript.h"
 #include "config.h"
 #include "exitcode.h"
@@ -59,7 +60,20 @@ int main(int argc, const char **argv)
 		}
 		strbuf_release(&why);
 	}
-	if (config_load(&cfg, &m.toml, &err) < 0) {
+	if (mode == MODE_WRAP || mode == MODE_BUILD_SCRIPT)
+		/* Each unit gets its own package's settings, as the plugin resolved them. */
+		ret = config_load_handoff(&cfg, getenv(HANDOFF_ENV), getenv("CARGO_MANIFEST_DIR"), &err);
+	else
+		ret = config_load(&cfg, &m.toml, &err);
+	if (ret == 0 && (mode == MODE_PLUGIN || mode == MODE_SUPERGREEN)) {
+		/* Every member's table is checked, whatever the directory: a bad value stops the build. */
+		struct strbuf handoff = STRBUF_INIT;
+		ret = manifest_handoff(&m, &handoff, &err);
+		if (ret == 0)
+			ret = plugin_handoff(handoff.buf, &err);
+		strbuf_release(&handoff);
+	}
+	if (ret < 0) {
 		error("%s", err.buf);
 		strbuf_release(&err);
 		config_release(&cfg);

@@ -114,6 +114,40 @@ static void stats_print(const struct stats *s)
 	strbuf_release(&sb);
 }
 
+/* Past this size the handoff goes through a file: an environment string is
+ * limited (MAX_ARG_STRLEN, 128 KiB) and copied into every process cargo starts. */
+#define HANDOFF_ENV_MAX (32 * 1024)
+
+static char *handoff_file;
+
+static void handoff_cleanup(void)
+{
+	if (handoff_file)
+		unlink(handoff_file);
+}
+
+int plugin_handoff(const char *text, struct strbuf *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct strbuf path = STRBUF_INIT, val = STRBUF_INIT;
+	if (strlen(text) <= HANDOFF_ENV_MAX) {
+		setenv(HANDOFF_ENV, text, 1);
+		return 0;
+	}
+	strbuf_addf(&path, "%s/cargo-green-settings.%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+	if (write_file_atomic(path.buf, text, strlen(text), 0644) < 0) {
+		strbuf_addf(err, "cannot write %s", path.buf);
+		strbuf_release(&path);
+		return -1;
+	}
+	strbuf_addf(&val, "@%s", path.buf);
+	setenv(HANDOFF_ENV, val.buf, 1);
+	handoff_file = strbuf_detach(&path, NULL);
+	atexit(handoff_cleanup);
+	strbuf_release(&val);
+	return 0;
+}
+
 int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 {
 	struct child c = CHILD_INIT;
@@ -170,10 +204,6 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	strvec_pushf(&c.env, STATS_ENV "=%s", stats_path.buf);
 	if (id.len)
 		strvec_pushf(&c.env, BASE_PIN_ENV "=%s\t%s", ref.buf, id.buf);
-	/* Cargo.toml's settings reach the wrappers as the environment. */
-	for (unsigned i = 0; i < S__NR; i++)
-		if (cfg->v[i].origin == ORIGIN_WORKSPACE || cfg->v[i].origin == ORIGIN_PACKAGE)
-			strvec_pushf(&c.env, "%s=%s", settings[i].env, cfg->v[i].text);
 	LOG(LOG_INFO, "running %s with RUSTC_WRAPPER=%s", cargo, self);
 
 	/* cargo gets the terminal's signals itself: wait for it to finish. */

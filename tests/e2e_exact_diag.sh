@@ -21,6 +21,9 @@ for l in open(sys.argv[1]):
     except ValueError: continue
     if m.get("reason") == "compiler-message": sys.stdout.write(m["message"]["rendered"])' "$1"
 }
+# diag_df COPY CRATE: the Dockerfile of CRATE's compile in the copy's target dir
+diag_df() { cat "$1"/ws/target/cargo-green/df/"$2"-*/Dockerfile; }
+export -f diag_df
 # diag_same NAME CMD...: run CMD (a cargo subcommand line) with plain cargo and cargo green,
 # -j1 (one order of messages), in $dp/ws and $dg/ws; compare what the user reads, each copy's
 # own directory as DIR. The outputs stay in $WORK/diag-NAME.{plain,green}.
@@ -79,4 +82,33 @@ if want exact-diag; then
 	(cd "$ds/ws" && cargo clean -q && cargo green build >/dev/null 2>"$WORK/diag-clean.err"); rc=$?
 	check "exact-diag: ... and after cargo clean, no such line (exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && grep -q '^cargo-green: .* compiles in BuildKit' '$WORK/diag-clean.err' && ! grep -q 'built by plain cargo' '$WORK/diag-clean.err'"
+
+	# --- [package.metadata.green] of a member: a bad value stops the build from anywhere ---
+	dm="$WORK/exact-diag/meta"
+	diag_copy "$dm"
+	printf '\n[package.metadata.green]\nwith-network = "everywhere"\n' >>"$dm/ws/member/Cargo.toml"
+	want_err="cargo-green: error: with-network = \"everywhere\" in [package.metadata.green] of $dm/ws/member/Cargo.toml: not a network mode, expected none, default or host (e.g. with-network = \"default\")"
+	for where in "root:$dm/ws:" "-p member:$dm/ws:-p member" "the app's directory:$dm/ws/app:"; do
+		IFS=: read -r label dir args <<<"$where"
+		(cd "$dir" && cargo green build $args >/dev/null 2>"$WORK/diag-bad.err"); rc=$?
+		check "exact-diag: a bad value in a member's [package.metadata.green], built from $label: exit 2, one line, nothing built (exit $rc)" \
+			bash -c "[ $rc -eq 2 ] && [ \"\$(cat '$WORK/diag-bad.err')\" = '$want_err' ] && [ ! -e '$dm/ws/target' ]"
+	done
+
+	# --- a member's valid settings: its own units only, whichever directory cargo starts from ---
+	# member: set-envs; app: with-network (app's and odep's units, odep being built for app only).
+	diag_copy "$dm"
+	printf '\n[package.metadata.green]\nset-envs = [ "GREEN_DIAG_MEMBER" ]\n' >>"$dm/ws/member/Cargo.toml"
+	printf '\n[package.metadata.green]\nwith-network = "default"\n' >>"$dm/ws/app/Cargo.toml"
+	for where in "the root:$dm/ws:" "the app's directory:$dm/ws/app:" "the member's directory, -p app:$dm/ws/member:-p app"; do
+		IFS=: read -r label dir args <<<"$where"
+		rm -rf "$dm/ws/target"
+		(cd "$dir" && GREEN_DIAG_MEMBER=yes cargo green build $args >/dev/null 2>"$WORK/diag-meta.err"); rc=$?
+		read -r N H M F P L E <<<"$(stats "$WORK/diag-meta.err")"
+		check "exact-diag: built from $label, each unit has its own package's settings: the member's set-envs in its stage only, app's network in app's and odep's (exit $rc, ${N:-0} compiles)" \
+			bash -c "[ $rc -eq 0 ] && [ '${N:-0}' -eq 3 ] &&
+				diag_df '$dm' member | grep -q '^  GREEN_DIAG_MEMBER=yes' && diag_df '$dm' member | grep -q 'RUN --network=none' &&
+				diag_df '$dm' app | grep -q 'RUN --network=default' && ! diag_df '$dm' app | grep -q GREEN_DIAG_MEMBER &&
+				diag_df '$dm' odep | grep -q 'RUN --network=default' && ! diag_df '$dm' odep | grep -q GREEN_DIAG_MEMBER"
+	done
 fi
