@@ -674,3 +674,17 @@ out:
 	strbuf_release(&text);
 	return ret;
 }
+
+int base_pin_find(const char *pins, const char *ref, struct strbuf *id)
+{
+	size_t n = strlen(ref);
+	for (const char *line = pins; line && *line;) {
+		const char *nl = strchrnul(line, '\n');
+		if ((size_t)(nl - line) > n && !strncmp(line, ref, n) && line[n] == '\t') {
+			strbuf_add(id, line + n + 1, (size_t)(nl - line - n - 1));
+			return 0;
+		}
+		line = *nl ? nl + 1 : nl;
+	}
+	return -1;
+}

@@ -40,9 +40,14 @@ int base_is_derived(const struct config *cfg);
  * its `pkg-config --list-all`, kept when the image was checked. 0, or -1. */
 int base_pkgconfig_list(const struct config *cfg, const char *rustc, const char *ref, struct strbuf *out);
 
-/* Set by `cargo green` for its wrappers: "REF\tID" of the base image it
- * checked, the pin of the local store's keys. */
+/* Set by `cargo green` for its wrappers: "REF\tID" lines, one per base image
+ * it checked (units of packages with other base settings have another), the
+ * pin of the local store's keys. */
 #define BASE_PIN_ENV "__CARGOGREEN_BASE_PIN"
+
+/* The ID pinned for ref in pins (BASE_PIN_ENV's text, may be NULL): 0 with
+ * it in id, -1 when ref has none. */
+int base_pin_find(const char *pins, const char *ref, struct strbuf *id);
 
 
 /* cargo-green's own state directory ($XDG_CACHE_HOME/cargo-green or ~/.cache/cargo-green). */

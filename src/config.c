@@ -720,20 +720,47 @@ static size_t split_line(const char *line, size_t len, struct strvec *fields)
 	return fields->nr;
 }
 
+/* The handoff's text: handoff itself, or the file "@FILE" names (too large
+ * for the environment, the plugin wrote it). NULL with err if unreadable. */
+static const char *handoff_text(const char *handoff, struct strbuf *file, struct strbuf *err)
+{
+	if (!handoff || *handoff != '@')
+		return handoff;
+	if (strbuf_read_file(file, handoff + 1) < 0) {
+		strbuf_addf(err, "cannot read the settings cargo green handed over (%s)", handoff + 1);
+		return NULL;
+	}
+	return file->buf;
+}
+
+void config_handoff_layers(const char *handoff, struct strvec *dirs)
+{
+	struct strbuf file = STRBUF_INIT, err = STRBUF_INIT;
+	struct strvec seen = STRVEC_INIT;
+	handoff = handoff_text(handoff, &file, &err);
+	for (const char *line = handoff; line && *line;) {
+		const char *nl = strchrnul(line, '\n');
+		struct strvec f = STRVEC_INIT;
+		if (split_line(line, (size_t)(nl - line), &f) == 3 && !strcmp(f.v[0], "d") && strvec_find(&seen, f.v[1]) < 0) {
+			strvec_push(&seen, f.v[1]);
+			strvec_push(dirs, f.v[2]);
+		}
+		strvec_clear(&f);
+		line = *nl ? nl + 1 : nl;
+	}
+	strvec_clear(&seen);
+	strbuf_release(&file);
+	strbuf_release(&err);
+}
+
 int config_load_handoff(struct config *cfg, const char *handoff, const char *dir, struct strbuf *err)
 {
 	struct strbuf file = STRBUF_INIT;
 	long layer = -1;
 
 	load_defaults(cfg);
-	if (handoff && *handoff == '@') {
-		/* Too large for the environment: a file the plugin wrote. */
-		if (strbuf_read_file(&file, handoff + 1) < 0) {
-			strbuf_addf(err, "cannot read the settings cargo green handed over (%s)", handoff + 1);
-			return -1;
-		}
-		handoff = file.buf;
-	}
+	if (handoff && !(handoff = handoff_text(handoff, &file, err)))
+		return -1;
 	/* Two passes: the unit's layer number (a "d" line naming dir), then the values. */
 	for (int pass = 0; handoff && pass < 2; pass++) {
 		for (const char *line = handoff; *line;) {

@@ -111,6 +111,8 @@ void config_handoff_dir(struct strbuf *out, int layer, const char *dir);
 /* config_load, the Cargo.toml layers coming from a handoff text (NULL:
  * none), for the unit of the package in dir (NULL: the workspace's only). */
 int config_load_handoff(struct config *cfg, const char *handoff, const char *dir, struct strbuf *err);
+/* One package directory of each layer of a handoff, appended to dirs. */
+void config_handoff_layers(const char *handoff, struct strvec *dirs);
 
 /* The value of a setting, NULL when unset. */
 static inline const char *cfg_get(const struct config *cfg, enum setting_id id)

@@ -1,5 +1,6 @@
 /* config_test.c: every validator with good and bad values, the sources and
  * their precedence, the error lines. */
+#include "base.h"
 #include "config.h"
 #include "json.h"
 #include "log.h"
@@ -439,8 +440,25 @@ static void test_manifest_handoff(void)
 	strbuf_release(&err);
 }
 
+/* The base pins the plugin hands over: one line per base image. */
+static void test_base_pins(void)
+{
+	struct strbuf id = STRBUF_INIT;
+	const char *pins = "cargo-green-rust:1.95\tsha256:aa\ncargo-green-base:12\tsha256:bb\n";
+	CHECK(base_pin_find(pins, "cargo-green-base:12", &id) == 0);
+	CHECK_STR(id.buf, "sha256:bb");
+	strbuf_reset(&id);
+	CHECK(base_pin_find(pins, "cargo-green-rust:1.95", &id) == 0);
+	CHECK_STR(id.buf, "sha256:aa");
+	CHECK(base_pin_find(pins, "cargo-green-base:1", &id) < 0);
+	CHECK(base_pin_find(pins, "cargo-green", &id) < 0);
+	CHECK(base_pin_find(NULL, "cargo-green-base:12", &id) < 0);
+	strbuf_release(&id);
+}
+
 void test_config(void)
 {
+	test_base_pins();
 	test_handoff();
 	test_manifest_handoff();
 	test_validators();

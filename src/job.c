@@ -887,12 +887,11 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	 * The key needs the base's ID (pinned by the plugin) and every direct
 	 * dependency's key; it is kept in the record even when the store is off. */
 	{
-		const char *pin = getenv(BASE_PIN_ENV), *tab = pin ? strchr(pin, '\t') : NULL;
+		struct strbuf pin = STRBUF_INIT;
 		struct strvec dep_keys = STRVEC_INIT;
 		/* The plugin's pin, or (extra packages: another image) its ID as base_ensure_with found it. */
-		const char *pinned = j->self.apt.nr ? base_id.buf : tab ? tab + 1 : NULL;
-		int keyed = j->self.apt.nr ? base_id.len > 0
-					   : tab && (size_t)(tab - pin) == base.len && !strncmp(pin, base.buf, base.len);
+		int keyed = j->self.apt.nr ? base_id.len > 0 : base_pin_find(getenv(BASE_PIN_ENV), base.buf, &pin) == 0;
+		const char *pinned = j->self.apt.nr ? base_id.buf : pin.buf;
 		for (size_t i = 0; keyed && i < j->dep_records.nr; i++) {
 			int k = strvec_find(&cl.paths, j->dep_records.v[i]);
 			if (!cl.units[k].key)
@@ -913,6 +912,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 			strbuf_release(&own_ctx);
 		}
 		strvec_clear(&dep_keys);
+		strbuf_release(&pin);
 		free(j->self.key);
 		j->self.key = keyed ? xstrdup(key) : NULL;
 		use_store = keyed && !getenv(NO_STORE_ENV) && !getenv(NO_CACHE_ENV);

@@ -148,10 +148,59 @@ int plugin_handoff(const char *text, struct strbuf *err)
 	return 0;
 }
 
+/* What makes the base image: units with other values of these have another. */
+static const enum setting_id base_settings[] = { S_BASE_IMAGE, S_BASE_IMAGE_INLINE, S_ADD_APT, S_ADD_APT_GET, S_ADD_APK,
+						 S_WITH_NETWORK };
+
+static void base_key(const struct config *cfg, struct strbuf *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(base_settings); i++)
+		strbuf_addf(key, "%s\n", cfg_get(cfg, base_settings[i]) ? cfg_get(cfg, base_settings[i]) : "");
+}
+
+/* The bases of the handoff's layers (and of the workspace's settings alone)
+ * other than cfg's: made now, as cfg's is, their pins added. */
+static int other_bases(const struct config *cfg, const char *rustc, struct strbuf *pins, struct strbuf *err)
+{
+	const char *handoff = getenv(HANDOFF_ENV);
+	struct strvec dirs = STRVEC_INIT, seen = STRVEC_INIT;
+	struct strbuf key = STRBUF_INIT;
+	int ret = 0;
+
+	base_key(cfg, &key);
+	strvec_push(&seen, key.buf);
+	config_handoff_layers(handoff, &dirs);
+	for (size_t i = 0; i <= dirs.nr && !ret; i++) {
+		struct config c;
+		struct strbuf ref = STRBUF_INIT, id = STRBUF_INIT;
+		if (config_load_handoff(&c, handoff, i < dirs.nr ? dirs.v[i] : NULL, err) < 0) {
+			config_release(&c);
+			ret = EXIT_USAGE;
+			break;
+		}
+		strbuf_reset(&key);
+		base_key(&c, &key);
+		if (strvec_find(&seen, key.buf) < 0) {
+			strvec_push(&seen, key.buf);
+			ret = base_ensure(&c, rustc, 1, &ref, &id, err);
+			if (!ret && id.len && base_pin_find(pins->buf, ref.buf, &key) < 0)
+				strbuf_addf(pins, "%s\t%s\n", ref.buf, id.buf);
+		}
+		config_release(&c);
+		strbuf_release(&ref);
+		strbuf_release(&id);
+	}
+	strvec_clear(&dirs);
+	strvec_clear(&seen);
+	strbuf_release(&key);
+	return ret;
+}
+
 int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT, ref = STRBUF_INIT, id = STRBUF_INIT, stats_path = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT, ref = STRBUF_INIT, id = STRBUF_INIT, stats_path = STRBUF_INIT,
+		      pins = STRBUF_INIT;
 	const char *cargo = getenv("CARGO"), *rustc = getenv("RUSTC"), *tmp = getenv("TMPDIR");
 	char *self = self_exe_path();
 	struct stats s;
@@ -193,6 +242,13 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		}
 		if (note.len)
 			fprintf(stderr, "%s\n", note.buf);
+		if (id.len)
+			strbuf_addf(&pins, "%s\t%s\n", ref.buf, id.buf);
+		/* And the base of every package whose settings make another one. */
+		if ((rc = other_bases(cfg, rustc, &pins, &err))) {
+			error("%s", err.buf);
+			goto out;
+		}
 	}
 
 	strbuf_addf(&stats_path, "%s/cargo-green-stats.%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
@@ -202,8 +258,8 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		strvec_push(&c.args, argv[i]);
 	strvec_pushf(&c.env, "RUSTC_WRAPPER=%s", self);
 	strvec_pushf(&c.env, STATS_ENV "=%s", stats_path.buf);
-	if (id.len)
-		strvec_pushf(&c.env, BASE_PIN_ENV "=%s\t%s", ref.buf, id.buf);
+	if (pins.len)
+		strvec_pushf(&c.env, BASE_PIN_ENV "=%s", pins.buf);
 	LOG(LOG_INFO, "running %s with RUSTC_WRAPPER=%s", cargo, self);
 
 	/* cargo gets the terminal's signals itself: wait for it to finish. */
@@ -248,6 +304,7 @@ out:
 	strbuf_release(&ref);
 	strbuf_release(&id);
 	strbuf_release(&stats_path);
+	strbuf_release(&pins);
 	free(self);
 	return rc;
 }

@@ -111,4 +111,18 @@ if want exact-diag; then
 				diag_df '$dm' app | grep -q 'RUN --network=default' && ! diag_df '$dm' app | grep -q GREEN_DIAG_MEMBER &&
 				diag_df '$dm' odep | grep -q 'RUN --network=default' && ! diag_df '$dm' odep | grep -q GREEN_DIAG_MEMBER"
 	done
+
+	# --- a member's add.apt reaches the -sys crate it depends on, from the root ---
+	dy="$WORK/exact-diag/sys"
+	rm -rf "$dy"; mkdir -p "$(dirname "$dy")"; cp -r "$ROOT/tests/settings" "$dy"; rm -rf "$dy/target"
+	printf '\n[package.metadata.green]\nadd.apt = [ "libsqlite3-dev" ]\n' >>"$dy/sys/Cargo.toml"
+	(cd "$dy" && cargo green build >/dev/null 2>"$WORK/diag-sys.err" && ./target/debug/sys >"$WORK/diag-sys.out"); rc=$?
+	check "exact-diag: from a virtual workspace's root, a member's add.apt is in the base of its -sys dependency, not of the other member (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && grep -q '^sqlite 3' '$WORK/diag-sys.out' &&
+			grep -q '^FROM cargo-green-base:' $dy/target/cargo-green/df/run-libsqlite3-sys-*/Dockerfile &&
+			grep -q '^FROM cargo-green-rust:' $dy/target/cargo-green/df/probe-*/Dockerfile"
+	(cd "$dy" && cargo clean -q && cargo green build >/dev/null 2>"$WORK/diag-sys2.err"); rc=$?
+	read -r N H M F P L E <<<"$(stats "$WORK/diag-sys2.err")"
+	check "exact-diag: ... both bases are pinned: after cargo clean, every compile a local-store hit (exit $rc, ${L:-0} of ${N:-0})" \
+		bash -c "[ $rc -eq 0 ] && [ '${N:-0}' -ge 5 ] && [ '${L:-0}' -eq '${N:-0}' ]"
 fi
