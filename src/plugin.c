@@ -73,7 +73,7 @@ static void stats_read(const char *path, struct stats *s)
 			continue;
 		} else if (!strcmp(f[0], "pass")) {
 			s->pass++;
-			if (!strcmp(f[2], PASS_DEP_NOT_GREEN) || !strcmp(f[2], PASS_SCRIPT_NOT_GREEN))
+			if (!strcmp(f[2], PASS_DEP_PLAIN) || !strcmp(f[2], PASS_SCRIPT_PLAIN))
 				s->stale++;
 			if (strvec_find(&s->reasons, f[2]) < 0)
 				strvec_push(&s->reasons, f[2]);

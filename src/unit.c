@@ -179,6 +179,13 @@ char *unit_record_path(const char *out_dir, const char *crate_name, const char *
 	return strbuf_detach(&sb, NULL);
 }
 
+char *unit_local_mark(const char *record)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "%s.local", record);
+	return strbuf_detach(&sb, NULL);
+}
+
 char *unit_record_for_out_dir(const char *out_dir)
 {
 	size_t n = strlen(out_dir);

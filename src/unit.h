@@ -61,6 +61,10 @@ void closure_release(struct closure *c);
 char *unit_record_for_artifact(const char *path);
 /* Record path of the compile of crate_name with extra_filename into out_dir. Caller frees. */
 char *unit_record_path(const char *out_dir, const char *crate_name, const char *extra_filename);
+/* The mark beside a record's place saying that cargo-green compiled that
+ * unit with the local rustc (record + ".local"). Caller frees. */
+#define UNIT_LOCAL_MARK_SUFFIX ".green.local"
+char *unit_local_mark(const char *record);
 /* Record path of a build script run, from its OUT_DIR ( .../build/X-HASH/out ). */
 char *unit_record_for_out_dir(const char *out_dir);
 /* Record path of a build script run, from its dir ( .../build/X-HASH ), len bytes of it. */

@@ -12,6 +12,7 @@
 #include "banned.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,11 +65,69 @@ static void forget_engine_record(const struct rustc_args *ra)
 	t = find_target_dir(n);
 	if (t) {
 		char *stale = unit_record_path(n, ra->crate_name, ra->extra_filename);
+		char *mark = unit_local_mark(stale);
+		int fd;
 		unlink(stale);
+		/* ...and the mark that cargo-green compiled it locally (not plain cargo). */
+		if ((fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
+			close(fd);
+		free(mark);
 		free(stale);
 	}
 	free(t);
 	free(n);
+}
+
+/* Why a dependency has no engine record (rec): cargo-green's own local compile, or not cargo-green's. */
+static const char *dep_without_record(const char *rec)
+{
+	char *mark = unit_local_mark(rec);
+	int local = !access(mark, F_OK);
+	free(mark);
+	return local ? PASS_DEP_NOT_GREEN : PASS_DEP_PLAIN;
+}
+
+/* Why a build script run (OUT_DIR out_dir) has no engine record: its script
+ * was compiled locally by cargo-green (a mark in one of its package's build
+ * dirs, .../build/NAME-HASH/), or it was not cargo-green's. */
+static const char *script_without_record(const char *out_dir)
+{
+	struct strbuf run = STRBUF_INIT, build = STRBUF_INIT, sub = STRBUF_INIT, prefix = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT, files = STRVEC_INIT;
+	const char *slash, *dash;
+	int local = 0;
+
+	strbuf_addstr(&run, out_dir);
+	while (run.len > 1 && run.buf[run.len - 1] == '/')
+		strbuf_setlen(&run, run.len - 1);
+	if (!(slash = strrchr(run.buf, '/')))
+		goto out;
+	strbuf_setlen(&run, (size_t)(slash - run.buf)); /* .../build/NAME-RUNHASH */
+	if (!(slash = strrchr(run.buf, '/')) || !(dash = strrchr(slash, '-')))
+		goto out;
+	strbuf_add(&build, run.buf, (size_t)(slash - run.buf));
+	strbuf_add(&prefix, slash + 1, (size_t)(dash - slash)); /* NAME- */
+	if (dir_entries(build.buf, &names) < 0)
+		goto out;
+	for (size_t i = 0; i < names.nr && !local; i++) {
+		if (!starts_with(names.v[i], prefix.buf))
+			continue;
+		strbuf_reset(&sub);
+		strbuf_addf(&sub, "%s/%s", build.buf, names.v[i]);
+		strvec_clear(&files);
+		if (dir_entries(sub.buf, &files) < 0)
+			continue;
+		for (size_t k = 0; k < files.nr; k++)
+			local |= ends_with(files.v[k], UNIT_LOCAL_MARK_SUFFIX);
+	}
+out:
+	strvec_clear(&names);
+	strvec_clear(&files);
+	strbuf_release(&run);
+	strbuf_release(&build);
+	strbuf_release(&sub);
+	strbuf_release(&prefix);
+	return local ? PASS_SCRIPT_NOT_GREEN : PASS_SCRIPT_PLAIN;
 }
 
 static int any_env_prefix(const char *prefix)
@@ -312,7 +371,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		rec = unit_record_for_artifact(np);
 		free(np);
 		if (!rec || access(rec, F_OK)) {
-			why = PASS_DEP_NOT_GREEN;
+			why = rec ? dep_without_record(rec) : PASS_DEP_PLAIN;
 			goto pass;
 		}
 		if (strvec_find(&j.dep_records, rec) < 0)
@@ -326,7 +385,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		rec = unit_record_for_out_dir(n);
 		free(n);
 		if (!rec || access(rec, F_OK)) {
-			why = PASS_SCRIPT_NOT_GREEN;
+			why = script_without_record(out_dir_env);
 			goto pass;
 		}
 		/* cargo:rustc-env=NAME=VALUE: cargo set NAME for this compile. */
