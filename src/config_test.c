@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void clear_env(void)
 {
@@ -358,6 +359,24 @@ static void test_handoff(void)
 	CHECK(config_load_handoff(&cfg, h.buf, NULL, &err) == 0);
 	CHECK_STR(cfg_get(&cfg, S_WITH_NETWORK), "host");
 	config_release(&cfg);
+	/* Too large for the environment: a file named "@FILE". */
+	{
+		char path[] = "/tmp/cargo-green-handoff-test.XXXXXX";
+		struct strbuf at = STRBUF_INIT;
+		int fd = mkstemp(path);
+		CHECK(fd >= 0 && write(fd, h.buf, h.len) == (ssize_t)h.len);
+		close(fd);
+		strbuf_addf(&at, "@%s", path);
+		CHECK(config_load_handoff(&cfg, at.buf, "/w/m", &err) == 0);
+		CHECK_STR(cfg_get(&cfg, S_BASE_IMAGE_INLINE), inl);
+		config_release(&cfg);
+		unlink(path);
+		strbuf_reset(&err);
+		CHECK(config_load_handoff(&cfg, at.buf, "/w/m", &err) < 0);
+		CHECK(strstr(err.buf, "cannot read the settings cargo green handed over") != NULL);
+		config_release(&cfg);
+		strbuf_release(&at);
+	}
 	/* The environment over both; no handoff: defaults and environment. */
 	setenv("CARGOGREEN_WITH_NETWORK", "none", 1);
 	CHECK(config_load_handoff(&cfg, h.buf, "/w/m", &err) == 0);
