@@ -227,7 +227,7 @@ void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape 
 int path_dockerfile_safe(const char *p)
 {
 	for (; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("/._-+@~", *p)))
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			return 0;
 	return 1;
 }

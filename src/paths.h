@@ -47,9 +47,11 @@ char *pathmap_to_host(const struct pathmap *pm, const char *ct);
 void pathmap_rewrite(const struct pathmap *pm, int to_host, enum rewrite_escape esc,
 		     const char *text, size_t len, struct strbuf *out);
 
-/* Can host path p stand in a Dockerfile's WORKDIR and mount target as it
- * is (letters, digits, "/._-+@~")? A unit that must see its host path
- * (job.h's JOB_MODE_HOST_PATHS) needs it. */
+/* Can host path p stand in a Dockerfile's WORKDIR and RUN --mount target
+ * (escaped by stage.c)? Printable ASCII can: spaces, quotes, '$', ','.
+ * Not a control character, nor non-ASCII: BuildKit 0.13's Dockerfile
+ * parser reads a RUN flag byte by byte and mangles UTF-8 (é becomes Ã©).
+ * A unit that must see its host path (job.h's JOB_MODE_HOST_PATHS) needs it. */
 int path_dockerfile_safe(const char *p);
 
 /* path with "//", "." and ".." resolved as text (".." of "/" is "/"; a

@@ -31,6 +31,37 @@ int stage_id_valid(const char *s)
 	return 1;
 }
 
+/* s for a Dockerfile word that goes through BuildKit's variable expansion
+ * (WORKDIR, a --mount value): '\\', '$' and quotes escaped. */
+static void add_word_escaped(struct strbuf *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strchr("\\$'\"", s[i]))
+			strbuf_addch(out, '\\');
+		strbuf_addch(out, s[i]);
+	}
+}
+
+/* The target=PATH field of a RUN --mount flag. BuildKit reads the flag in
+ * three layers, undone here from the inside: the value is expanded as a
+ * word, the field is one of a CSV line, and the flag is a word of the RUN
+ * line (whitespace, quotes and '\\' escaped). A path of letters, digits
+ * and "/._-+@~" comes out as it is. */
+static void add_mount_target(struct strbuf *out, const char *path, size_t n)
+{
+	struct strbuf word = STRBUF_INIT, field = STRBUF_INIT;
+	strbuf_addstr(&word, "target=");
+	add_word_escaped(&word, path, n);
+	strbuf_add_csv_field(&field, word.buf);
+	for (size_t i = 0; i < field.len; i++) {
+		if (strchr("\\'\" \t", field.buf[i]))
+			strbuf_addch(out, '\\');
+		strbuf_addch(out, field.buf[i]);
+	}
+	strbuf_release(&word);
+	strbuf_release(&field);
+}
+
 void stage_render(const struct stage_spec *s, struct strbuf *out)
 {
 	const char *logs = CT_OUT "/green";
@@ -38,7 +69,9 @@ void stage_render(const struct stage_spec *s, struct strbuf *out)
 	strbuf_addf(out, "FROM rust-base AS u-%s\n", s->id);
 	for (size_t i = 0; !s->deps_ctx && i < s->deps.nr; i++)
 		strbuf_addf(out, "COPY --link --from=e-%s / /\n", s->deps.v[i]);
-	strbuf_addf(out, "WORKDIR %s\n", s->workdir);
+	strbuf_addstr(out, "WORKDIR ");
+	add_word_escaped(out, s->workdir, strlen(s->workdir));
+	strbuf_addch(out, '\n');
 	strbuf_addf(out, "RUN --network=%s", s->network ? s->network : "none");
 	for (size_t i = 0; i < s->secrets.nr; i++)
 		strbuf_addf(out, " \\\n  --mount=type=secret,id=%.*s,required=true", (int)strcspn(s->secrets.v[i], ":"),
@@ -60,8 +93,9 @@ void stage_render(const struct stage_spec *s, struct strbuf *out)
 			const char *eq = strrchr(m.v[i], '\t');
 			int own = s->ctx_name && !strcmp(eq + 1, s->ctx_name);
 			int deps = s->deps_ctx && !strcmp(eq + 1, s->deps_ctx);
-			strbuf_addf(out, " \\\n  --mount=type=bind,from=%s,target=%.*s%s", eq + 1, (int)(eq - m.v[i]), m.v[i],
-				    (own && s->ctx_rw) || deps ? ",rw" : "");
+			strbuf_addf(out, " \\\n  --mount=type=bind,from=%s,", eq + 1);
+			add_mount_target(out, m.v[i], (size_t)(eq - m.v[i]));
+			strbuf_addstr(out, (own && s->ctx_rw) || deps ? ",rw" : "");
 		}
 		strvec_clear(&m);
 	}
@@ -80,8 +114,11 @@ void stage_render(const struct stage_spec *s, struct strbuf *out)
 	if (s->incr_dir && s->ctx_name) {
 		strbuf_addstr(out, "i=");
 		strbuf_add_shquoted(out, s->incr_dir);
-		strbuf_addf(out, "\nmkdir -p \"$i\"\nif [ -d %s/" INCR_SUBDIR " ]; then cp -a %s/" INCR_SUBDIR "/. \"$i/\"; fi\n",
-			    s->ctx_target, s->ctx_target);
+		strbuf_addstr(out, "\nmkdir -p \"$i\"\nif [ -d ");
+		strbuf_add_shquoted(out, s->ctx_target);
+		strbuf_addstr(out, "/" INCR_SUBDIR " ]; then cp -a ");
+		strbuf_add_shquoted(out, s->ctx_target);
+		strbuf_addstr(out, "/" INCR_SUBDIR "/. \"$i/\"; fi\n");
 	}
 	if (s->git_probe)
 		strbuf_addf(out, "mkdir -p /tmp/green-git\ncat >/tmp/green-git/git <<'GREEN_GIT'\n#!/bin/sh\n: >%s/%s.git\n"

@@ -1,5 +1,6 @@
 #include "engine.h"
 #include "exitcode.h"
+#include "paths.h"
 #include "stage.h"
 #include "test.h"
 #include "util.h"
@@ -47,6 +48,32 @@ void test_stage(void)
 	struct strbuf again = STRBUF_INIT;
 	stage_render(&s, &again);
 	CHECK_STR(again.buf, out.buf);
+
+	/* A host path (JOB_MODE_HOST_PATHS) with a space, quotes, '$', '#'
+	 * and a comma: WORKDIR escaped for BuildKit's word expansion, the
+	 * mount target for its three layers (as checked against BuildKit
+	 * 0.13: the RUN's pwd and mount are that path). */
+	{
+		struct stage_spec h = STAGE_SPEC_INIT;
+		struct strbuf t = STRBUF_INIT;
+		const char *odd = "/tmp/My Projects/it's \"q\" $HOME #1 x,y";
+		h.id = "cli-1";
+		h.workdir = xstrdup(odd);
+		h.ctx_name = "src-cli-1";
+		h.ctx_target = odd;
+		h.collect_dir = xstrdup("/green/target/debug/deps");
+		strvec_push(&h.argv, "rustc");
+		stage_render(&h, &t);
+		CHECK(strstr(t.buf, "WORKDIR /tmp/My Projects/it\\'s \\\"q\\\" \\$HOME #1 x,y\n") != NULL);
+		CHECK(strstr(t.buf, "--mount=type=bind,from=src-cli-1,\\\"target=/tmp/My\\ Projects/it\\\\\\'s\\ "
+				    "\\\\\\\"\\\"q\\\\\\\"\\\"\\ \\\\$HOME\\ #1\\ x,y\\\" <<'") != NULL);
+		stage_spec_release(&h);
+		strbuf_release(&t);
+		CHECK(path_dockerfile_safe(odd));
+		CHECK(path_dockerfile_safe("/home/u/proj"));
+		CHECK(!path_dockerfile_safe("/tmp/\xc3\xa9"));
+		CHECK(!path_dockerfile_safe("/tmp/a\tb"));
+	}
 
 	CHECK(stage_id_valid("serde_json-0a1b"));
 	CHECK(!stage_id_valid("Serde"));

@@ -114,8 +114,8 @@ if want exact-bs; then
 	test_results "$WORK/bs-odd-test.out" >"$WORK/bs-odd-test.res"
 	# Only probes go to the local rustc, and the integration test: it reads
 	# CARGO_BIN_EXE_app, so it runs with its sources at their host path,
-	# which a Dockerfile's RUN --mount cannot carry here (BuildKit 0.13
-	# reads a flag byte by byte: é is mangled).
+	# which a Dockerfile's RUN --mount cannot carry when it has é (BuildKit
+	# 0.13 reads a flag byte by byte: é is mangled). ASCII can: below.
 	odd_reasons=$(pass_reasons "$WORK/bs-odd-test.out" | grep -v -e probe -e 'it reads its own host path, which has characters a Dockerfile path cannot hold' | paste -sd, -)
 	check "…cargo green test passes as cargo test does (exit $rc vs $rc_plain_test, ${N:-0} compiles in the engine, $(grep -c '^test result: ok' "$WORK/bs-odd-test.res") test binaries; the host-path reader to the local rustc${odd_reasons:+, and: $odd_reasons})" \
 		bash -c "[ $rc -eq 0 ] && [ $rc_plain_test -eq 0 ] && [ '${N:-0}' -ge 7 ] && [ -z '$odd_reasons' ] &&
@@ -125,4 +125,16 @@ if want exact-bs; then
 	read -r N H M F P L E I <<<"$(stats "$WORK/bs-odd-clean.err")"
 	check "…after cargo clean every compile is a cache hit (exit $rc, ${H:-0} of ${N:-0}), the same program" \
 		bash -c "[ $rc -eq 0 ] && [ '${N:-0}' -eq 5 ] && [ '${H:-0}' -eq '${N:-1}' ] && cmp -s '$WORK/bs-plain.out' '$WORK/bs-odd-clean.out'"
+
+	# ASCII only (a space, quotes, $, #, a comma): the integration test that
+	# reads CARGO_BIN_EXE_app runs with its sources at that host path, in
+	# the engine too (its WORKDIR and RUN --mount target escaped).
+	O2="$WORK/odd2/My Projects/it's \"q\" \$HOME #1 x,y/app"
+	copy_bs "$O2"
+	(cd "$O2" && bsc green test >"$WORK/bs-odd2-test.out" 2>&1); rc=$?
+	read -r N H M F P L E I <<<"$(stats "$WORK/bs-odd2-test.out")"
+	test_results "$WORK/bs-odd2-test.out" >"$WORK/bs-odd2-test.res"
+	check "a path with a space, quotes, \$, # and a comma: cargo green test passes as cargo test does, every test compiled in the engine (exit $rc, ${N:-0} compiles, $(pass_reasons "$WORK/bs-odd2-test.out" | paste -sd, -))" \
+		bash -c "[ $rc -eq 0 ] && [ '${N:-0}' -eq 8 ] && [ '${I:-1}' -eq 0 ] && [ $(only_probes "$WORK/bs-odd2-test.out") -eq 1 ] &&
+			grep -q 'binary_prints_what_the_build_script_made ... ok' '$WORK/bs-odd2-test.out' && diff '$WORK/bs-odd-plain-test.res' '$WORK/bs-odd2-test.res'"
 fi
