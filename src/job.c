@@ -315,8 +315,11 @@ static const struct {
 	{ "@git", JOB_MODE_GIT },
 };
 
-/* The learned file of id: its variable names into names (may be NULL), its modes returned. */
-static unsigned learned_read(const char *host_target, const char *id, struct strvec *names)
+/* The learned file of id: one line a thing learned, a mode as "@NAME", a
+ * host package the base needs (CARGOGREEN_ADD_APT_FROM_HOST) as "apt PKG",
+ * else a variable's name. Names into names and packages into apts (each
+ * may be NULL); the modes returned. */
+static unsigned learned_read(const char *host_target, const char *id, struct strvec *names, struct strvec *apts)
 {
 	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
 	unsigned modes = 0;
@@ -324,6 +327,7 @@ static unsigned learned_read(const char *host_target, const char *id, struct str
 	if (strbuf_read_file(&text, p.buf) == 0) {
 		char *line = text.buf, *nl;
 		for (; *line; line = nl ? nl + 1 : line + strlen(line)) {
+			const char *pkg;
 			nl = strchr(line, '\n');
 			if (nl)
 				*nl = '\0';
@@ -331,6 +335,9 @@ static unsigned learned_read(const char *host_target, const char *id, struct str
 				for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
 					if (!strcmp(line, mode_names[i].name))
 						modes |= mode_names[i].mode;
+			} else if (skip_prefix(line, "apt ", &pkg)) {
+				if (*pkg && apts && strvec_find(apts, pkg) < 0)
+					strvec_push(apts, pkg);
 			} else if (*line && names && strvec_find(names, line) < 0) {
 				strvec_push(names, line);
 			}
@@ -345,65 +352,34 @@ static unsigned learned_read(const char *host_target, const char *id, struct str
 
 unsigned job_modes_load(const char *host_target, const char *id)
 {
-	return learned_read(host_target, id, NULL);
+	return learned_read(host_target, id, NULL, NULL);
 }
 
 static void learned_load(struct job *j)
 {
-	learned_read(j->host_target, j->spec.id, &j->learned_env);
+	learned_read(j->host_target, j->spec.id, &j->learned_env, j->cfg->add_apt_from_host ? &j->learned_apt : NULL);
 }
 
+/* Everything learned of j, in learned_read's format. */
 static void learned_save(const struct job *j)
 {
 	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+	struct strvec apts = STRVEC_INIT;
 	learned_path(j, &p);
 	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
 		if (j->modes & mode_names[i].mode)
 			strbuf_addf(&text, "%s\n", mode_names[i].name);
 	for (size_t i = 0; i < j->learned_env.nr; i++)
 		strbuf_addf(&text, "%s\n", j->learned_env.v[i]);
+	/* Packages learned without ADD_APT_FROM_HOST in effect are kept. */
+	if (!j->cfg->add_apt_from_host)
+		learned_read(j->host_target, j->spec.id, NULL, &apts);
+	for (size_t i = 0; i < (j->cfg->add_apt_from_host ? j->learned_apt.nr : apts.nr); i++)
+		strbuf_addf(&text, "apt %s\n", j->cfg->add_apt_from_host ? j->learned_apt.v[i] : apts.v[i]);
 	mkdir_parent(p.buf, 0755);
 	if (write_file_atomic(p.buf, text.buf, text.len, 0644) < 0)
 		LOG(LOG_WARN, "%s: cannot write '%s'", j->spec.id, p.buf);
-	strbuf_release(&p);
-	strbuf_release(&text);
-}
-
-/* Where the host packages a crate's base was found to need are kept
- * between builds (CARGOGREEN_ADD_APT_FROM_HOST), one a line: beside its
- * learned variables, so cargo clean keeps them too. */
-static void apt_path(const struct job *j, struct strbuf *out)
-{
-	learned_path(j, out);
-	strbuf_addstr(out, ".apt");
-}
-
-static void apt_load(struct job *j)
-{
-	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
-	apt_path(j, &p);
-	if (strbuf_read_file(&text, p.buf) == 0)
-		for (const char *line = text.buf; *line;) {
-			size_t n = strcspn(line, "\n");
-			char *pkg = xstrndup(line, n);
-			if (*pkg && strvec_find(&j->learned_apt, pkg) < 0)
-				strvec_push(&j->learned_apt, pkg);
-			free(pkg);
-			line += n + !!line[n];
-		}
-	strbuf_release(&p);
-	strbuf_release(&text);
-}
-
-static void apt_save(const struct job *j)
-{
-	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
-	apt_path(j, &p);
-	for (size_t i = 0; i < j->learned_apt.nr; i++)
-		strbuf_addf(&text, "%s\n", j->learned_apt.v[i]);
-	mkdir_parent(p.buf, 0755);
-	if (write_file_atomic(p.buf, text.buf, text.len, 0644) < 0)
-		LOG(LOG_WARN, "%s: cannot write '%s'", j->spec.id, p.buf);
+	strvec_clear(&apts);
 	strbuf_release(&p);
 	strbuf_release(&text);
 }
@@ -511,7 +487,7 @@ static int syslib_act(struct job *j, const struct strvec *extra, const struct st
 		free(pkg);
 	}
 	if (again)
-		apt_save(j);
+		learned_save(j);
 	if (note.nr && !j->cfg->stats_path) {
 		struct strbuf line = STRBUF_INIT;
 		syslib_hint(&note, cfg_list(j->cfg, S_ADD_APT), &line);
@@ -1113,8 +1089,6 @@ int job_run(struct job *j, int *exit_code, struct strbuf *err)
 {
 	int ret, attempt = 0;
 	learned_load(j);
-	if (j->cfg->add_apt_from_host)
-		apt_load(j);
 	for (;;) {
 		struct strvec learn = STRVEC_INIT;
 		ret = job_run_once(j, exit_code, &learn, err);
