@@ -60,7 +60,7 @@ if want exact-bs; then
 			[ \"\$(python3 -c 'import ctypes,sys; print(ctypes.CDLL(sys.argv[1]).green_answer())' '$BG/target/debug/libcdy.so')\" = 42 ]"
 	(cd "$BG" && bsc green build >/dev/null 2>"$WORK/bs-noop.err")
 	read -r N H M F P L E I <<<"$(stats "$WORK/bs-noop.err")"
-	check "a second build compiles nothing" bash -c "! grep -q Compiling '$WORK/bs-noop.err' && [ '${N:-0}' -eq 0 ]"
+	check "a second build compiles nothing" bash -c "grep -q Finished '$WORK/bs-noop.err' && ! grep -q Compiling '$WORK/bs-noop.err' && [ '${N:-0}' -eq 0 ]"
 
 	(cd "$BP" && bsc test >"$WORK/bs-plain-test.out" 2>&1); rc_plain_test=$?
 	(cd "$BG" && bsc green test >"$WORK/bs-test.out" 2>&1); rc=$?
@@ -80,7 +80,7 @@ if want exact-bs; then
 		bash -c "[ -z \"\$(find '$BG' \( -path '$BG/tgt' -o -path '$BG/target' \) -prune -o \( -name '*.green' -o -name cargo-green \) -print)\" ]"
 	(cd "$BG" && CARGO_TARGET_DIR=app/../tgt bsc green build >/dev/null 2>"$WORK/bs-dots2.err")
 	read -r N H M F P L E I <<<"$(stats "$WORK/bs-dots2.err")"
-	check "…and a second build there compiles nothing" bash -c "! grep -q Compiling '$WORK/bs-dots2.err' && [ '${N:-0}' -eq 0 ]"
+	check "…and a second build there compiles nothing" bash -c "grep -q Finished '$WORK/bs-dots2.err' && ! grep -q Compiling '$WORK/bs-dots2.err' && [ '${N:-0}' -eq 0 ]"
 	# An --out-dir whose ".." leaves the target dir: rustc's outputs go
 	# there, as without cargo-green, and nothing of cargo-green's does.
 	X="$WORK/bs-outside"
@@ -107,7 +107,7 @@ if want exact-bs; then
 		bash -c "diff '$WORK/bs-odd-plain.list' '$WORK/bs-odd.list' && diff '$WORK/bs-odd-plain.d' '$WORK/bs-odd.d' && grep -qF 'My\\ Projects' '$WORK/bs-odd.d'"
 	(cd "$O" && bsc green build >/dev/null 2>"$WORK/bs-odd-noop.err")
 	read -r N H M F P L E I <<<"$(stats "$WORK/bs-odd-noop.err")"
-	check "…a second build compiles nothing" bash -c "! grep -q Compiling '$WORK/bs-odd-noop.err' && [ '${N:-0}' -eq 0 ]"
+	check "…a second build compiles nothing" bash -c "grep -q Finished '$WORK/bs-odd-noop.err' && ! grep -q Compiling '$WORK/bs-odd-noop.err' && [ '${N:-0}' -eq 0 ]"
 	(cd "$O" && bsc clean -q && bsc green test >"$WORK/bs-odd-test.out" 2>&1); rc=$?
 	read -r N H M F P L E I <<<"$(stats "$WORK/bs-odd-test.out")"
 	test_results "$WORK/bs-odd-plain-test.out" >"$WORK/bs-odd-plain-test.res"
