@@ -40,5 +40,6 @@ void test_sha256(void);
 void test_engine_explain(void);
 void test_depsdir(void);
 void test_syslib(void);
+void test_store(void);
 
 #endif

@@ -17,6 +17,7 @@ int main(void)
 	test_engine_explain();
 	test_depsdir();
 	test_syslib();
+	test_store();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }
