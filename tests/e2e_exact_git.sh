@@ -25,7 +25,7 @@ if want exact-git; then
 	(cd "$gg" && ./target/debug/gitrev >"$WORK/git-green.out" 2>&1)
 	check "exact-git: through BuildKit, the build script's git sees the repository: the output of plain cargo (exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && grep -qx 'head: $head' '$WORK/git-green.out' && cmp -s '$WORK/git-plain.out' '$WORK/git-green.out'"
-	read -r N H M F P L E <<<"$(stats "$WORK/git-green.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/git-green.err")"
 	check "exact-git: the build script ran in the engine (${N:-0} compiles in BuildKit, no local rustc but probes)" \
 		bash -c "[ '${N:-0}' -ge 3 ] && ! sed -n 's/.*passed to the local rustc (\\([^)]*\\)).*/\\1/p' '$WORK/git-green.err' | tr ';' '\\n' | sed 's/^ *//' | grep -vxE 'probe|source on stdin \\(probe\\)' | grep -q ."
 	run_df=$(ls "$gg"/target/cargo-green/df/run-gitrev-*/Dockerfile | head -n1)
@@ -40,7 +40,7 @@ if want exact-git; then
 	check "exact-git: after a new commit the binary has the new hash, as with plain cargo (exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && [ '$head2' != '$head' ] && grep -qx 'head: $head2' '$WORK/git-green2.out' && cmp -s '$WORK/git-plain2.out' '$WORK/git-green2.out'"
 	(cd "$gg" && cargo clean -q && CARGO_INCREMENTAL=0 cargo green build >/dev/null 2>"$WORK/git-clean.err" && ./target/debug/gitrev >"$WORK/git-green3.out"); rc=$?
-	read -r N H M F P L E <<<"$(stats "$WORK/git-clean.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/git-clean.err")"
 	check "exact-git: after cargo clean all hits (${H:-0} of ${N:-0}), the same answer" \
 		bash -c "[ $rc -eq 0 ] && [ '${N:-0}' -ge 3 ] && [ '${H:-0}' -eq '${N:-0}' ] && cmp -s '$WORK/git-green2.out' '$WORK/git-green3.out'"
 

@@ -28,7 +28,7 @@ if want exact-ws; then
 	check "exact-ws: plain cargo builds the workspace fixture (baseline)" grep -q 'cli-from-other' "$WORK/ws-plain.out"
 
 	(cd "$wsg" && CARGO_INCREMENTAL=0 cargo green build >/dev/null 2>"$WORK/ws-green.err"); rc=$?
-	read -r N H M F P L E <<<"$(stats "$WORK/ws-green.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/ws-green.err")"
 	check "exact-ws: cargo green builds it (exit $rc), every compile in BuildKit (${N:-0}), none failed" \
 		bash -c "[ $rc -eq 0 ] && [ '${N:-0}' -ge 4 ] && [ '${F:-1}' -eq 0 ]"
 	check "exact-ws: no compile went to the local rustc but probes ($(reasons "$WORK/ws-green.err" | tr '\n' ','))" \
@@ -61,7 +61,7 @@ if want exact-ws; then
 	sum_app() { sha256sum "$1/target/debug/app" | cut -d' ' -f1; }
 	before=$(sum_app "$wsg")
 	(cd "$wsg" && cargo clean -q && CARGO_INCREMENTAL=0 cargo green build >/dev/null 2>"$WORK/ws-clean.err"); rc=$?
-	read -r N H M F P L E <<<"$(stats "$WORK/ws-clean.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/ws-clean.err")"
 	check "exact-ws: after cargo clean every compile is a hit (${H:-0} of ${N:-0}), same binary" \
 		bash -c "[ $rc -eq 0 ] && [ '${N:-0}' -ge 4 ] && [ '${H:-0}' -eq '${N:-0}' ] && [ '$before' = '$(sum_app "$wsg")' ]"
 
@@ -81,7 +81,7 @@ if want exact-ws; then
 
 	# Another checkout: the units that do not read their path are hits.
 	(cd "$wso" && GREEN_WS_SHELL_VAR="from the shell" CARGO_INCREMENTAL=0 cargo green build >/dev/null 2>"$WORK/ws-other.err" && ./target/debug/app >"$WORK/ws-other.out"); rc=$?
-	read -r N H M F P L E <<<"$(stats "$WORK/ws-other.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/ws-other.err")"
 	check "exact-ws: from another path: right output (manifest dir $wso/crates/app), the path-independent units hit (${H:-0} of ${N:-0})" \
 		bash -c "[ $rc -eq 0 ] && grep -qx 'manifest dir: $wso/crates/app' '$WORK/ws-other.out' && [ '${H:-0}' -ge 1 ]"
 
