@@ -26,7 +26,7 @@ if want exact-sys; then
 	# only_probes ERR: every compile went to the engine, only probes to the local rustc
 	only_probes() {
 		local N H M F P L E
-		read -r N H M F P L E <<<"$(stats "$1")"
+		read -r N H M F P L E I <<<"$(stats "$1")"
 		[ "${N:-0}" -ge 1 ] && [ "${F:-1}" -eq 0 ] && { [ "${P:-1}" -eq 0 ] || grep -q 'passed to the local rustc (probe);' "$1"; }
 	}
 	sys_copy() { rm -rf "$2"; mkdir -p "$(dirname "$2")"; cp -r "$1" "$2"; rm -rf "$2/target"; }
@@ -85,7 +85,7 @@ if want exact-sys; then
 	printf '\n[package.metadata.green]\nadd.apt-from-host = true\n' >>"$SA/sys/Cargo.toml"
 	(cd "$SA" && cargo clean -q && cargo green build --release -p sys >/dev/null 2>"$WORK/xsys-sqa2.err" &&
 		./target/release/sys >"$WORK/xsys-sqa2.out"); rc=$?
-	read -r N H M F P L E <<<"$(stats "$WORK/xsys-sqa2.err")"
+	read -r N H M F P L E I <<<"$(stats "$WORK/xsys-sqa2.err")"
 	# (sys's own Cargo.toml changed: sys alone may build again, unless an earlier run stored it)
 	check "add.apt-from-host = true in Cargo.toml, after cargo clean: the same program, the other compiles hits (exit $rc, ${M:-?} built)" \
 		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/xsys-sq-plain.out' '$WORK/xsys-sqa2.out' && [ '${N:-0}' -ge 2 ] && [ '${M:-2}' -le 1 ] && [ '${F:-1}' -eq 0 ]"
