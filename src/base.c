@@ -1,4 +1,5 @@
 #include "base.h"
+#include "paths.h"
 #include "config.h"
 #include "dockerapi.h"
 #include "engine.h"
@@ -22,14 +23,6 @@
 #define OS_IMAGE_VERSION "2"
 #define OS_PACKAGES "gcc,g++,libc6-dev,make,pkg-config,git"
 
-void state_dir(struct strbuf *out)
-{
-	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	if (x && *x)
-		strbuf_addf(out, "%s/cargo-green", x);
-	else
-		strbuf_addf(out, "%s/.cache/cargo-green", home && *home ? home : "/tmp");
-}
 
 /* The file a command name runs: itself if it has a '/', else the first
  * executable of that name on PATH. 0, or -1. */

@@ -50,9 +50,6 @@ int base_pkgconfig_list(const struct config *cfg, const char *rustc, const char 
 int base_pin_find(const char *pins, const char *ref, struct strbuf *id);
 
 
-/* cargo-green's own state directory ($XDG_CACHE_HOME/cargo-green or ~/.cache/cargo-green). */
-void state_dir(struct strbuf *out);
-
 /* `rustc -vV` of the given rustc (cached per binary). 0 or -1 with err. */
 int rustc_version_verbose(const char *rustc, struct strbuf *out, struct strbuf *err);
 

@@ -1,5 +1,5 @@
 #include "builder.h"
-#include "base.h"
+#include "paths.h"
 #include "config.h"
 #include "engine.h"
 #include "exitcode.h"

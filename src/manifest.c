@@ -1,5 +1,5 @@
 #include "manifest.h"
-#include "base.h"
+#include "paths.h"
 #include "fs.h"
 #include "hash.h"
 #include "log.h"

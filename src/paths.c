@@ -5,6 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+void state_dir(struct strbuf *out)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (x && *x)
+		strbuf_addf(out, "%s/cargo-green", x);
+	else
+		strbuf_addf(out, "%s/.cache/cargo-green", home && *home ? home : "/tmp");
+}
+
 void cargo_home(struct strbuf *out)
 {
 	const char *h = getenv("CARGO_HOME"), *home = getenv("HOME");

@@ -63,6 +63,10 @@ char *path_normalize(const char *path);
  * Caller frees. */
 char *path_spelled_prefix(const char *path, const char *norm);
 
+/* cargo-green's own state directory ($XDG_CACHE_HOME/cargo-green or
+ * ~/.cache/cargo-green): the local store, memos, learned settings. */
+void state_dir(struct strbuf *out);
+
 /* $CARGO_HOME, or ~/.cargo. */
 void cargo_home(struct strbuf *out);
 

@@ -1,6 +1,6 @@
 #include "store.h"
 #include "sha256.h"
-#include "base.h"
+#include "paths.h"
 #include "fs.h"
 #include "hash.h"
 #include "log.h"

@@ -106,6 +106,16 @@ void die(const char *fmt, ...)
 	exit(EXIT_INTERNAL);
 }
 
+void bug_at(const char *file, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	die("BUG: %s:%d: %s", file, line, msg);
+}
+
 int starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -19,7 +19,9 @@ int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Fatal, for out-of-memory and broken invariants only: exits EXIT_INTERNAL. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-#define BUG(...) die("BUG: " __VA_ARGS__)
+/* A broken invariant: says where (file and line) and exits EXIT_INTERNAL. */
+void bug_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
+#define BUG(...) bug_at(__FILE__, __LINE__, __VA_ARGS__)
 
 int starts_with(const char *s, const char *prefix);
 int ends_with(const char *s, const char *suffix);
