@@ -94,6 +94,16 @@ if want exact-incr; then
 	check "CARGO_INCREMENTAL=0: every unit through BuildKit, none compiled locally (exit $rc; ${N:-0} in BuildKit, ${I:-?} locally)" \
 		bash -c "[ $rc -eq 0 ] && [ '${I:-1}' -eq 0 ] && [ '${N:-0}' -eq '${n_all:-0}' ] && cmp -s '$WORK/incr-plain1.out' '$WORK/incr-r2.out'"
 
+	# A base of the user's: what the engine builds may not load or link on the
+	# host, so incremental units stay in the engine.
+	derived=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^cargo-green-rust:' | head -n1)
+	UB="$WORK/incr-userbase"
+	copy_fixture "$UB"
+	gbuild "$UB" incr-ub CARGOGREEN_BASE_IMAGE="docker-image://$derived"; rc=$?
+	read -r N H M F P L E I <<<"$(stats "$WORK/incr-ub.err")"
+	check "CARGOGREEN_BASE_IMAGE set ($derived): every unit through BuildKit, none compiled locally (exit $rc; ${N:-0} in BuildKit, ${I:-?} locally)" \
+		bash -c "[ -n '$derived' ] && [ $rc -eq 0 ] && [ '${I:-1}' -eq 0 ] && [ '${N:-0}' -ge 34 ] && cmp -s '$WORK/incr-plain1.out' '$WORK/incr-ub.out'"
+
 	# Plain cargo, then cargo green; and the reverse.
 	PG="$WORK/incr-plain-then-green"
 	copy_fixture "$PG"
