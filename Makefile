@@ -37,11 +37,37 @@ unit: $(B)/unit-tests
 sanitize:
 	$(MAKE) B=build/san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" unit
 
+# The stage renderer's fuzz target (tests/fuzz/stage_fuzz.c) for a bounded
+# time: libFuzzer with clang, else a deterministic random loop (driver.c);
+# both under AddressSanitizer and UBSan.
+FUZZ_SECONDS ?= 20
+FUZZ_SRCS = $(filter-out src/main.c,$(SRCS)) src/stage_fuzz_test.c tests/fuzz/stage_fuzz.c
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -O1 -g -fno-omit-frame-pointer
+HAVE_LIBFUZZER := $(shell printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' | \
+	clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null && echo 1)
+
+ifeq ($(HAVE_LIBFUZZER),1)
+$(B)/fuzz/stage-fuzz: $(FUZZ_SRCS) $(wildcard src/*.h)
+	@mkdir -p $(B)/fuzz/corpus
+	$(QLD)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_SRCS) $(LIBS)
+fuzz: $(B)/fuzz/stage-fuzz
+	@echo "  FUZZ  stage renderer, $(FUZZ_SECONDS) s (libFuzzer; log $(B)/fuzz/log)"
+	@$(B)/fuzz/stage-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -seed=1 -artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus >$(B)/fuzz/log 2>&1 || \
+		{ tail -n 40 $(B)/fuzz/log; exit 1; }
+	@tail -n 1 $(B)/fuzz/log
+else
+$(B)/fuzz/stage-fuzz: $(FUZZ_SRCS) tests/fuzz/driver.c $(wildcard src/*.h)
+	@mkdir -p $(B)/fuzz
+	$(QLD)$(CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_SRCS) tests/fuzz/driver.c $(LIBS)
+fuzz: $(B)/fuzz/stage-fuzz
+	$(B)/fuzz/stage-fuzz $(FUZZ_SECONDS)
+endif
+
 # End to end: the real engine, real cargo, real crates (provisions the engine).
 e2e: $(B)/cargo-green
 	tests/e2e.sh
 
-check: unit sanitize e2e
+check: unit sanitize fuzz e2e
 
 # Regenerate the settings' documentation and the golden `supergreen env`
 # from the settings table (tests compare them).
@@ -57,4 +83,4 @@ install: $(B)/cargo-green
 clean:
 	rm -rf build
 
-.PHONY: docs all unit sanitize e2e check install clean
+.PHONY: docs all unit sanitize fuzz e2e check install clean

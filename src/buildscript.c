@@ -227,7 +227,7 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 		restart = 1;
 		goto out;
 	}
-	if (ret == JOB_NO_CLOSURE)
+	if (ret == JOB_NO_CLOSURE || ret == JOB_NO_STAGE)
 		ret = EXIT_IO;
 	if (ret)
 		error("%s: %s", j.self.id, err.buf);

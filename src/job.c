@@ -635,7 +635,8 @@ static int write_dockerfile(const struct job *j, const struct closure *cl, const
 		s.deps_ctx = deps_context(compact, cl);
 		if (!with_src)
 			strvec_init(&s.dep_mounts);
-		stage_render(&s, df);
+		if (stage_render(&s, df, err) < 0)
+			return EXIT_IO; /* not reached: the same spec rendered before */
 	} else {
 		for (size_t i = 0; i < cl->nr; i++)
 			strbuf_addstr(df, cl->units[i].stage);
@@ -797,7 +798,10 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		ret = EXIT_IO;
 		goto out;
 	}
-	stage_render(&j->spec, &own);
+	if (stage_render(&j->spec, &own, err) < 0) {
+		ret = JOB_NO_STAGE;
+		goto out;
+	}
 	free(j->self.stage);
 	j->self.stage = xstrdup(own.buf);
 	strvec_clear(&j->self.deps);
@@ -818,6 +822,11 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 
 	if (cfg_get(j->cfg, S_SYNTAX_IMAGE))
 		strbuf_addf(&head, "# syntax=%s\n", cfg_get(j->cfg, S_SYNTAX_IMAGE) + strlen("docker-image://"));
+	if (!stage_word_safe(base.buf)) {
+		strbuf_addf(err, "the base image name '%s' cannot be written into a Dockerfile", base.buf);
+		ret = EXIT_BASE_IMAGE;
+		goto out;
+	}
 	strbuf_addf(&head, "# cargo-green: %s\nFROM %s AS rust-base\n", id, base.buf);
 
 	strbuf_addf(&work, "%s/cargo-green", j->host_target);

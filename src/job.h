@@ -69,7 +69,8 @@ void job_release(struct job *j);
 /* Run j. Returns 0 when the work ran in the engine: *exit_code is then the
  * command's own exit code and its stdout/stderr were replayed. JOB_NO_CLOSURE
  * when a record of the closure is missing (a dependency built without
- * cargo-green). When the unit read a variable it was not given and the host
+ * cargo-green); JOB_NO_STAGE when a value of the unit cannot be a word of
+ * a Dockerfile instruction (stage_render; err says which). When the unit read a variable it was not given and the host
  * has (or has another value of), it runs again with it: the result is the
  * one the host's environment gives, as with plain cargo. With
  * CARGOGREEN_ADD_APT_FROM_HOST, when it shows that its base lacks a system
@@ -79,6 +80,7 @@ void job_release(struct job *j);
 /* The unit needs another set-up (a mode was learned, nothing landed): the
  * caller sets it up again with job_modes_load's modes and runs it again. */
 #define JOB_RESTART (-3)
+#define JOB_NO_STAGE (-4)
 int job_run(struct job *j, int *exit_code, struct strbuf *err);
 
 /* Mirror a path crate's sources (without target dirs, .git or, unless

@@ -62,10 +62,150 @@ static void add_mount_target(struct strbuf *out, const char *path, size_t n)
 	strbuf_release(&field);
 }
 
-void stage_render(const struct stage_spec *s, struct strbuf *out)
+/* Can path be a WORKDIR or mount target (escaped above)? Printable ASCII
+ * (path_dockerfile_safe); for WORKDIR, which ends its line, no backslash
+ * last (before trailing blanks): the parser would read the next line as
+ * its continuation. */
+static int path_ok(const char *path, int ends_line)
+{
+	size_t n = path ? strlen(path) : 0;
+	if (!n || !path_dockerfile_safe(path))
+		return 0;
+	while (ends_line && n && (path[n - 1] == ' ' || path[n - 1] == '\t'))
+		n--;
+	return !ends_line || !n || path[n - 1] != '\\';
+}
+
+int stage_word_safe(const char *s)
+{
+	/* No space (flags and words split there), no ',' '"' (the CSV of
+	 * --mount), no '$' '\\' (variable expansion, escapes), no quote, no
+	 * control character: nothing that an instruction's parser reads. */
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+@~:";
+	return s && *s && strspn(s, safe) == strlen(s);
+}
+
+/* Are the n bytes at s, at least one, all in set? */
+static int only(const char *s, size_t n, const char *set)
+{
+	return n && strspn(s, set) >= n;
+}
+
+/* v for a message: quoted, its control characters escaped, cut at 200 bytes. */
+static void add_shown(struct strbuf *out, const char *v)
+{
+	strbuf_addch(out, '\'');
+	for (size_t i = 0; v[i] && i < 200; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c == '\n')
+			strbuf_addstr(out, "\\n");
+		else if (c < 0x20 || c == 0x7f || c == '\\' || c == '\'')
+			strbuf_addf(out, "\\x%02x", c);
+		else
+			strbuf_addch(out, (char)c);
+	}
+	strbuf_addstr(out, strlen(v) > 200 ? "'..." : "'");
+}
+
+/* Why s cannot be rendered (one line in err), or 0. The values that become
+ * words of instructions (names, paths of mounts, WORKDIR) must be safe
+ * words; values of the RUN's script are quoted and need no check. */
+static int spec_check(const struct stage_spec *s, struct strbuf *err)
+{
+	const char *bad = NULL, *what = NULL;
+	if (!s->id || !stage_id_valid(s->id))
+		bad = s->id ? s->id : "", what = "a stage id";
+	for (size_t i = 0; !bad && i < s->deps.nr; i++)
+		if (!stage_id_valid(s->deps.v[i]))
+			bad = s->deps.v[i], what = "a dependency's stage id";
+	if (!bad && !path_ok(s->workdir, 1))
+		bad = s->workdir ? s->workdir : "", what = "the working directory";
+	if (!bad && s->ctx_name && (!stage_id_valid(s->ctx_name) || !path_ok(s->ctx_target, 0)))
+		bad = stage_id_valid(s->ctx_name) ? (s->ctx_target ? s->ctx_target : "") : s->ctx_name,
+		what = "the sources' context or mount";
+	if (!bad && s->deps_ctx && !stage_id_valid(s->deps_ctx))
+		bad = s->deps_ctx, what = "the dependencies' context";
+	for (size_t i = 0; !bad && i < s->dep_mounts.nr; i++) {
+		const char *m = s->dep_mounts.v[i], *eq = strchr(m, '=');
+		char *name = eq ? xstrndup(m, (size_t)(eq - m)) : NULL;
+		if (!eq || !stage_id_valid(name) || !path_ok(eq + 1, 0))
+			bad = m, what = "a dependency's source mount";
+		free(name);
+	}
+	if (!bad && s->network && !only(s->network, strlen(s->network), "abcdefghijklmnopqrstuvwxyz"))
+		bad = s->network, what = "the network";
+	for (size_t i = 0; !bad && i < s->secrets.nr; i++) {
+		const char *v = s->secrets.v[i], *colon = strchr(v, ':');
+		if (!colon || (*v >= '0' && *v <= '9') ||
+		    !only(v, (size_t)(colon - v), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ||
+		    !only(colon + 1, strlen(colon + 1), "0123456789abcdef"))
+			bad = v, what = "a secret";
+	}
+	if (!bad && (!s->collect_dir || !*s->collect_dir))
+		bad = "", what = "the output dir";
+	if (!bad && !s->argv.nr)
+		bad = "", what = "the command";
+	if (!bad)
+		return 0;
+	strbuf_addf(err, "cannot write %s into a Dockerfile: ", what);
+	add_shown(err, bad);
+	return -1;
+}
+
+/* A value in the RUN's script: one shell word, and no line break, so that
+ * no value starts a line of the Dockerfile (where the heredoc's terminator
+ * or an instruction would be read). Plain values stay as they are; a
+ * newline becomes "$nl" (set at the script's start when *nl says so), other
+ * control characters $(printf '\ooo'). */
+static void add_value(struct strbuf *out, const char *s, int *nl)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%";
+	int open = 0;
+	if (*s && strspn(s, plain) == strlen(s)) {
+		strbuf_addstr(out, s);
+		return;
+	}
+	if (!*s)
+		strbuf_addstr(out, "''");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f) {
+			if (open)
+				strbuf_addch(out, '\'');
+			open = 0;
+			if (c == '\n') {
+				strbuf_addstr(out, "\"$nl\"");
+				*nl = 1;
+			} else {
+				strbuf_addf(out, "\"$(printf '\\%03o')\"", c);
+			}
+			continue;
+		}
+		if (!open)
+			strbuf_addch(out, '\'');
+		open = 1;
+		if (c == '\'')
+			strbuf_addstr(out, "'\\''");
+		else
+			strbuf_addch(out, (char)c);
+	}
+	if (open)
+		strbuf_addch(out, '\'');
+}
+
+void stage_add_value(struct strbuf *out, const char *s, int *nl)
+{
+	add_value(out, s, nl);
+}
+
+int stage_render(const struct stage_spec *s, struct strbuf *out, struct strbuf *err)
 {
 	const char *logs = CT_OUT "/green";
+	struct strbuf body = STRBUF_INIT;
+	int nl = 0;
 
+	if (spec_check(s, err) < 0)
+		return -1;
 	strbuf_addf(out, "FROM rust-base AS u-%s\n", s->id);
 	for (size_t i = 0; !s->deps_ctx && i < s->deps.nr; i++)
 		strbuf_addf(out, "COPY --link --from=e-%s / /\n", s->deps.v[i]);
@@ -101,65 +241,72 @@ void stage_render(const struct stage_spec *s, struct strbuf *out)
 	}
 	strbuf_addstr(out, " <<'" STAGE_HEREDOC "'\n");
 
+	/* The script: every line starts with this text, never with a value. */
 	for (size_t i = 0; i < s->secrets.nr; i++) {
 		/* Not the value: a digest keyed on this machine, so that a new value misses the cache. */
 		const char *colon = strchr(s->secrets.v[i], ':');
-		strbuf_addf(out, "# secret %.*s: keyed digest %s\n", (int)(colon - s->secrets.v[i]), s->secrets.v[i], colon + 1);
+		strbuf_addf(&body, "# secret %.*s: keyed digest %s\n", (int)(colon - s->secrets.v[i]), s->secrets.v[i], colon + 1);
 	}
-	strbuf_addstr(out, "o=");
-	strbuf_add_shquoted(out, s->collect_dir);
-	strbuf_addf(out, "\nmkdir -p \"$o\" %s\n", logs);
+	strbuf_addstr(&body, "o=");
+	add_value(&body, s->collect_dir, &nl);
+	strbuf_addf(&body, "\nmkdir -p \"$o\" %s\n", logs);
 	if (s->collect_new_only)
-		strbuf_addstr(out, "ls -A \"$o\" >/tmp/green-before\n");
+		strbuf_addstr(&body, "ls -A \"$o\" >/tmp/green-before\n");
 	if (s->incr_dir && s->ctx_name) {
-		strbuf_addstr(out, "i=");
-		strbuf_add_shquoted(out, s->incr_dir);
-		strbuf_addstr(out, "\nmkdir -p \"$i\"\nif [ -d ");
-		strbuf_add_shquoted(out, s->ctx_target);
-		strbuf_addstr(out, "/" INCR_SUBDIR " ]; then cp -a ");
-		strbuf_add_shquoted(out, s->ctx_target);
-		strbuf_addstr(out, "/" INCR_SUBDIR "/. \"$i/\"; fi\n");
+		strbuf_addstr(&body, "i=");
+		add_value(&body, s->incr_dir, &nl);
+		strbuf_addstr(&body, "\nmkdir -p \"$i\"\nif [ -d ");
+		add_value(&body, s->ctx_target, &nl);
+		strbuf_addstr(&body, "/" INCR_SUBDIR " ]; then cp -a ");
+		add_value(&body, s->ctx_target, &nl);
+		strbuf_addstr(&body, "/" INCR_SUBDIR "/. \"$i/\"; fi\n");
 	}
 	if (s->git_probe)
-		strbuf_addf(out, "mkdir -p /tmp/green-git\ncat >/tmp/green-git/git <<'GREEN_GIT'\n#!/bin/sh\n: >%s/%s.git\n"
+		strbuf_addf(&body, "mkdir -p /tmp/green-git\ncat >/tmp/green-git/git <<'GREEN_GIT'\n#!/bin/sh\n: >%s/%s.git\n"
 			    "echo 'fatal: not a git repository (or any of the parent directories): .git' >&2\nexit 128\n"
 			    "GREEN_GIT\nchmod +x /tmp/green-git/git\n", logs, s->id);
 	if (s->git_trust)
-		strbuf_addstr(out, "git config --system --add safe.directory '*' 2>/dev/null || true\n");
-	strbuf_addstr(out, s->git_probe ? "env -i PATH=\"/tmp/green-git:$PATH\"" : "env -i PATH=\"$PATH\"");
+		strbuf_addstr(&body, "git config --system --add safe.directory '*' 2>/dev/null || true\n");
+	strbuf_addstr(&body, s->git_probe ? "env -i PATH=\"/tmp/green-git:$PATH\"" : "env -i PATH=\"$PATH\"");
 	for (size_t i = 0; i < s->env.nr; i++) {
-		strbuf_addstr(out, " \\\n  ");
-		strbuf_add_shquoted(out, s->env.v[i]);
+		strbuf_addstr(&body, " \\\n  ");
+		add_value(&body, s->env.v[i], &nl);
 	}
 	for (size_t i = 0; i < s->secrets.nr; i++) {
 		int n = (int)strcspn(s->secrets.v[i], ":");
-		strbuf_addf(out, " \\\n  %.*s=\"$(cat /run/secrets/%.*s)\"", n, s->secrets.v[i], n, s->secrets.v[i]);
+		strbuf_addf(&body, " \\\n  %.*s=\"$(cat /run/secrets/%.*s)\"", n, s->secrets.v[i], n, s->secrets.v[i]);
 	}
-	strbuf_addstr(out, " \\\n ");
+	strbuf_addstr(&body, " \\\n ");
 	for (size_t i = 0; i < s->argv.nr; i++) {
-		strbuf_addch(out, ' ');
-		strbuf_add_shquoted(out, s->argv.v[i]);
+		strbuf_addch(&body, ' ');
+		add_value(&body, s->argv.v[i], &nl);
 	}
-	strbuf_addf(out, " \\\n  >%s/%s.stdout 2>%s/%s.stderr\n", logs, s->id, logs, s->id);
-	strbuf_addf(out, "c=$?\necho $c >%s/%s.code\n", logs, s->id);
-	strbuf_addstr(out, "mkdir -p \"" CT_OUT "$o\"\n");
+	strbuf_addf(&body, " \\\n  >%s/%s.stdout 2>%s/%s.stderr\n", logs, s->id, logs, s->id);
+	strbuf_addf(&body, "c=$?\necho $c >%s/%s.code\n", logs, s->id);
+	strbuf_addstr(&body, "mkdir -p \"" CT_OUT "$o\"\n");
 	if (s->collect_new_only)
-		strbuf_addstr(out, "ls -A \"$o\" | grep -vxF -f /tmp/green-before | while IFS= read -r f; do mv \"$o/$f\" \"" CT_OUT "$o/\"; done\n");
+		strbuf_addstr(&body, "ls -A \"$o\" | grep -vxF -f /tmp/green-before | while IFS= read -r f; do mv \"$o/$f\" \"" CT_OUT "$o/\"; done\n");
 	else
-		strbuf_addstr(out, "cp -a \"$o/.\" \"" CT_OUT "$o/\"\n");
+		strbuf_addstr(&body, "cp -a \"$o/.\" \"" CT_OUT "$o/\"\n");
 	if (s->incr_dir && s->ctx_name) {
-		strbuf_addstr(out, "for d in \"$i\"/");
-		strbuf_add_shquoted(out, s->incr_prefix);
-		strbuf_addstr(out, "*; do [ -e \"$d\" ] || continue; mkdir -p \"" CT_OUT "$i\"; cp -a \"$d\" \"" CT_OUT "$i/\"; done\n");
+		strbuf_addstr(&body, "for d in \"$i\"/");
+		add_value(&body, s->incr_prefix ? s->incr_prefix : "", &nl);
+		strbuf_addstr(&body, "*; do [ -e \"$d\" ] || continue; mkdir -p \"" CT_OUT "$i\"; cp -a \"$d\" \"" CT_OUT "$i/\"; done\n");
 	}
-	strbuf_addstr(out, "[ $c -lt 128 ] || exit $c\n" STAGE_HEREDOC "\n");
+	strbuf_addstr(&body, "[ $c -lt 128 ] || exit $c\n");
+	if (nl)
+		strbuf_addstr(out, STAGE_NL_DEF "\n");
+	strbuf_addbuf(out, &body);
+	strbuf_addstr(out, STAGE_HEREDOC "\n");
+	strbuf_release(&body);
 
 	strbuf_addf(out, "FROM scratch AS o-%s\n", s->id);
 	strbuf_addf(out, "COPY --link --from=u-%s " CT_OUT "/ /\n", s->id);
 	if (s->deps_ctx)
-		return;
+		return 0;
 	strbuf_addf(out, "FROM scratch AS e-%s\n", s->id);
 	strbuf_addf(out, "COPY --link --from=o-%s / /\n", s->id);
 	for (size_t i = 0; i < s->deps.nr; i++)
 		strbuf_addf(out, "COPY --link --from=e-%s / /\n", s->deps.v[i]);
+	return 0;
 }

@@ -17,6 +17,8 @@
 #include "strvec.h"
 
 #define STAGE_HEREDOC "CARGO_GREEN_EOF"
+/* The script's first line when a value holds a newline (see stage_add_value). */
+#define STAGE_NL_DEF "nl=$(printf '\\nx'); nl=${nl%x}"
 
 /* Owns workdir, collect_dir and the vectors; id and the ctx_ strings point
  * into the caller's unit record. */
@@ -62,9 +64,25 @@ struct stage_spec {
 #define STAGE_SPEC_INIT { NULL, STRVEC_INIT, NULL, NULL, NULL, 0, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL, 0, NULL, STRVEC_INIT, NULL, NULL, NULL, 0, 0 }
 
 void stage_spec_release(struct stage_spec *s);
-/* Append the u-, o- and e- stages of s to out (u- and o- with deps_ctx). */
-void stage_render(const struct stage_spec *s, struct strbuf *out);
+/* Append the u-, o- and e- stages of s to out (u- and o- with deps_ctx).
+ *
+ * No value of s can change the structure of the text: the instructions,
+ * their flags and the RUN's heredoc are always the same for the same shape
+ * of spec. The words of instructions (ids, context names, mount targets,
+ * WORKDIR, the network, secrets' names) must be safe words (stage_id_valid,
+ * stage_word_safe): else -1 with one line in err and nothing appended.
+ * Every other value (the environment, the command, the output dirs) is one
+ * quoted shell word of the RUN's script that holds no line break
+ * (stage_add_value), so no value ever starts a line of the Dockerfile. */
+int stage_render(const struct stage_spec *s, struct strbuf *out, struct strbuf *err);
 /* Is s a valid stage/context name part (lowercase letters, digits, '-', '_', '.')? */
 int stage_id_valid(const char *s);
+/* Can s be a word of a Dockerfile instruction as it is (a path or an image:
+ * letters, digits and "/._-+@~:")? */
+int stage_word_safe(const char *s);
+/* Append s as one shell word without a line break: as it is when plain, else
+ * single-quoted, a newline as "$nl" (then *nl = 1: the script must start with
+ * STAGE_NL_DEF), another control character as $(printf '\ooo'). */
+void stage_add_value(struct strbuf *out, const char *s, int *nl);
 
 #endif

@@ -8,7 +8,7 @@
 void test_stage(void)
 {
 	struct stage_spec s = STAGE_SPEC_INIT;
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 
 	s.id = "app-abc";
 	strvec_push(&s.deps, "greet-1");
@@ -24,7 +24,7 @@ void test_stage(void)
 	strvec_push(&s.argv, "app");
 	s.collect_dir = xstrdup("/green/target/debug/deps");
 	s.collect_new_only = 1;
-	stage_render(&s, &out);
+	CHECK(stage_render(&s, &out, &err) == 0);
 
 	CHECK(strstr(out.buf, "FROM rust-base AS u-app-abc\n") == out.buf);
 	CHECK(strstr(out.buf, "COPY --link --from=e-greet-1 / /\n") != NULL);
@@ -35,8 +35,9 @@ void test_stage(void)
 	const char *app = strstr(out.buf, "from=src-app-abc,target=/green/ws/app");
 	CHECK(root && app && root < app);
 	CHECK(strstr(out.buf, ",rw") == NULL);
-	/* Values are shell-quoted, newlines included. */
-	CHECK(strstr(out.buf, "'CARGO_PKG_DESCRIPTION=it'\\''s multi\nline'") != NULL);
+	/* Values are shell-quoted, a newline as "$nl": no value starts a line. */
+	CHECK(strstr(out.buf, "'CARGO_PKG_DESCRIPTION=it'\\''s multi'\"$nl\"'line'") != NULL);
+	CHECK(strstr(out.buf, "<<'" STAGE_HEREDOC "'\n" STAGE_NL_DEF "\no=/green/target/debug/deps\n") != NULL);
 	CHECK(strstr(out.buf, "env -i PATH=\"$PATH\"") != NULL);
 	CHECK(strstr(out.buf, "FROM scratch AS o-app-abc\nCOPY --link --from=u-app-abc /green/out/ /\n") != NULL);
 	CHECK(strstr(out.buf, "FROM scratch AS e-app-abc\nCOPY --link --from=o-app-abc / /\n") != NULL);
@@ -46,7 +47,7 @@ void test_stage(void)
 
 	/* The same spec renders the same bytes. */
 	struct strbuf again = STRBUF_INIT;
-	stage_render(&s, &again);
+	CHECK(stage_render(&s, &again, &err) == 0);
 	CHECK_STR(again.buf, out.buf);
 
 	/* A host path (JOB_MODE_HOST_PATHS) with a space, quotes, '$', '#'
@@ -63,7 +64,7 @@ void test_stage(void)
 		h.ctx_target = odd;
 		h.collect_dir = xstrdup("/green/target/debug/deps");
 		strvec_push(&h.argv, "rustc");
-		stage_render(&h, &t);
+		CHECK(stage_render(&h, &t, &err) == 0);
 		CHECK(strstr(t.buf, "WORKDIR /tmp/My Projects/it\\'s \\\"q\\\" \\$HOME #1 x,y\n") != NULL);
 		CHECK(strstr(t.buf, "--mount=type=bind,from=src-cli-1,\\\"target=/tmp/My\\ Projects/it\\\\\\'s\\ "
 				    "\\\\\\\"\\\"q\\\\\\\"\\\"\\ \\\\$HOME\\ #1\\ x,y\\\" <<'") != NULL);
@@ -86,7 +87,7 @@ void test_stage(void)
 	s.incr_dir = xstrdup("/green/target/debug/incremental");
 	s.incr_prefix = xstrdup("app-");
 	strbuf_reset(&out);
-	stage_render(&s, &out);
+	CHECK(stage_render(&s, &out, &err) == 0);
 	CHECK(strstr(out.buf, "RUN --network=default \\\n  --mount=type=secret,id=GIT_AUTH_TOKEN,required=true") != NULL);
 	CHECK(strstr(out.buf, "# secret GIT_AUTH_TOKEN: keyed digest 0123456789abcdef\n") != NULL);
 	CHECK(strstr(out.buf, "GIT_AUTH_TOKEN=\"$(cat /run/secrets/GIT_AUTH_TOKEN)\"") != NULL);
@@ -98,7 +99,7 @@ void test_stage(void)
 	s.deps_ctx = "deps";
 	strvec_clear(&s.dep_mounts);
 	strbuf_reset(&out);
-	stage_render(&s, &out);
+	CHECK(stage_render(&s, &out, &err) == 0);
 	CHECK(strstr(out.buf, "--mount=type=bind,from=deps,target=/green/target,rw") != NULL);
 	CHECK(strstr(out.buf, "e-greet-1") == NULL);
 	CHECK(strstr(out.buf, "AS e-app-abc") == NULL);
@@ -110,20 +111,21 @@ void test_stage(void)
 	 * answers as git outside a repository; given its work tree, git trusts it. */
 	s.git_probe = 1;
 	strbuf_reset(&out);
-	stage_render(&s, &out);
+	CHECK(stage_render(&s, &out, &err) == 0);
 	CHECK(strstr(out.buf, "cat >/tmp/green-git/git <<'GREEN_GIT'\n#!/bin/sh\n: >/green/out/green/app-abc.git\n") != NULL);
 	CHECK(strstr(out.buf, "exit 128\nGREEN_GIT\n") != NULL);
 	CHECK(strstr(out.buf, "env -i PATH=\"/tmp/green-git:$PATH\"") != NULL);
 	s.git_probe = 0;
 	s.git_trust = 1;
 	strbuf_reset(&out);
-	stage_render(&s, &out);
+	CHECK(stage_render(&s, &out, &err) == 0);
 	CHECK(strstr(out.buf, "git config --system --add safe.directory '*'") != NULL);
 	CHECK(strstr(out.buf, "green-git") == NULL);
 
 	stage_spec_release(&s);
 	strbuf_release(&out);
 	strbuf_release(&again);
+	strbuf_release(&err);
 }
 
 /* The engine's failures that need a sentence of their own (engine.c). */

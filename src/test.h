@@ -41,5 +41,25 @@ void test_engine_explain(void);
 void test_depsdir(void);
 void test_syslib(void);
 void test_store(void);
+void test_stage_fuzz(void);
+
+/* The stage fuzzer (stage_fuzz_test.c), shared with tests/fuzz/stage_fuzz.c:
+ * random choices from data (0 once it is used up) or, data NULL, from a
+ * xorshift state. */
+#include <stddef.h>
+#include <stdint.h>
+#include "strbuf.h"
+#include "strvec.h"
+struct stage_spec;
+struct fuzz_rnd {
+	const unsigned char *data;
+	size_t len, pos;
+	uint64_t state;
+};
+void stage_spec_fuzz(struct stage_spec *s, struct fuzz_rnd *r, struct strvec *owned);
+/* Does df (one unit's stages) hold exactly the instructions s calls for? */
+int stage_structure_check(const struct stage_spec *s, const char *df, struct strbuf *why);
+/* Render one random spec into df and check it: 0, or -1 with why. */
+int stage_fuzz_one(struct fuzz_rnd *r, struct strbuf *df, struct strbuf *why);
 
 #endif

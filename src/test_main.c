@@ -18,6 +18,7 @@ int main(void)
 	test_depsdir();
 	test_syslib();
 	test_store();
+	test_stage_fuzz();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }

@@ -470,6 +470,11 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		why = PASS_DEP_NOT_GREEN;
 		goto pass;
 	}
+	if (ret == JOB_NO_STAGE) {
+		LOG(LOG_INFO, "%s: %s", id.buf, err.buf);
+		why = "a path or name not usable in a Dockerfile instruction";
+		goto pass;
+	}
 	if (ret)
 		error("%s: %s", id.buf, err.buf);
 	else

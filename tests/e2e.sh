@@ -7,7 +7,7 @@
 #   tests/e2e.sh            every check
 #   E2E_ONLY=fixture ...    only the checks whose group matches
 #                           (fixture, base, errors, settings, settings-build,
-#                           correctness, exact-*, ripgrep)
+#                           correctness, faults, exact-*, ripgrep)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -288,6 +288,8 @@ fi
 . "$ROOT/tests/e2e_settings.sh"
 # Cache correctness: one input changed at a time.
 . "$ROOT/tests/e2e_correct.sh"
+# Faults, bad input and secrets: interrupts, leftovers, Dockerfile injection.
+. "$ROOT/tests/e2e_faults.sh"
 # Exactness on real projects, one file per class (groups exact-*); faults
 # (groups faults-*).
 for f in "$ROOT"/tests/e2e_exact_*.sh "$ROOT"/tests/e2e_faults_*.sh; do
