@@ -5,6 +5,7 @@
 #include "job.h"
 #include "log.h"
 #include "unit.h"
+#include "run.h"
 #include "util.h"
 #include "banned.h"
 
@@ -229,9 +230,9 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	}
 	if (ret == JOB_NO_CLOSURE || ret == JOB_NO_STAGE)
 		ret = EXIT_IO;
-	if (ret)
+	if (ret && !run_signal_caught()) /* an interrupted run says nothing: it ends by the signal */
 		error("%s: %s", j.self.id, err.buf);
-	else
+	else if (!ret)
 		ret = code;
 out:
 	job_release(&j);

@@ -13,6 +13,7 @@
 #include "exitcode.h"
 #include "manifest.h"
 #include "plugin.h"
+#include "run.h"
 #include "supergreen.h"
 #include "util.h"
 #include "version.h"
@@ -48,6 +49,8 @@ int main(int argc, const char **argv)
 	else
 		mode = MODE_PLUGIN, skip = 1;
 
+	/* Interrupted, every mode cleans up before it ends by the signal (run.h). */
+	run_catch_signals();
 	memset(&m, 0, sizeof(m));
 	if (mode == MODE_PLUGIN || mode == MODE_SUPERGREEN) {
 		const char *cargo = getenv("CARGO");
@@ -100,5 +103,6 @@ int main(int argc, const char **argv)
 	config_release(&cfg);
 	manifest_release(&m);
 	strbuf_release(&err);
+	run_exit_if_signaled();
 	return ret;
 }

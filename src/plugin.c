@@ -11,7 +11,6 @@
 #include "wrap.h"
 #include "banned.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,7 +203,7 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	const char *cargo = getenv("CARGO"), *rustc = getenv("RUSTC"), *tmp = getenv("TMPDIR");
 	char *self = self_exe_path();
 	struct stats s;
-	int rc;
+	int rc, term_signal = 0;
 
 	if (argc > 0 && argv[0][0] == '+') {
 		/* cargo green +nightly build: the rustup proxy picks the toolchain. */
@@ -223,7 +222,8 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		struct strbuf builder = STRBUF_INIT;
 		rc = builder_resolve(cfg, &builder, &note, &err);
 		if (rc) {
-			error("%s", err.buf);
+			if (!run_signal_caught())
+				error("%s", err.buf);
 			strbuf_release(&builder);
 			goto out;
 		}
@@ -237,7 +237,8 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		/* Before cargo starts: make the base image once, and fail early if the engine is not there. */
 		rc = base_ensure(cfg, rustc, 1, &ref, &id, &err);
 		if (rc) {
-			error("%s", err.buf);
+			if (!run_signal_caught())
+				error("%s", err.buf);
 			goto out;
 		}
 		if (note.len)
@@ -262,13 +263,17 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		strvec_pushf(&c.env, BASE_PIN_ENV "=%s", pins.buf);
 	LOG(LOG_INFO, "running %s with RUSTC_WRAPPER=%s", cargo, self);
 
-	/* cargo gets the terminal's signals itself: wait for it to finish. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
+	/* cargo gets the terminal's signals itself (run_catch_signals, in
+	 * main): wait for it to finish, then end as it did. */
 	rc = run_command(&c, &err);
 	if (rc < 0) {
-		error("%s", err.buf);
+		if (!run_signal_caught())
+			error("%s", err.buf);
 		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (c.term_signal) {
+		term_signal = c.term_signal;
 		goto out;
 	}
 	stats_read(stats_path.buf, &s);
@@ -306,5 +311,7 @@ out:
 	strbuf_release(&stats_path);
 	strbuf_release(&pins);
 	free(self);
+	if (term_signal)
+		run_exit_by_signal(term_signal);
 	return rc;
 }

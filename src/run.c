@@ -14,26 +14,80 @@
 
 extern char **environ;
 
-/* The child being waited for, so that a signal can be passed on. This is the
- * one piece of mutable process state outside the config: a signal handler
- * has no other way to find its child. */
+/* Signals. The terminal sends SIGINT and SIGQUIT to the whole foreground
+ * process group: a child of ours got its own copy, so they are never
+ * forwarded (as system(3) does); SIGTERM and SIGHUP usually name one process
+ * and are passed on to the child being waited for, unless the kernel sent
+ * them (a hang-up reaches the whole group). Each is also noted: once one has
+ * arrived no child starts, and run_exit_if_signaled() ends this process by
+ * it after the caller has cleaned up.
+ *
+ * This is the one piece of mutable process state outside the config: a
+ * signal handler has no other way to find its child. */
+static const int handled_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
 static volatile pid_t running_child = -1;
+static volatile sig_atomic_t caught_signal;
+/* The signals this process handles: each child gets them at their default
+ * disposition (an ignored one would survive exec). */
+static sigset_t defaulted;
+static int signals_set;
 
-static void forward_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uctx)
 {
-	if (running_child > 0)
+	(void)uctx;
+	if (!caught_signal)
+		caught_signal = sig;
+	if ((sig == SIGTERM || sig == SIGHUP) && si->si_code != SI_KERNEL && running_child > 0)
 		kill(running_child, sig);
 }
 
-static void set_forwarding(int on)
+void run_catch_signals(void)
+{
+	struct sigaction sa, old;
+	if (signals_set)
+		return;
+	signals_set = 1;
+	sigemptyset(&defaulted);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(handled_signals); i++) {
+		int sig = handled_signals[i];
+		/* Ignored on entry (nohup, a non-interactive shell's `&`): stays
+		 * so, for us and for our children, as it would for plain cargo. */
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaddset(&defaulted, sig);
+		sigaction(sig, &sa, NULL);
+	}
+}
+
+int run_signal_caught(void)
+{
+	return caught_signal;
+}
+
+void run_exit_by_signal(int sig)
 {
 	struct sigaction sa;
+	sigset_t set;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on ? forward_signal : SIG_DFL;
+	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	/* Not fatal by default (it cannot be for these): the shell's convention. */
+	_exit(128 + sig);
+}
+
+void run_exit_if_signaled(void)
+{
+	if (caught_signal)
+		run_exit_by_signal(caught_signal);
 }
 
 void child_release(struct child *c)
@@ -75,11 +129,25 @@ static int add_redirect(posix_spawn_file_actions_t *fa, int fd, const char *path
 static int start(struct child *c, int capture_fd, struct strbuf *err)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	struct strvec env = STRVEC_INIT;
+	sigset_t none;
 	int rc;
 
 	if (!c->args.nr)
 		BUG("run_start with no arguments");
+	if (caught_signal) {
+		strbuf_addf(err, "interrupted (%s): '%s' not started", strsignal(caught_signal), c->args.v[0]);
+		return -1;
+	}
+	/* The child starts as if we had not touched a signal: handled ones at
+	 * their default, nothing blocked. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	if (signals_set)
+		posix_spawnattr_setsigdefault(&attr, &defaulted);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | (signals_set ? POSIX_SPAWN_SETSIGDEF : 0));
 	posix_spawn_file_actions_init(&fa);
 	if (c->stdin_path)
 		add_redirect(&fa, 0, c->stdin_path, O_RDONLY);
@@ -97,8 +165,9 @@ static int start(struct child *c, int capture_fd, struct strbuf *err)
 		posix_spawn_file_actions_addchdir_np(&fa, c->dir);
 	build_env(c, &env);
 
-	rc = posix_spawnp(&c->pid, c->args.v[0], &fa, NULL, (char *const *)c->args.v, (char *const *)env.v);
+	rc = posix_spawnp(&c->pid, c->args.v[0], &fa, &attr, (char *const *)c->args.v, (char *const *)env.v);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	strvec_clear(&env);
 	if (rc) {
 		c->pid = -1;
@@ -109,7 +178,6 @@ static int start(struct child *c, int capture_fd, struct strbuf *err)
 		return -1;
 	}
 	running_child = c->pid;
-	set_forwarding(1);
 	return 0;
 }
 
@@ -126,14 +194,16 @@ int run_wait(struct child *c)
 		r = waitpid(c->pid, &status, 0);
 	while (r < 0 && errno == EINTR);
 	running_child = -1;
-	set_forwarding(0);
 	c->pid = -1;
+	c->term_signal = 0;
 	if (r < 0)
 		return 127;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status)) {
+		c->term_signal = WTERMSIG(status);
 		return 128 + WTERMSIG(status);
+	}
 	return 127;
 }
 

@@ -1,8 +1,9 @@
 /* run.h: the one way cargo-green starts a subprocess (after git's run-command).
  *
  * Arguments and environment are vectors, never a shell string. The child's
- * stdin/stdout/stderr can be sent to files or captured. While a child runs,
- * SIGINT/SIGTERM/SIGHUP received by cargo-green are forwarded to it. */
+ * stdin/stdout/stderr can be sent to files or captured. Every child starts
+ * with default signal dispositions and nothing blocked, whatever this
+ * process does with its own signals (run_catch_signals). */
 #ifndef RUN_H
 #define RUN_H
 
@@ -23,9 +24,10 @@ struct child {
 	int stderr_to_stdout;
 	int no_stdout;            /* stdout to /dev/null */
 	pid_t pid;
+	int term_signal;          /* after run_wait: the signal that ended it, or 0 */
 };
 
-#define CHILD_INIT { STRVEC_INIT, STRVEC_INIT, 0, NULL, NULL, NULL, NULL, 0, 0, -1 }
+#define CHILD_INIT { STRVEC_INIT, STRVEC_INIT, 0, NULL, NULL, NULL, NULL, 0, 0, -1, 0 }
 
 void child_release(struct child *c);
 
@@ -39,6 +41,21 @@ int run_command(struct child *c, struct strbuf *err);
 int run_capture(struct child *c, struct strbuf *out, struct strbuf *err);
 /* Replace this process with argv (PATH lookup). Returns -1 with err set on failure. */
 int run_exec(const char **argv, struct strbuf *err);
+
+/* From now on SIGINT, SIGQUIT, SIGTERM and SIGHUP (those not ignored on
+ * entry) do not end this process: each is noted, SIGTERM and SIGHUP sent by
+ * a process are passed on to the running child (SIGINT and SIGQUIT come from
+ * the terminal to the whole process group: the child has its own), and no
+ * child starts after one arrived (run_start fails, "interrupted"). The
+ * caller cleans up, then run_exit_if_signaled(). */
+void run_catch_signals(void);
+/* The first signal noted since run_catch_signals, or 0. */
+int run_signal_caught(void);
+/* End this process by the noted signal, if any (as if it had not been
+ * caught, so that the parent sees the same status). */
+void run_exit_if_signaled(void);
+/* End this process by sig, its default disposition restored. */
+void run_exit_by_signal(int sig) __attribute__((noreturn));
 
 /* Absolute path of this executable. Caller frees. */
 char *self_exe_path(void);

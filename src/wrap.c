@@ -32,6 +32,7 @@ static int exec_local(const struct config *cfg, const char **argv, const char *k
 	struct strbuf err = STRBUF_INIT;
 	LOG(LOG_DEBUG, "%s (%s): %s", kind, why, argv[0]);
 	stats_record(cfg, kind, id ? id : "-", why, 0, 0);
+	run_exit_if_signaled();
 	run_exec(argv, &err);
 	error("%s", err.buf);
 	strbuf_release(&err);
@@ -475,9 +476,9 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		why = "a path or name not usable in a Dockerfile instruction";
 		goto pass;
 	}
-	if (ret)
+	if (ret && !run_signal_caught()) /* an interrupted build says nothing: it ends by the signal */
 		error("%s: %s", id.buf, err.buf);
-	else
+	else if (!ret)
 		ret = code;
 	goto out;
 
