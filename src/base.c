@@ -208,7 +208,8 @@ static int make_os_image(const struct config *cfg, const char *image, const char
 	struct strbuf tar = STRBUF_INIT, log = STRBUF_INIT, out = STRBUF_INIT;
 	int rc, ret = 0;
 
-	strbuf_addf(&tar, "%s/os-%s.tar", state, codename);
+	/* A name of this process's: removed on every path, swept if it is killed. */
+	strbuf_addf(&tar, "%s/os-%s.%ld.tar", state, codename, (long)getpid());
 	strbuf_addf(&log, "%s/os-%s.log", state, codename);
 	if (verbose)
 		fprintf(stderr, "cargo-green: making the base OS image %s (Debian %s, once per engine)\n", image, codename);
@@ -239,7 +240,6 @@ static int make_os_image(const struct config *cfg, const char *image, const char
 	imp.stderr_to_stdout = 1;
 	rc = run_capture(&imp, &out, err);
 	child_release(&imp);
-	unlink(tar.buf);
 	if (rc) {
 		if (rc > 0)
 			ret = engine_explain_failure("importing the base OS image", out.buf, "(docker import)", err);
@@ -247,6 +247,7 @@ static int make_os_image(const struct config *cfg, const char *image, const char
 			ret = EXIT_ENGINE_UNREACHABLE;
 	}
 out:
+	unlink(tar.buf);
 	strbuf_release(&tar);
 	strbuf_release(&log);
 	strbuf_release(&out);
@@ -355,6 +356,8 @@ static int check_rustc(const struct config *cfg, const char *image, const char *
 	}
 out:
 	unlink(path.buf);
+	if (!ret || run_signal_caught()) /* kept only to explain a failure */
+		unlink(log.buf);
 	rm_rf(out.buf);
 	engine_build_release(&b);
 	strbuf_release(&df);
@@ -554,6 +557,8 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 	}
 	if (!access(stamp.buf, F_OK) && !access(key.buf, F_OK))
 		goto out; /* another wrapper made it while we waited */
+	/* What a killed run left: a half-written OS tarball, probe and check dirs. */
+	sweep_dead_temps(state.buf);
 	if ((ret = engine_probe(cfg, state.buf, err)))
 		goto out;
 

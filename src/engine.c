@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The client's variable holding the secret NAME: SECRET_ENV_PREFIX NAME. */
+#define SECRET_ENV_PREFIX "CARGOGREEN_SECRET_"
+
 const char *engine_host(void)
 {
 	const char *h = getenv("DOCKER_HOST");
@@ -280,8 +283,14 @@ int engine_build(const struct engine_build *b, int *cached, struct strbuf *err)
 		strvec_pushf(&c.args, "--network=%s", b->network);
 	if (((b->network && !strcmp(b->network, "host")) || b->allow_host) && (!b->cfg || b->cfg->runner != RUNNER_PODMAN))
 		strvec_push(&c.args, "--allow=network.host");
-	for (size_t i = 0; i < b->secrets.nr; i++)
-		strvec_pushf(&c.args, "--secret=%s", b->secrets.v[i]);
+	for (size_t i = 0; i < b->secrets.nr; i++) {
+		const char *v = b->secrets.v[i];
+		int n = (int)strcspn(v, "=");
+		if (!v[n])
+			BUG("a secret without a value");
+		strvec_pushf(&c.args, "--secret=id=%.*s,env=" SECRET_ENV_PREFIX "%.*s", n, v, n, v);
+		strvec_pushf(&c.env, SECRET_ENV_PREFIX "%s", v);
+	}
 	if (getenv(NO_CACHE_ENV) && b->watch_stage)
 		strvec_pushf(&c.args, "--no-cache-filter=%s", b->watch_stage);
 	strvec_pushf(&c.args, "--file=%s", b->dockerfile);

@@ -23,7 +23,9 @@ struct engine_build {
 	const char *log_path;    /* the engine's progress and errors */
 	const char *watch_stage; /* report whether this stage's RUN was cached */
 	const char *network;     /* the default network of RUNs (none, default, host); NULL: none */
-	struct strvec secrets;   /* "id=NAME,src=FILE" BuildKit secrets */
+	/* "NAME=value": BuildKit secrets, given to the engine's client in its
+	 * environment (--secret id=NAME,env=...), never written to a file. */
+	struct strvec secrets;
 	int allow_host;          /* some RUN has --network=host */
 	const struct config *cfg;
 };

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,4 +343,37 @@ int fs_nearly_full(const char *path)
 		return 0;
 	/* Less than 1 MiB or 16 inodes left for an unprivileged writer. */
 	return (unsigned long long)v.f_bavail * v.f_frsize < (1ULL << 20) || (v.f_files && v.f_favail < 16);
+}
+
+long temp_name_pid(const char *name)
+{
+	const char *p = strchr(name, '.');
+	while (p) {
+		size_t n = strspn(p + 1, "0123456789");
+		if (n && n < 10 && (p[1 + n] == '.' || !p[1 + n]) && p[1] != '0')
+			return strtol(p + 1, NULL, 10);
+		p = strchr(p + 1, '.');
+	}
+	return 0;
+}
+
+int sweep_dead_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int removed = 0;
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		long pid = temp_name_pid(e->d_name);
+		struct strbuf p = STRBUF_INIT;
+		if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		strbuf_addf(&p, "%s/%s", dir, e->d_name);
+		if (rm_rf(p.buf) == 0)
+			removed++;
+		strbuf_release(&p);
+	}
+	closedir(d);
+	return removed;
 }

@@ -14,6 +14,15 @@ int mkdir_parent(const char *path, int mode);
 /* rm -rf. 0 or -1 with errno. */
 int rm_rf(const char *path);
 
+/* Temporary names carry their maker's pid as a dot-separated part after the
+ * first ("ID.PID", "ID.PID.land", "check.PID.Dockerfile"): the pid in name,
+ * or 0 when it has none. */
+long temp_name_pid(const char *name);
+/* Remove (rm -rf) each entry of dir whose name carries the pid of a process
+ * that is gone: what a killed run left. Others' live temporaries stay. The
+ * number removed. */
+int sweep_dead_temps(const char *dir);
+
 /* Make dst a copy of the tree src (hard links where possible), leaving out
  * entries named in skip_names at any depth, the absolute paths in skip_paths,
  * and, below the top, directories that hold a Cargo.toml (other packages)

@@ -149,17 +149,43 @@ static void warn_once(const struct config *cfg, const char *name, const char *ms
 struct land {
 	struct job *j;
 	struct strbuf *err;
-	int copy; /* root is the local store's: copy, never link */
+	int copy;        /* root is the local store's: copy, never link */
+	const char *tmp; /* the temporary name, in target/cargo-green/tmp (same file system) */
 };
+
+/* Write data as the file tmp, then rename it to host. 0, or -1 with errno
+ * and tmp gone. */
+static int land_bytes(const char *tmp, const char *host, const char *data, size_t len, int mode)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode), saved;
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0) {
+		saved = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) < 0 || rename(tmp, host) < 0) {
+		saved = errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
 
 /* Put the file at root/rel in its place on the host, leaving root as it
  * is: a hard link (a copy from the local store) renamed over the old one
  * (cargo sees a new file at once, never a half-written one); a .d
- * rewritten to host paths and the build script's shim written anew. */
+ * rewritten to host paths and the build script's shim written anew. Each
+ * goes through l->tmp, which no path leaves behind (the job removes it
+ * too, and the next run's sweep what a killed one left). */
 static int land_one(const char *root, const char *rel, void *data)
 {
 	struct land *l = data;
-	struct strbuf src = STRBUF_INIT, ct = STRBUF_INIT, body = STRBUF_INIT, fixed = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct strbuf src = STRBUF_INIT, ct = STRBUF_INIT, body = STRBUF_INIT, fixed = STRBUF_INIT;
 	char *host = NULL;
 	int ret = -1;
 
@@ -174,27 +200,25 @@ static int land_one(const char *root, const char *rel, void *data)
 		goto io;
 	if (l->j->shim_ct && !strcmp(ct.buf, l->j->shim_ct)) {
 		/* The build script's real binary stays in the engine; cargo runs the shim. */
-		if (write_file_atomic(host, l->j->shim_text, strlen(l->j->shim_text), 0755) < 0)
+		if (land_bytes(l->tmp, host, l->j->shim_text, strlen(l->j->shim_text), 0755) < 0)
 			goto io;
 	} else if (ends_with(rel, ".d")) {
 		/* dep-info names container paths: cargo must see the host's. */
 		if (strbuf_read_file(&body, src.buf) < 0)
 			goto io;
 		pathmap_rewrite(&l->j->pm, 1, ESCAPE_DEPINFO, body.buf, body.len, &fixed);
-		if (write_file_atomic(host, fixed.buf, fixed.len, 0644) < 0)
+		if (land_bytes(l->tmp, host, fixed.buf, fixed.len, 0644) < 0)
 			goto io;
 	} else {
 		struct stat st;
-		strbuf_addf(&tmp, "%s.green.%ld", host, (long)getpid());
-		unlink(tmp.buf);
-		if ((l->copy || link(src.buf, tmp.buf) < 0) &&
-		    (lstat(src.buf, &st) < 0 || clone_entry(src.buf, tmp.buf, &st, 0) < 0))
-			goto io;
+		unlink(l->tmp);
 		/* Fresh mtimes: a cache hit must not look older than its dependencies. */
-		if ((utimensat(AT_FDCWD, tmp.buf, NULL, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT) ||
-		    rename(tmp.buf, host) < 0) {
+		if (((l->copy || link(src.buf, l->tmp) < 0) &&
+		     (lstat(src.buf, &st) < 0 || clone_entry(src.buf, l->tmp, &st, 0) < 0)) ||
+		    (utimensat(AT_FDCWD, l->tmp, NULL, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT) ||
+		    rename(l->tmp, host) < 0) {
 			int saved = errno;
-			unlink(tmp.buf);
+			unlink(l->tmp);
 			errno = saved;
 			goto io;
 		}
@@ -210,7 +234,6 @@ out:
 	strbuf_release(&ct);
 	strbuf_release(&body);
 	strbuf_release(&fixed);
-	strbuf_release(&tmp);
 	return ret;
 }
 
@@ -498,45 +521,6 @@ static int syslib_act(struct job *j, const struct strvec *extra, const struct st
 	return again;
 }
 
-/* Each secret in its own 0600 file under a private dir, for --secret. */
-static int write_secrets(const struct strvec *secrets, const char *work, const char *id, struct strbuf *dir,
-			 struct strvec *flags, struct strbuf *err)
-{
-	strbuf_addf(dir, "%s/tmp/%s.%ld.secrets", work, id, (long)getpid());
-	rm_rf(dir->buf);
-	if (mkdir(dir->buf, 0700) < 0) {
-		strbuf_addf(err, "cannot create '%s': %s", dir->buf, strerror(errno));
-		return EXIT_IO;
-	}
-	for (size_t i = 0; i < secrets->nr; i++) {
-		const char *eq = strchr(secrets->v[i], '=');
-		struct strbuf f = STRBUF_INIT;
-		int fd;
-		strbuf_addf(&f, "%s/%.*s", dir->buf, (int)(eq - secrets->v[i]), secrets->v[i]);
-		fd = open(f.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || write_all(fd, eq + 1, strlen(eq + 1)) < 0) {
-			strbuf_addf(err, "cannot write '%s': %s", f.buf, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			strbuf_release(&f);
-			return EXIT_IO;
-		}
-		close(fd);
-		{
-			/* buildx reads the value as CSV (the path may hold a comma or quote). */
-			struct strbuf flag = STRBUF_INIT, src = STRBUF_INIT;
-			strbuf_addf(&flag, "id=%.*s,", (int)(eq - secrets->v[i]), secrets->v[i]);
-			strbuf_addf(&src, "src=%s", f.buf);
-			strbuf_add_csv_field(&flag, src.buf);
-			strvec_push(flags, flag.buf);
-			strbuf_release(&flag);
-			strbuf_release(&src);
-		}
-		strbuf_release(&f);
-	}
-	return 0;
-}
-
 /* Where a unit's outputs are kept, as the engine made them (container
  * paths in .d files, a build script's real binary), laid out as CT_TARGET:
  * what a dependent's stage mounts instead of rebuilding its e- stages. */
@@ -756,7 +740,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		      dfpath = STRBUF_INIT, logpath = STRBUF_INIT, tmp = STRBUF_INIT, empty = STRBUF_INIT,
 		      p = STRBUF_INIT, code = STRBUF_INIT, target = STRBUF_INIT, watch = STRBUF_INIT;
 	struct strvec ctx_names = STRVEC_INIT, secrets = STRVEC_INIT, dep_trees = STRVEC_INIT;
-	struct strbuf secret_dir = STRBUF_INIT, base_id = STRBUF_INIT;
+	struct strbuf land_tmp = STRBUF_INIT, base_id = STRBUF_INIT;
 	struct deps_slot slot = DEPS_SLOT_INIT;
 	/* The result: the tree the engine exported into tmp, or the store's entry (read only). */
 	struct strbuf entry = STRBUF_INIT;
@@ -843,6 +827,12 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		mkdir_p(p.buf, 0755);
 	}
 	mkdir_parent(dfpath.buf, 0755);
+	{
+		/* What killed runs left (their processes gone): export dirs, landings' temporary files. */
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/tmp", work.buf);
+		sweep_dead_temps(p.buf);
+	}
 
 	/* Compact: the Dockerfile holds this unit alone, the closure's outputs
 	 * coming as one context of hard links to their kept copies. Else (a
@@ -907,8 +897,8 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		}
 	}
 	if (cached != 2) {
-		if (secrets.nr && (ret = write_secrets(&secrets, work.buf, id, &secret_dir, &b.secrets, err)))
-			goto out;
+		/* The values go to the engine's client in its environment, never to a file. */
+		strvec_pushv(&b.secrets, secrets.v);
 		if (deps_context(compact, &cl) && gather_outputs(deps_parent.buf, &dep_trees, &slot, &p) < 0) {
 			LOG(LOG_WARN, "%s: cannot gather its closure's outputs: %s: its stages instead", id, p.buf);
 			strbuf_reset(&p);
@@ -949,8 +939,6 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 			if ((ret = write_dockerfile(j, &cl, &head, &own, compact, with_src, &df, dfpath.buf, err)))
 				goto out;
 		}
-		if (secret_dir.len)
-			rm_rf(secret_dir.buf);
 		deps_slot_release(&slot);
 		strbuf_reset(&p);
 		if (use_store && store_save(key, tmp.buf, &p) < 0) {
@@ -1027,12 +1015,14 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		strvec_clear(&names);
 	}
 	if (*exit_code == 0) {
-		struct land l = { j, err, cached == 2 };
+		struct land l = { j, err, cached == 2, NULL };
 		struct strbuf kept = STRBUF_INIT;
 		const char *from;
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s%s", res, CT_TARGET);
 		from = keep_outputs(j, p.buf, l.copy, &kept);
+		strbuf_addf(&land_tmp, "%s.land", tmp.buf);
+		l.tmp = land_tmp.buf;
 		ret = !access(from, F_OK) && tree_walk(from, land_one, &l);
 		strbuf_release(&kept);
 		if (ret) {
@@ -1066,15 +1056,15 @@ out:
 		stats_record(j->cfg, "fail", id, NULL, now_ns() - t0, te);
 	if (tmp.len)
 		rm_rf(tmp.buf);
-	if (secret_dir.len)
-		rm_rf(secret_dir.buf);
+	if (land_tmp.len)
+		unlink(land_tmp.buf);
 	deps_slot_release(&slot);
 	closure_release(&cl);
 	engine_build_release(&b);
 	strvec_clear(&ctx_names);
 	strvec_clear(&secrets);
 	strvec_clear(&dep_trees);
-	strbuf_release(&secret_dir);
+	strbuf_release(&land_tmp);
 	strbuf_release(&base_id);
 	strbuf_release(&df);
 	strbuf_release(&head);

@@ -19,6 +19,7 @@ int main(void)
 	test_syslib();
 	test_store();
 	test_stage_fuzz();
+	test_fs_sweep();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }
