@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh: the whole test suite, from a fresh Debian 12 machine (as root):
 # installs prerequisites and the engine (scripts/setup.sh --no-job), then
-# `make check`: unit tests, the same under ASan/UBSan, and the end-to-end tests
-# against the real engine and real crates.
+# `make check`: unit tests, the same under ASan/UBSan, the stage renderer's
+# fuzz target (libFuzzer, with clang), and the end-to-end tests against the
+# real engine and real crates.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 "$ROOT/scripts/setup.sh" --no-job
@@ -18,6 +19,11 @@ for p in libsqlite3-dev zlib1g-dev libssl-dev; do
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >&2
 	fi
 done
+# The fuzz target runs under libFuzzer with clang (else a plain random loop).
+if ! command -v clang >/dev/null; then
+	echo "test.sh: installing clang (libFuzzer, for make fuzz)" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >&2
+fi
 engine_env=$("$ROOT/scripts/engine.sh" 2>/dev/null) || { echo "test.sh: error: no engine; run scripts/engine.sh to see why" >&2; exit 1; }
 eval "$engine_env"
 export DOCKER_HOST
