@@ -1,6 +1,10 @@
 # e2e_faults.sh: faults, bad input and secrets (sourced by tests/e2e.sh, group
 # "faults"). Each case against plain cargo where it has one: the exit status,
 # what the program prints, nothing left behind, the next build correct.
+# CARGO_INCREMENTAL=0 for plain cargo and cargo green alike: the packages'
+# own compiles then go through the engine (incremental ones stay local).
+faults_incr=${CARGO_INCREMENTAL-__unset}
+export CARGO_INCREMENTAL=0
 
 if want faults; then
 	# newproj DIR MAIN_RS [BUILD_RS]: a package without dependencies.
@@ -203,3 +207,5 @@ if want faults; then
 	check "…the next run checks it (exit $rc) and removes what a killed run left: a 0-byte OS tarball, probe and check files (${left:-none})" \
 		bash -c "[ $rc -eq 0 ] && [ -z '$left' ] && ls '$XC'/cargo-green/base/*.ok >/dev/null"
 fi
+
+if [ "$faults_incr" = __unset ]; then unset CARGO_INCREMENTAL; else export CARGO_INCREMENTAL="$faults_incr"; fi
