@@ -57,6 +57,7 @@ int main(int argc, const char **argv)
 		struct strbuf why = STRBUF_INIT;
 		int sub = mode == MODE_PLUGIN ? argc - skip : 0;
 		if (manifest_read(&m, cargo && *cargo ? cargo : "cargo", sub, argv + skip, &why) < 0) {
+			run_exit_if_signaled(); /* interrupted: cargo metadata's failure is no news */
 			error("%s", why.buf);
 			strbuf_release(&why);
 			return EXIT_USAGE;
