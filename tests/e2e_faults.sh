@@ -208,4 +208,30 @@ if want faults; then
 		bash -c "[ $rc -eq 0 ] && [ -z '$left' ] && ls '$XC'/cargo-green/base/*.ok >/dev/null"
 fi
 
+if want faults; then
+	# --- SIGINT and SIGKILL at several points of a cold fixture build: after
+	# SIGINT nothing is left; after either, the next build is correct and
+	# leaves nothing (what the killed one left, it sweeps).
+	for c in "INT 1" "INT 4" "KILL 2" "KILL 6"; do
+		read -r sig delay <<<"$c"
+		R="$WORK/random-$sig-$delay"
+		copy_fixture "$R"
+		in_group "$WORK/random.out" "$R" env __CARGOGREEN_NO_STORE=1 cargo green build
+		sleep "$delay"
+		interrupt "$sig"
+		st=${GOT% *}
+		left=$( (ls -A "$R/target/cargo-green/tmp" 2>/dev/null; find "$R/target" -name '*.green.[0-9]*' -o -name '*.tmp.[0-9]*') | tr '\n' ' ')
+		if [ "$sig" = INT ]; then
+			check "SIGINT ${delay}s into a cold build: it ends by it (exit $st) and leaves nothing behind (${left:-nothing})" \
+				bash -c "[ '$st' = 130 ] && [ -z '$left' ] && ! pgrep -g $GROUP >/dev/null"
+		fi
+		(cd "$R" && cargo green build >"$WORK/random-next.out" 2>"$WORK/random-next.err"); rc=$?
+		(cd "$R" && ./target/debug/app >"$WORK/random-next.run" 2>&1)
+		left=$( (ls -A "$R/target/cargo-green/tmp" 2>/dev/null; find "$R/target" -name '*.green.[0-9]*' -o -name '*.tmp.[0-9]*') | tr '\n' ' ')
+		check "…after SIG$sig at ${delay}s (exit $st), the next build succeeds (exit $rc), its binary is right, nothing left (${left:-nothing})" \
+			bash -c "[ $rc = 0 ] && grep -q 'hello from build.rs' '$WORK/random-next.run' && [ -z '$left' ]"
+		rm -rf "$R"
+	done
+fi
+
 if [ "$faults_incr" = __unset ]; then unset CARGO_INCREMENTAL; else export CARGO_INCREMENTAL="$faults_incr"; fi
