@@ -641,30 +641,43 @@ int base_ensure_with(const struct config *cfg, const char *rustc, const struct s
 		ret = EXIT_BASE_IMAGE;
 		goto out;
 	}
-	base_image_ref(cfg, vv.buf, &base);
-	if ((ret = ensure_image(cfg, rustc, vv.buf, base.buf, NULL, verbose, err)))
-		goto out;
-	compose_inline(cfg, base.buf, extra_apt, &text);
-	if (text.len) {
-		char hex[17];
-		hash_hex(text.buf, hex);
-		strbuf_addf(ref, "cargo-green-base:%s", hex);
-		if ((ret = ensure_image(cfg, rustc, vv.buf, ref->buf, text.buf, verbose, err)))
+	/* Twice at most: an image made and checked once, then removed from the
+	 * engine (a prune, another image store), is made anew. */
+	for (int attempt = 0;; attempt++) {
+		strbuf_reset(&base);
+		strbuf_reset(&text);
+		strbuf_reset(ref);
+		base_image_ref(cfg, vv.buf, &base);
+		if ((ret = ensure_image(cfg, rustc, vv.buf, base.buf, NULL, verbose, err)))
 			goto out;
-	} else {
-		strbuf_addbuf(ref, &base);
-	}
-	if (id) {
+		compose_inline(cfg, base.buf, extra_apt, &text);
+		if (text.len) {
+			char hex[17];
+			hash_hex(text.buf, hex);
+			strbuf_addf(ref, "cargo-green-base:%s", hex);
+			if ((ret = ensure_image(cfg, rustc, vv.buf, ref->buf, text.buf, verbose, err)))
+				goto out;
+		} else {
+			strbuf_addbuf(ref, &base);
+		}
+		if (!id)
+			break;
+		strbuf_reset(id);
 		exists = image_id(cfg, ref->buf, id, err);
 		if (exists < 0) {
 			ret = -exists;
-		} else if (!exists) {
-			/* Made and checked, then removed: forget the stamps, make it again next time. */
-			forget_image(cfg, ref->buf, vv.buf);
-			forget_image(cfg, base.buf, vv.buf);
-			strbuf_addf(err, "the base image %s disappeared from the engine (run the build again to make it anew)", ref->buf);
-			ret = EXIT_BASE_IMAGE;
+			break;
 		}
+		if (exists)
+			break;
+		forget_image(cfg, ref->buf, vv.buf);
+		forget_image(cfg, base.buf, vv.buf);
+		if (attempt) {
+			strbuf_addf(err, "the base image %s disappeared from the engine as soon as it was made (is something pruning the engine's images?)", ref->buf);
+			ret = EXIT_BASE_IMAGE;
+			break;
+		}
+		LOG(LOG_INFO, "base: %s was made here but is gone from the engine: making it anew", ref->buf);
 	}
 out:
 	strbuf_release(&vv);

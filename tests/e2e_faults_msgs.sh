@@ -47,4 +47,14 @@ if want faults-msgs; then
 	else
 		fail "faults-msgs: prerequisite: a tmpfs for the full store (root)"
 	fi
+
+	# A base image made and stamped here, then removed from the engine (a
+	# prune, another image store): made anew, not an error.
+	copy_fixture "$M/gone"
+	(cd "$M/gone" && CARGOGREEN_ADD_APT=zlib1g-dev CARGO_INCREMENTAL=0 cargo green build >/dev/null 2>"$M/gone1.err"); rc1=$?
+	gone=$(sed -n 's/^FROM \(cargo-green-base:[0-9a-f]*\) AS rust-base$/\1/p' "$M"/gone/target/cargo-green/df/*/Dockerfile 2>/dev/null | sort -u | head -n1)
+	[ -n "$gone" ] && docker rmi -f "$gone" >/dev/null 2>&1
+	(cd "$M/gone" && cargo clean -q && CARGOGREEN_ADD_APT=zlib1g-dev CARGO_INCREMENTAL=0 cargo green build >/dev/null 2>"$M/gone2.err" && ./target/debug/app >"$M/gone.out"); rc=$?
+	check "faults-msgs: a base image removed from the engine after it was made is made anew (exit $rc1, then $rc, ${gone:-no image} removed)" \
+		bash -c "[ $rc1 -eq 0 ] && [ -n '$gone' ] && [ $rc -eq 0 ] && grep -q 'hello from build.rs' '$M/gone.out'"
 fi
