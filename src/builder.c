@@ -75,6 +75,20 @@ int builder_resolve(const struct config *cfg, struct strbuf *out, struct strbuf 
 				    engine_host());
 			return EXIT_USAGE;
 		}
+		if (*want && strcmp(want, MANAGED_BUILDER)) {
+			/* Once here, not once per compile: buildx keeps its builders on
+			 * the client, so this is cheap and needs no engine. */
+			struct strbuf o2 = STRBUF_INIT;
+			int rc = engine_cli(cfg, (const char *[]){ "buildx", "inspect", want, NULL }, &o2, err);
+			int missing = rc > 0 && strstr(o2.buf, "no builder");
+			strbuf_release(&o2);
+			if (missing) {
+				strbuf_addf(err, "BUILDX_BUILDER=%s names no builder (see `docker buildx ls`; unset BUILDX_BUILDER to let cargo-green manage one, or set BUILDX_BUILDER= for the default builder)",
+					    want);
+				return EXIT_USAGE;
+			}
+			strbuf_reset(err);
+		}
 		strbuf_addstr(out, want);
 		return 0;
 	}

@@ -8,7 +8,7 @@
  *                 one line on stderr says why;
  *   ""            the default builder;
  *   "supergreen"  that builder, which must exist;
- *   other         that builder, no questions asked.
+ *   other         that builder, which must exist (checked once, before cargo runs).
  */
 #ifndef BUILDER_H
 #define BUILDER_H

@@ -76,6 +76,34 @@ static int check_image(const char *v, struct strbuf *why)
 		strbuf_addstr(why, "not an image reference (NAME[:TAG][@sha256:DIGEST], no spaces or quotes)");
 		return -1;
 	}
+	{
+		/* The engine's limits (distribution/reference): a name of at most
+		 * 255 characters, a tag of at most 128, a digest of sha256 and 64 hex. */
+		const char *at = strchr(ref, '@'), *end = at ? at : ref + strlen(ref), *slash, *colon = NULL;
+		for (const char *p = ref; p < end; p++)
+			if (*p == ':')
+				colon = p;
+		slash = NULL;
+		for (const char *p = ref; p < end; p++)
+			if (*p == '/')
+				slash = p;
+		if (colon && slash && colon < slash)
+			colon = NULL; /* a registry's port, not a tag */
+		if ((size_t)((colon ? colon : end) - ref) > 255) {
+			strbuf_addf(why, "the image name is %zu characters long, more than the engine's 255",
+				    (size_t)((colon ? colon : end) - ref));
+			return -1;
+		}
+		if (colon && (size_t)(end - colon - 1) > 128) {
+			strbuf_addf(why, "the tag is %zu characters long, more than the engine's 128", (size_t)(end - colon - 1));
+			return -1;
+		}
+		if (at && strlen(at + 1) > 7 + 128) {
+			strbuf_addf(why, "the digest is %zu characters long, more than ALGORITHM:HEX can be (sha256: and 64 hex digits)",
+				    strlen(at + 1));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -469,8 +497,13 @@ static int toml_text(const struct setting *s, const struct json *j, enum origin 
 	const char *want = s->kind == KIND_LIST ? "an array of strings" : s->kind == KIND_BOOL ? "a boolean" : "a string";
 	if (s->kind == KIND_LIST && j->type == JV_ARRAY) {
 		for (size_t i = 0; i < j->nr; i++) {
-			if (j->items[i].type != JV_STRING)
-				goto bad;
+			if (j->items[i].type != JV_STRING) {
+				strbuf_addf(err, "%s in [%s.metadata.green] of %s: must be an array of strings, but entry %zu is %s",
+					    s->toml, o == ORIGIN_PACKAGE ? "package" : "workspace", where, i + 1,
+					    json_type_name(j->items[i].type));
+				add_example(err, s, o);
+				return -1;
+			}
 			if (strchr(j->items[i].str, ',') || !*j->items[i].str) {
 				strbuf_addf(err, "%s in [%s.metadata.green] of %s: entry %zu ", s->toml,
 					    o == ORIGIN_PACKAGE ? "package" : "workspace", where, i + 1);
@@ -497,7 +530,6 @@ static int toml_text(const struct setting *s, const struct json *j, enum origin 
 		strbuf_addstr(out, j->str);
 		return 0;
 	}
-bad:
 	strbuf_addf(err, "%s in [%s.metadata.green] of %s: must be %s, not %s", s->toml,
 		    o == ORIGIN_PACKAGE ? "package" : "workspace", where, want, json_type_name(j->type));
 	add_example(err, s, o);

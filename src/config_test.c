@@ -30,6 +30,11 @@ static int load_env(const char *name, const char *value, struct config *cfg, str
 	return rc;
 }
 
+#define X16 "xxxxxxxxxxxxxxxx"
+#define X128 X16 X16 X16 X16 X16 X16 X16 X16
+/* A name of 256 characters (with a registry's port), a tag of 129. */
+#define LONG_NAME "docker-image://h:5/" X128 X16 X16 X16 X16 X16 X16 X16 "abcdefghijkl:1"
+#define LONG_TAG "docker-image://rust:" X128 "x"
 static const struct {
 	const char *env, *value;
 	int ok;
@@ -73,6 +78,9 @@ static const struct {
 	{ "CARGOGREEN_FINAL_PATH_NONPRIMARY", "1", 1, NULL },
 	{ "CARGOGREEN_FINAL_PATH_NONPRIMARY", "yes please", 0, "not a boolean" },
 	{ "CARGOGREEN_BASE_IMAGE", "docker-image://rust:1.95.0-slim", 1, NULL },
+	{ "CARGOGREEN_BASE_IMAGE", "docker-image://localhost:5000/a/b:tag@sha256:0123", 1, NULL },
+	{ "CARGOGREEN_BASE_IMAGE", LONG_NAME, 0, "the image name is 256 characters long, more than the engine's 255" },
+	{ "CARGOGREEN_BASE_IMAGE", LONG_TAG, 0, "the tag is 129 characters long, more than the engine's 128" },
 	{ "CARGOGREEN_BASE_IMAGE", "rust:1", 0, "must start with docker-image:// (e.g. CARGOGREEN_BASE_IMAGE=docker-image://docker.io/library/rust:1-slim)" },
 	{ "CARGOGREEN_SET_ENVS", "GIT_AUTH_TOKEN,TYPENUM_BUILD_OP", 1, NULL },
 	{ "CARGOGREEN_SET_ENVS", "A-B", 0, "not an environment variable name" },
@@ -223,6 +231,9 @@ static void test_precedence(void)
 	config_release(&cfg);
 	CHECK(load_toml("{\"set-envs\":\"A,B\"}", NULL, &cfg, &err) < 0);
 	CHECK_STR(err.buf, "set-envs in [workspace.metadata.green] of /w/Cargo.toml: must be an array of strings, not a string (e.g. set-envs = [ \"GIT_AUTH_TOKEN\", \"TYPENUM_BUILD_CONSTS\" ])");
+	config_release(&cfg);
+	CHECK(load_toml(NULL, "{\"set-envs\":[\"A\",2]}", &cfg, &err) < 0);
+	CHECK_STR(err.buf, "set-envs in [package.metadata.green] of /w/app/Cargo.toml: must be an array of strings, but entry 2 is a number (e.g. set-envs = [ \"GIT_AUTH_TOKEN\", \"TYPENUM_BUILD_CONSTS\" ])");
 	config_release(&cfg);
 	CHECK(load_toml(NULL, "{\"set-envs\":[\"A\",\"A\"]}", &cfg, &err) < 0);
 	CHECK(strstr(err.buf, "'A' is listed twice") != NULL);

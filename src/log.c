@@ -4,6 +4,7 @@
 #include "util.h"
 #include "banned.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,29 @@ void log_setup(const struct config *cfg, const char *tag)
 	if (the_log.fd < 0)
 		the_log.level = LOG_OFF;
 	the_log.color = style && !strcmp(style, "always");
+}
+
+static void max_one(const char *m, size_t mlen, int level, void *data)
+{
+	int *max = data;
+	if (level > *max)
+		*max = level;
+}
+
+int log_check(const struct config *cfg, struct strbuf *err)
+{
+	const char *filter = cfg_get(cfg, S_LOG), *path = cfg_get(cfg, S_LOG_PATH);
+	int fd, level = LOG_OFF;
+	if (!filter || filter_walk(filter, NULL, max_one, &level) < 0 || level <= LOG_OFF)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	strbuf_addf(err, "CARGOGREEN_LOG_PATH=\"%s\"%s: cannot open it to append the logs CARGOGREEN_LOG asks for: %s (set CARGOGREEN_LOG_PATH to a file in a writable directory, e.g. CARGOGREEN_LOG_PATH=/tmp/my-logs.txt)",
+		    path, getenv("CARGOGREEN_LOG_PATH") ? " (from the environment)" : " (the default)", strerror(errno));
+	return -1;
 }
 
 /* "src/engine.c" -> "engine" (length in *n). */

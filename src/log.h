@@ -21,6 +21,10 @@ int log_filter_check(const char *filter, struct strbuf *why);
 int log_filter_level(const char *filter, const char *module);
 
 void log_setup(const struct config *cfg, const char *tag);
+/* 0 if the logs CARGOGREEN_LOG asks for can be written to CARGOGREEN_LOG_PATH
+ * (or none are asked for), else -1 with one line in err: the plugin's check,
+ * once before anything is built (a wrapper only turns its logs off). */
+int log_check(const struct config *cfg, struct strbuf *err);
 int log_enabled(int level, const char *file);
 void log_write(int level, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

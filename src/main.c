@@ -11,6 +11,7 @@
 #include "buildscript.h"
 #include "config.h"
 #include "exitcode.h"
+#include "log.h"
 #include "manifest.h"
 #include "plugin.h"
 #include "run.h"
@@ -75,6 +76,8 @@ int main(int argc, const char **argv)
 		ret = manifest_handoff(&m, &handoff, &err);
 		if (ret == 0)
 			ret = plugin_handoff(handoff.buf, &err);
+		if (ret == 0 && mode == MODE_PLUGIN)
+			ret = log_check(&cfg, &err);
 		strbuf_release(&handoff);
 	}
 	if (ret < 0) {
