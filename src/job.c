@@ -538,7 +538,8 @@ static int unit_outputs(const struct job *j, const struct unit *u, struct strbuf
 	out_dir(j, u->id, path);
 	if (!access(path->buf, F_OK))
 		return 0;
-	if (!u->key || !store_lookup(u->key, path))
+	/* (sizes only: the dependency's own hit checked its digests) */
+	if (!u->key || !store_lookup(u->key, 0, path))
 		return -1;
 	strbuf_addstr(path, CT_TARGET);
 	return access(path->buf, F_OK) ? -1 : 0;
@@ -891,7 +892,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		free(j->self.key);
 		j->self.key = keyed ? xstrdup(key) : NULL;
 		use_store = keyed && !getenv(NO_STORE_ENV) && !getenv(NO_CACHE_ENV);
-		if (use_store && store_lookup(key, &entry)) {
+		if (use_store && store_lookup(key, 1, &entry)) {
 			cached = 2;
 			res = entry.buf;
 		}

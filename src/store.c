@@ -198,28 +198,254 @@ static void entry_path(const char *key, struct strbuf *out)
 	strbuf_addf(out, "/store/%.2s/%s", key, key);
 }
 
-int store_lookup(const char *key, struct strbuf *entry)
+/* ---- an entry's manifest: what detects a damaged or incomplete entry ---- */
+
+/* store_sums' third mode: each file's stat data (mtime, ctime, inode) for
+ * its digest, a fingerprint that any write to the file changes. */
+#define SUMS_STAT 2
+
+struct sums {
+	struct strbuf *out;
+	int digests;
+	int bad;
+};
+
+/* One line per file of the entry: "PATH\tf SIZE SHA256" for a regular
+ * file ("-" for the digest when not asked for), "PATH\tl TARGET" for a
+ * symlink; the manifest itself left out. */
+static int sums_one(const char *rel, const char *full, char kind, void *data)
 {
+	struct sums *s = data;
+	struct stat st;
+	if (kind == 'd')
+		return 0;
+	if (!strcmp(rel, STORE_SUMS))
+		return 0;
+	if (kind == 'l') {
+		char target[4096];
+		ssize_t n = readlink(full, target, sizeof(target) - 1);
+		if (n < 0)
+			return s->bad = -1;
+		target[n] = '\0';
+		strbuf_addf(s->out, "%s\tl %s\n", rel, target);
+		return 0;
+	}
+	if (kind != 'f' || lstat(full, &st) < 0)
+		return s->bad = -1;
+	strbuf_addf(s->out, "%s\tf %lld ", rel, (long long)st.st_size);
+	if (s->digests == SUMS_STAT) {
+		strbuf_addf(s->out, "%lld.%09ld,%lld.%09ld,%llu", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			    (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, (unsigned long long)st.st_ino);
+	} else if (s->digests) {
+		struct sha256 md;
+		char hex[STORE_KEY_HEX], buf[65536];
+		ssize_t n;
+		int fd = open(full, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return s->bad = -1;
+		sha256_init(&md);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			sha256_update(&md, buf, (size_t)n);
+		close(fd);
+		if (n < 0)
+			return s->bad = -1;
+		sha256_hex(&md, hex);
+		strbuf_addstr(s->out, hex);
+	} else {
+		strbuf_addch(s->out, '-');
+	}
+	strbuf_addch(s->out, '\n');
+	return 0;
+}
+
+int store_sums(const char *dir, int digests, struct strbuf *out)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct strvec lines = STRVEC_INIT;
+	struct sums s = { &text, digests, 0 };
+	int ret = 0;
+	strbuf_reset(out);
+	if (tree_visit(dir, sums_one, &s) < 0 || s.bad) {
+		ret = -1;
+		goto out;
+	}
+	/* Sorted, a canonical text (tree_visit goes in directory order). */
+	for (char *line = text.buf, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		strvec_push(&lines, line);
+	}
+	strvec_sort(&lines);
+	for (size_t i = 0; i < lines.nr; i++)
+		strbuf_addf(out, "%s\n", lines.v[i]);
+out:
+	strbuf_release(&text);
+	strvec_clear(&lines);
+	return ret;
+}
+
+/* The manifest's lines without their digests, as store_sums(..., 0) makes them. */
+static void sums_sizes_only(const char *text, struct strbuf *out)
+{
+	for (const char *line = text; *line;) {
+		const char *end = strchrnul(line, '\n'), *tab = end, *sp;
+		while (tab > line && tab[-1] != '\t')
+			tab--;
+		if (tab > line && tab[0] == 'f' && tab[1] == ' ' && (sp = memchr(tab + 2, ' ', (size_t)(end - tab - 2)))) {
+			strbuf_add(out, line, (size_t)(sp - line) + 1);
+			strbuf_addch(out, '-');
+		} else {
+			strbuf_add(out, line, (size_t)(end - line));
+		}
+		strbuf_addch(out, '\n');
+		line = *end ? end + 1 : end;
+	}
+}
+
+/* Is the line "PATH\t..." of text (len bytes with its tab) in lines? */
+static int has_line(const char *lines, const char *line, size_t len)
+{
+	for (const char *l = lines; *l;) {
+		const char *end = strchrnul(l, '\n');
+		if ((size_t)(end - l) == len && !memcmp(l, line, len))
+			return 1;
+		l = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* What differs between the manifest want and the tree's have, by path: the
+ * first file whose line is not the same. */
+static void sums_diff(const char *want, const char *have, struct strbuf *why)
+{
+	for (int side = 0; side < 2; side++)
+		for (const char *l = side ? have : want; *l;) {
+			const char *end = strchrnul(l, '\n'), *tab = memchr(l, '\t', (size_t)(end - l));
+			size_t plen = tab ? (size_t)(tab - l) + 1 : (size_t)(end - l);
+			if (!has_line(side ? want : have, l, (size_t)(end - l))) {
+				/* Same path on the other side: changed; none: gone or added. */
+				const char *o = side ? want : have;
+				int found = 0;
+				for (const char *m = o; *m && !found;) {
+					const char *e2 = strchrnul(m, '\n');
+					found = (size_t)(e2 - m) >= plen && !memcmp(m, l, plen);
+					m = *e2 ? e2 + 1 : e2;
+				}
+				strbuf_addf(why, "damaged: %.*s %s", (int)(plen - (tab ? 1 : 0)), l,
+					    found ? "is not as saved" : side ? "is not in its manifest" : "is missing");
+				return;
+			}
+			l = *end ? end + 1 : end;
+		}
+	strbuf_addstr(why, "damaged");
+}
+
+int store_entry_check(const char *entry, int digests, struct strbuf *why)
+{
+	struct strbuf path = STRBUF_INIT, want = STRBUF_INIT, have = STRBUF_INIT, sized = STRBUF_INIT;
+	int ret = -1;
+	strbuf_addf(&path, "%s/%s", entry, STORE_SUMS);
+	if (strbuf_read_file(&want, path.buf) < 0) {
+		strbuf_addstr(why, "incomplete: no manifest");
+		goto out;
+	}
+	if (store_sums(entry, digests, &have) < 0) {
+		strbuf_addf(why, "unreadable: %s", strerror(errno));
+		goto out;
+	}
+	if (!digests)
+		sums_sizes_only(want.buf, &sized);
+	if (strcmp(digests ? want.buf : sized.buf, have.buf)) {
+		sums_diff(digests ? want.buf : sized.buf, have.buf, why);
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&path);
+	strbuf_release(&want);
+	strbuf_release(&have);
+	strbuf_release(&sized);
+	return ret;
+}
+
+/* Sizes always; the digests when digests is set, unless no file of the entry
+ * changed since they were last checked (the stat data of every file then,
+ * kept beside the entry in KEY.checked, as git's index keeps it): hashing
+ * every hit would double a hit's cost (see the commit that made this), and
+ * any write to a stored file, even one that restores its mtime, changes its
+ * ctime. 0 or -1 with why. */
+static int entry_check_cached(const char *entry, int digests, struct strbuf *why)
+{
+	struct strbuf memo = STRBUF_INIT, seen = STRBUF_INIT, now = STRBUF_INIT;
+	int ret;
+	if (!digests)
+		return store_entry_check(entry, 0, why);
+	strbuf_addf(&memo, "%s.checked", entry);
+	if (store_sums(entry, SUMS_STAT, &now) == 0 && strbuf_read_file(&seen, memo.buf) == 0 && !strcmp(seen.buf, now.buf)) {
+		ret = store_entry_check(entry, 0, why);
+		goto out;
+	}
+	ret = store_entry_check(entry, 1, why);
+	if (ret == 0 && now.len)
+		write_file_atomic(memo.buf, now.buf, now.len, 0644);
+out:
+	strbuf_release(&memo);
+	strbuf_release(&seen);
+	strbuf_release(&now);
+	return ret;
+}
+
+int store_lookup(const char *key, int digests, struct strbuf *entry)
+{
+	struct strbuf why = STRBUF_INIT, gone = STRBUF_INIT;
 	strbuf_reset(entry);
 	entry_path(key, entry);
-	return !access(entry->buf, F_OK);
+	if (access(entry->buf, F_OK))
+		return 0;
+	if (!entry_check_cached(entry->buf, digests, &why))
+		return 1;
+	/* A corrupt entry is a miss: out of the way (by one rename, so that a
+	 * reader never sees it half-removed), and the unit is built. */
+	LOG(LOG_WARN, "local store entry %s is %s: removed, a miss", entry->buf, why.buf);
+	strbuf_addf(&gone, "%s.gone.%ld", entry->buf, (long)getpid());
+	if (rename(entry->buf, gone.buf) == 0)
+		rm_rf(gone.buf);
+	strbuf_reset(&gone);
+	strbuf_addf(&gone, "%s.checked", entry->buf);
+	unlink(gone.buf);
+	strbuf_release(&why);
+	strbuf_release(&gone);
+	return 0;
+}
+
+static const char *sums_path(const char *dir, struct strbuf *path)
+{
+	strbuf_reset(path);
+	strbuf_addf(path, "%s/%s", dir, STORE_SUMS);
+	return path->buf;
 }
 
 int store_save(const char *key, const char *src, struct strbuf *err)
 {
-	struct strbuf entry = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct strbuf entry = STRBUF_INIT, tmp = STRBUF_INIT, sums = STRBUF_INIT, path = STRBUF_INIT;
 	int ret = 0;
 	entry_path(key, &entry);
 	strbuf_addf(&tmp, "%s.tmp.%ld", entry.buf, (long)getpid());
 	mkdir_parent(tmp.buf, 0755);
-	if (copy_tree(src, tmp.buf) < 0 || rename(tmp.buf, entry.buf) < 0) {
+	/* The manifest last: an entry without one is incomplete. */
+	if (copy_tree(src, tmp.buf) < 0 || store_sums(tmp.buf, 1, &sums) < 0 ||
+	    write_file_atomic(sums_path(tmp.buf, &path), sums.buf, sums.len, 0644) < 0 ||
+	    (rename(tmp.buf, entry.buf) < 0 && errno != ENOTEMPTY && errno != EEXIST)) {
 		strbuf_addf(err, "cannot save in the local store (%s): %s", entry.buf, strerror(errno));
 		LOG(LOG_WARN, "%s", err->buf);
-		rm_rf(tmp.buf);
 		ret = -1;
 	}
+	/* (left after a failure, or when another build saved the same key first: theirs stays) */
+	rm_rf(tmp.buf);
 	strbuf_release(&entry);
 	strbuf_release(&tmp);
+	strbuf_release(&sums);
+	strbuf_release(&path);
 	return ret;
 }
 

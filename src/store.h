@@ -17,6 +17,8 @@
 #include "strvec.h"
 
 #define STORE_KEY_HEX 65
+/* An entry's manifest, at its top. */
+#define STORE_SUMS ".green-sums"
 /* Internal: set to skip the local store (tests of the engine's own cache). */
 #define NO_STORE_ENV "__CARGOGREEN_NO_STORE"
 
@@ -38,8 +40,19 @@ int store_unit_key(const char *head, const char *stage, const char *base_id, con
 
 /* 1 with entry set to the stored tree's path on a hit (to read, never to
  * write; what lands on the host is copied from it, never linked, while the
- * engine may be sent hard links to it), 0 on a miss. */
-int store_lookup(const char *key, struct strbuf *entry);
+ * engine may be sent hard links to it), 0 on a miss. A damaged or incomplete
+ * entry is a miss: it is checked against its manifest (STORE_SUMS, written
+ * last), every file's size, and with digests set every file's SHA-256 too
+ * (hashed again only when a file's stat data changed since the last check);
+ * one that fails is removed and logged. */
+int store_lookup(const char *key, int digests, struct strbuf *entry);
+/* 0 when the tree entry matches its manifest (sizes; digests too when
+ * digests is set), else -1 with what differs in why. */
+int store_entry_check(const char *entry, int digests, struct strbuf *why);
+/* The manifest of the tree dir in out: one line per file, lines sorted
+ * ("PATH\tf SIZE SHA256", "-" for the digest without digests; "PATH\tl
+ * TARGET"), the manifest itself left out. 0, or -1 with errno. */
+int store_sums(const char *dir, int digests, struct strbuf *out);
 /* Save a copy of the tree src under key (atomically; a failure only costs a future hit). */
 /* 0, or -1 with err (nothing half-saved: the entry is whole or absent). */
 int store_save(const char *key, const char *src, struct strbuf *err);

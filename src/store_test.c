@@ -138,3 +138,117 @@ void test_store(void)
 	strbuf_release(&ctx);
 	strbuf_release(&p);
 }
+
+/* A damaged or incomplete entry is a miss. */
+/* Save src under key, then damage the stored file rel with how. */
+static void save_then(const char *key, const char *src, const char *rel, char how)
+{
+	struct strbuf e = STRBUF_INIT, err = STRBUF_INIT, p = STRBUF_INIT;
+	CHECK(store_save(key, src, &err) == 0);
+	CHECK(store_lookup(key, 1, &e) == 1);
+	strbuf_addf(&p, "%s/%s", e.buf, rel);
+	if (how == 't') {
+		CHECK(truncate(p.buf, 3) == 0);
+	} else if (how == 'f') {
+		int fd = open(p.buf, O_WRONLY);
+		CHECK(fd >= 0 && pwrite(fd, "X", 1, 1) == 1);
+		close(fd);
+	} else if (how == 'r') {
+		CHECK(unlink(p.buf) == 0);
+	} else if (how == 'a') {
+		put(e.buf, rel, "extra");
+	}
+	strbuf_release(&e);
+	strbuf_release(&err);
+	strbuf_release(&p);
+}
+
+void test_store_entries(void)
+{
+	char tmpl[] = "/tmp/cargo-green-store-entries.XXXXXX";
+	char *root = mkdtemp(tmpl);
+	const char *old = getenv("XDG_CACHE_HOME");
+	char *saved = old ? xstrdup(old) : NULL;
+	const char *key = "ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
+	struct strbuf src = STRBUF_INIT, e = STRBUF_INIT, why = STRBUF_INIT, sums = STRBUF_INIT;
+
+	CHECK(root != NULL);
+	if (!root)
+		return;
+	setenv("XDG_CACHE_HOME", root, 1);
+	strbuf_addf(&src, "%s/src", root);
+	put(src.buf, "green/target/debug/deps/libx-1.rlib", "rlib bytes, rlib bytes");
+	put(src.buf, "green/target/debug/deps/x-1.d", "x.d: src/lib.rs\n");
+	put(src.buf, "green/x.code", "0");
+
+	/* The manifest: sorted lines, sizes (and digests), itself left out. */
+	CHECK(store_sums(src.buf, 0, &sums) == 0);
+	CHECK_STR(sums.buf, "green/target/debug/deps/libx-1.rlib\tf 22 -\ngreen/target/debug/deps/x-1.d\tf 16 -\ngreen/x.code\tf 1 -\n");
+
+	/* Whole: a hit, with digests or sizes. */
+	CHECK(store_save(key, src.buf, &why) == 0);
+	CHECK(store_lookup(key, 1, &e) == 1);
+	CHECK(store_lookup(key, 0, &e) == 1);
+	CHECK(store_entry_check(e.buf, 1, &why) == 0);
+
+	/* Truncated: a miss with sizes alone, and the entry is gone. */
+	save_then(key, src.buf, "green/target/debug/deps/libx-1.rlib", 't');
+	CHECK(store_lookup(key, 0, &e) == 0);
+	CHECK(access(e.buf, F_OK) < 0);
+
+	/* Checked once, then by stat data: a write to a file is seen all the same. */
+	save_then(key, src.buf, "green/x.code", 0);
+	CHECK(store_lookup(key, 1, &e) == 1);
+	{
+		struct strbuf p = STRBUF_INIT;
+		int fd;
+		strbuf_addf(&p, "%s/green/x.code", e.buf);
+		fd = open(p.buf, O_WRONLY);
+		CHECK(fd >= 0 && pwrite(fd, "1", 1, 0) == 1);
+		close(fd);
+		strbuf_release(&p);
+	}
+	CHECK(store_lookup(key, 1, &e) == 0);
+	strbuf_reset(&why);
+	strbuf_addf(&why, "%s.checked", e.buf);
+	CHECK(access(why.buf, F_OK) < 0);
+
+	/* A byte flipped: sizes miss it, digests do not. */
+	save_then(key, src.buf, "green/target/debug/deps/x-1.d", 'f');
+	strbuf_reset(&why);
+	store_lookup(key, 0, &e);
+	CHECK(store_entry_check(e.buf, 1, &why) < 0);
+	CHECK_STR(why.buf, "damaged: green/target/debug/deps/x-1.d is not as saved");
+	CHECK(store_lookup(key, 0, &e) == 1);
+	CHECK(store_lookup(key, 1, &e) == 0);
+	CHECK(access(e.buf, F_OK) < 0);
+
+	/* A file gone, a file more, no manifest (half-written): misses. */
+	save_then(key, src.buf, "green/x.code", 'r');
+	strbuf_reset(&why);
+	CHECK(store_entry_check(e.buf, 0, &why) < 0);
+	CHECK_STR(why.buf, "damaged: green/x.code is missing");
+	CHECK(store_lookup(key, 0, &e) == 0);
+	save_then(key, src.buf, "green/more", 'a');
+	strbuf_reset(&why);
+	CHECK(store_entry_check(e.buf, 0, &why) < 0);
+	CHECK_STR(why.buf, "damaged: green/more is not in its manifest");
+	CHECK(store_lookup(key, 0, &e) == 0);
+	save_then(key, src.buf, STORE_SUMS, 'r');
+	strbuf_reset(&why);
+	CHECK(store_entry_check(e.buf, 0, &why) < 0);
+	CHECK_STR(why.buf, "incomplete: no manifest");
+	CHECK(store_lookup(key, 0, &e) == 0);
+	CHECK(access(e.buf, F_OK) < 0);
+
+	if (saved)
+		setenv("XDG_CACHE_HOME", saved, 1);
+	else
+		unsetenv("XDG_CACHE_HOME");
+	free(saved);
+	rm_rf(root);
+	strbuf_release(&src);
+	strbuf_release(&e);
+	strbuf_release(&why);
+	strbuf_release(&sums);
+}

@@ -36,3 +36,38 @@ if want faults-more; then
 	cp "$V/app.toml" "$V/p/app/Cargo.toml"
 fi
 
+# A corrupted local store entry is a miss, never a landed file.
+landed_sum() { (cd "$1/target/debug" && sha256sum app deps/* | sort -k2); }
+# flip FILE: a few bytes changed in the middle, the size kept.
+flip() { local n; n=$(stat -c %s "$1"); printf 'XXXX' | dd of="$1" bs=1 seek=$((n / 2)) conv=notrunc status=none; }
+if want faults-more; then
+	S="$WORK/more/store"
+	copy_fixture "$S/p"
+	export XDG_CACHE_HOME="$S/xdg" CARGO_INCREMENTAL=0
+	(cd "$S/p" && cargo green build -q 2>"$S/fresh.err" && landed_sum "$S/p" >"$S/fresh.sum"); rc=$?
+	(cd "$S/p" && cargo clean -q && cargo green build 2>"$S/warm.err"); rc2=$?
+	read -r N0 H0 M0 F0 P0 L0 E0 I0 <<<"$(stats "$S/warm.err")"
+	check "faults-more: store: a build fills a private store ($rc), the next after cargo clean hits it (${L0:-0} of ${N0:-0} local, $rc2)" \
+		bash -c "[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && [ '${N0:-0}' -ge 30 ] && [ '${L0:-0}' -eq '${N0:-1}' ]"
+
+	rlib=$(ls "$S"/xdg/cargo-green/store/*/*/green/target/debug/deps/libitoa-*.rlib | head -n1)
+	dfile=$(ls "$S"/xdg/cargo-green/store/*/*/green/target/debug/deps/memchr-*.d | head -n1)
+	truncate -s $(($(stat -c %s "$rlib") / 2)) "$rlib"
+	flip "$dfile"
+	(cd "$S/p" && cargo clean -q && CARGOGREEN_LOG=store=warn CARGOGREEN_LOG_PATH="$S/store.log" cargo green build 2>"$S/after.err" &&
+		landed_sum "$S/p" >"$S/after.sum" && ./target/debug/app >"$S/after.out"); rc=$?
+	read -r N H M F P L E I <<<"$(stats "$S/after.err")"
+	check "faults-more: store: a truncated rlib and a flipped .d in the store: the build succeeds ($rc), the program runs" \
+		bash -c "[ $rc -eq 0 ] && grep -q 'hello from build.rs' '$S/after.out'"
+	check "faults-more: store: …the landed files are a fresh build's, byte for byte (sha256sum of $(wc -l <"$S/fresh.sum") files)" \
+		cmp -s "$S/fresh.sum" "$S/after.sum"
+	check "faults-more: store: …those two units were not local hits (${L:-0} local of ${N:-0}, was ${L0:-0})" \
+		bash -c "[ '${N:-0}' -eq '${N0:-1}' ] && [ '${L:-0}' -eq \$(( ${L0:-0} - 2 )) ]"
+	check "faults-more: store: …the log names both damaged entries, removed" \
+		bash -c "[ \$(grep -c 'local store entry .* is damaged: green/target/debug/deps/\(libitoa-.*\.rlib\|memchr-.*\.d\) is not as saved: removed, a miss' '$S/store.log') -eq 2 ]"
+	(cd "$S/p" && cargo clean -q && cargo green build 2>"$S/again.err" && landed_sum "$S/p" >"$S/again.sum"); rc=$?
+	read -r N H M F P L E I <<<"$(stats "$S/again.err")"
+	check "faults-more: store: …and saved whole again: the next build after cargo clean is all local hits (${L:-0} of ${N:-0}), the same bytes" \
+		bash -c "[ $rc -eq 0 ] && [ '${L:-0}' -eq '${N0:-1}' ] && cmp -s '$S/fresh.sum' '$S/again.sum'"
+	unset XDG_CACHE_HOME CARGO_INCREMENTAL
+fi
