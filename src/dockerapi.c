@@ -4,6 +4,8 @@
 #include "banned.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -85,5 +87,65 @@ out:
 		close(fd);
 	strbuf_release(&req);
 	strbuf_release(&resp);
+	return ret;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dockerapi_ping(int timeout_ms)
+{
+	const char *sock = dockerapi_socket(getenv("DOCKER_HOST"), getenv("DOCKER_CONTEXT"));
+	static const char req[] = "GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
+	struct sockaddr_un addr;
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	long long deadline = now_ms() + timeout_ms;
+	char buf[512];
+	size_t got = 0;
+	int fd, ret = -1;
+
+	if (!sock || strlen(sock) >= sizeof(addr.sun_path))
+		return -1;
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	memcpy(addr.sun_path, sock, strlen(sock) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* (SO_SNDTIMEO bounds a connect that waits on a full backlog) */
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		goto out;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		ret = errno == EAGAIN || errno == EINPROGRESS ? 1 : -1;
+		goto out;
+	}
+	if (write_all(fd, req, sizeof(req) - 1) < 0) {
+		ret = errno == EAGAIN ? 1 : -1;
+		goto out;
+	}
+	/* Any status line is an answer; until the deadline for it. */
+	ret = 1;
+	while (got < 12) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		long long left = deadline - now_ms();
+		ssize_t n;
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		n = read(fd, buf + got, sizeof(buf) - got);
+		if (n <= 0) {
+			ret = -1; /* closed without an answer: not stuck */
+			break;
+		}
+		got += (size_t)n;
+	}
+	if (got >= 12 && !strncmp(buf, "HTTP/1.", 7))
+		ret = 0;
+	else if (got >= 12)
+		ret = -1;
+out:
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }

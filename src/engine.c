@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "dockerapi.h"
 #include "config.h"
 #include "exitcode.h"
 #include "fs.h"
@@ -19,6 +20,15 @@ const char *engine_host(void)
 {
 	const char *h = getenv("DOCKER_HOST");
 	return h && *h ? h : "unix:///var/run/docker.sock (DOCKER_HOST unset)";
+}
+
+int engine_check_answers(const struct config *cfg, struct strbuf *err)
+{
+	if (!cfg || cfg->runner != RUNNER_DOCKER || dockerapi_ping(ENGINE_PING_MS) != 1)
+		return 0;
+	strbuf_addf(err, "the engine at DOCKER_HOST=%s took the connection but did not answer within %d s (GET /_ping): it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
+		    engine_host(), ENGINE_PING_MS / 1000);
+	return EXIT_ENGINE_UNREACHABLE;
 }
 
 void engine_buildx_argv(const struct config *cfg, struct strvec *argv)

@@ -59,5 +59,12 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 int engine_probe(const struct config *cfg, const char *state, struct strbuf *err);
 /* DOCKER_HOST, or a description of the default. Points into env or static. */
 const char *engine_host(void);
+/* The plugin's first question to a docker engine, before anything else asks
+ * it: does it answer at all? A socket that takes connections and never
+ * answers would hang every later call (the CLI has no deadline). 0, or
+ * EXIT_ENGINE_UNREACHABLE with one line in err when it did not answer the
+ * API's ping within ENGINE_PING_MS. Unix sockets only (others: 0). */
+#define ENGINE_PING_MS 10000
+int engine_check_answers(const struct config *cfg, struct strbuf *err);
 
 #endif

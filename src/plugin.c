@@ -2,6 +2,7 @@
 #include "base.h"
 #include "builder.h"
 #include "config.h"
+#include "engine.h"
 #include "exitcode.h"
 #include "job.h"
 #include "log.h"
@@ -218,6 +219,10 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		rustc = "rustc";
 
 	log_setup(cfg, "cargo-green");
+	if ((rc = engine_check_answers(cfg, &err))) {
+		error("%s", err.buf);
+		goto out;
+	}
 	if (cfg->runner == RUNNER_DOCKER) {
 		struct strbuf builder = STRBUF_INIT;
 		rc = builder_resolve(cfg, &builder, &note, &err);

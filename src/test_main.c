@@ -21,6 +21,7 @@ int main(void)
 	test_stage_fuzz();
 	test_fs_sweep();
 	test_store_entries();
+	test_dockerapi();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }

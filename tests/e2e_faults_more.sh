@@ -71,3 +71,29 @@ if want faults-more; then
 		bash -c "[ $rc -eq 0 ] && [ '${L:-0}' -eq '${N0:-1}' ] && cmp -s '$S/fresh.sum' '$S/again.sum'"
 	unset XDG_CACHE_HOME CARGO_INCREMENTAL
 fi
+
+# Item 2: an engine that takes connections and never answers: one line, exit 3, in seconds.
+if want faults-more; then
+	H="$WORK/more/hang"
+	copy_fixture "$H/p"
+	cat >"$H/server.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(64)
+open(sys.argv[2], "w").close()
+held = []
+while True:
+    held.append(s.accept()[0])  # take the connection, never answer
+PY
+	python3 "$H/server.py" "$H/engine.sock" "$H/ready" &
+	server=$!
+	for _ in $(seq 50); do [ -e "$H/ready" ] && break; sleep 0.1; done
+	t0=$(date +%s)
+	(cd "$H/p" && DOCKER_HOST="unix://$H/engine.sock" timeout 120 cargo green build >/dev/null 2>"$H/hang.err"); rc=$?
+	t=$(($(date +%s) - t0))
+	kill "$server"
+	wait "$server" 2>/dev/null
+	check "faults-more: an engine socket that never answers: exit 3 ($rc) in ${t} s, one line naming DOCKER_HOST and what timed out" \
+		bash -c "[ $rc -eq 3 ] && [ $t -le 30 ] && [ \$(wc -l <'$H/hang.err') -eq 1 ] && grep -qF 'the engine at DOCKER_HOST=unix://$H/engine.sock took the connection but did not answer within 10 s (GET /_ping): it is stuck' '$H/hang.err' && test ! -e '$H/p/target/debug'"
+fi
