@@ -34,6 +34,7 @@ if want faults-more; then
 	one_line_usage "set-envs = [1, 2]" "$V/setenvs.err" $rc "$V/p" \
 		"set-envs in [package.metadata.green] of $V/p/app/Cargo.toml: must be an array of strings, but entry 1 is a number (e.g. set-envs = "
 	cp "$V/app.toml" "$V/p/app/Cargo.toml"
+	rm -rf "$V/p" # (the disk is shared: what is done goes; the logs stay)
 fi
 
 # A corrupted local store entry is a miss, never a landed file.
@@ -70,6 +71,7 @@ if want faults-more; then
 	check "faults-more: store: …and saved whole again: the next build after cargo clean is all local hits (${L:-0} of ${N:-0}), the same bytes" \
 		bash -c "[ $rc -eq 0 ] && [ '${L:-0}' -eq '${N0:-1}' ] && cmp -s '$S/fresh.sum' '$S/again.sum'"
 	unset XDG_CACHE_HOME CARGO_INCREMENTAL
+	rm -rf "$S/p" "$S/xdg"
 fi
 
 # Item 2: an engine that takes connections and never answers: one line, exit 3, in seconds.
@@ -95,5 +97,5 @@ PY
 	kill "$server"
 	wait "$server" 2>/dev/null
 	check "faults-more: an engine socket that never answers: exit 3 ($rc) in ${t} s, one line naming DOCKER_HOST and what timed out" \
-		bash -c "[ $rc -eq 3 ] && [ $t -le 30 ] && [ \$(wc -l <'$H/hang.err') -eq 1 ] && grep -qF 'the engine at DOCKER_HOST=unix://$H/engine.sock took the connection but did not answer within 10 s (GET /_ping): it is stuck' '$H/hang.err' && test ! -e '$H/p/target/debug'"
+		bash -c "[ $rc -eq 3 ] && [ $t -le 30 ] && [ \$(wc -l <'$H/hang.err') -eq 1 ] && grep -qF 'the engine at DOCKER_HOST=unix://$H/engine.sock took the connection but did not answer within 10 s (GET /_ping): it is stuck' '$H/hang.err' && test ! -e '$H/p/target/debug'"	rm -rf "$H/p"
 fi
