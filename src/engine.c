@@ -338,7 +338,19 @@ int engine_build(const struct engine_build *b, int *cached, struct strbuf *err)
 		LOG(LOG_DEBUG, "engine:%s", cmd.buf);
 		strbuf_release(&cmd);
 	}
-	rc = run_command(&c, err);
+	if (b->timeout_ms) {
+		int timed_out;
+		rc = run_command_deadline(&c, b->timeout_ms, &timed_out, err);
+		if (timed_out) {
+			strbuf_addf(err, "the engine at DOCKER_HOST=%s did not finish %s within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc (full log: %s)",
+				    engine_host(), b->target || b->tag ? "a build" : "probing what it can build",
+				    b->timeout_ms / 1000, b->log_path);
+			ret = EXIT_ENGINE_UNREACHABLE;
+			goto out;
+		}
+	} else {
+		rc = run_command(&c, err);
+	}
 	if (rc < 0) {
 		ret = EXIT_ENGINE_UNREACHABLE;
 		strbuf_addstr(err, " (install docker and buildx: scripts/engine.sh, or set CARGOGREEN_RUNNER=none)");
@@ -442,6 +454,7 @@ int engine_probe(const struct config *cfg, const char *state, struct strbuf *err
 	b.out_dir = out.buf;
 	b.log_path = log.buf;
 	strvec_pushf(&b.contexts, "probe=%s", ctx.buf);
+	b.timeout_ms = ENGINE_PROBE_MS;
 	ret = engine_build(&b, NULL, err);
 	if (!ret && cfg && cfg->runner == RUNNER_PODMAN)
 		ret = podman_check(cfg, dir.buf, ctx.buf, err);

@@ -28,9 +28,10 @@ struct engine_build {
 	struct strvec secrets;
 	int allow_host;          /* some RUN has --network=host */
 	const struct config *cfg;
+	int timeout_ms;          /* a deadline for the whole build (the probe); 0: none */
 };
 
-#define ENGINE_BUILD_INIT { NULL, NULL, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL, NULL, STRVEC_INIT, 0, NULL }
+#define ENGINE_BUILD_INIT { NULL, NULL, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL, NULL, STRVEC_INIT, 0, NULL, 0 }
 
 /* Run the build. 0 on success (*cached says if watch_stage's RUN was a cache
  * hit), else an exit code from exitcode.h with one line in err naming the
@@ -65,6 +66,8 @@ const char *engine_host(void);
  * EXIT_ENGINE_UNREACHABLE with one line in err when it did not answer the
  * API's ping within ENGINE_PING_MS. Unix sockets only (others: 0). */
 #define ENGINE_PING_MS 10000
+/* The probe build at the start (FROM scratch, one COPY: a second or two). */
+#define ENGINE_PROBE_MS 30000
 int engine_check_answers(const struct config *cfg, struct strbuf *err);
 
 #endif

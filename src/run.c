@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -205,6 +206,38 @@ int run_wait(struct child *c)
 		return 128 + WTERMSIG(status);
 	}
 	return 127;
+}
+
+int run_wait_deadline(struct child *c, int timeout_ms, int *timed_out)
+{
+	struct timespec nap = { 0, 5 * 1000000 };
+	long long waited = 0;
+	*timed_out = 0;
+	for (;;) {
+		siginfo_t si;
+		/* (WNOWAIT: run_wait reaps it and reports its status) */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ? errno != EINTR : si.si_pid != 0)
+			break;
+		if (waited >= timeout_ms) {
+			*timed_out = 1;
+			kill(c->pid, SIGKILL);
+			break;
+		}
+		nanosleep(&nap, NULL);
+		waited += nap.tv_nsec / 1000000;
+		if (nap.tv_nsec < 50 * 1000000)
+			nap.tv_nsec *= 2;
+	}
+	return run_wait(c);
+}
+
+int run_command_deadline(struct child *c, int timeout_ms, int *timed_out, struct strbuf *err)
+{
+	*timed_out = 0;
+	if (start(c, -1, err) < 0)
+		return -1;
+	return run_wait_deadline(c, timeout_ms, timed_out);
 }
 
 int run_command(struct child *c, struct strbuf *err)

@@ -37,6 +37,12 @@ int run_start(struct child *c, struct strbuf *err);
 int run_wait(struct child *c);
 /* Start and wait. Exit status, or -1 with err set if it could not start. */
 int run_command(struct child *c, struct strbuf *err);
+/* Like run_command, with a deadline for what must not take long (an engine
+ * probe): a child still running after timeout_ms is killed (SIGKILL) and
+ * *timed_out set. The exit status then is 128+9. */
+int run_command_deadline(struct child *c, int timeout_ms, int *timed_out, struct strbuf *err);
+/* run_wait with that deadline, for a child run_start started. */
+int run_wait_deadline(struct child *c, int timeout_ms, int *timed_out);
 /* Like run_command, the child's stdout appended to out. */
 int run_capture(struct child *c, struct strbuf *out, struct strbuf *err);
 /* Replace this process with argv (PATH lookup). Returns -1 with err set on failure. */

@@ -45,6 +45,7 @@ void test_stage_fuzz(void);
 void test_fs_sweep(void);
 void test_store_entries(void);
 void test_dockerapi(void);
+void test_run(void);
 
 /* The stage fuzzer (stage_fuzz_test.c), shared with tests/fuzz/stage_fuzz.c:
  * random choices from data (0 once it is used up) or, data NULL, from a

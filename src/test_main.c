@@ -22,6 +22,7 @@ int main(void)
 	test_fs_sweep();
 	test_store_entries();
 	test_dockerapi();
+	test_run();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }

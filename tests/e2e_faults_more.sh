@@ -97,5 +97,40 @@ PY
 	kill "$server"
 	wait "$server" 2>/dev/null
 	check "faults-more: an engine socket that never answers: exit 3 ($rc) in ${t} s, one line naming DOCKER_HOST and what timed out" \
-		bash -c "[ $rc -eq 3 ] && [ $t -le 30 ] && [ \$(wc -l <'$H/hang.err') -eq 1 ] && grep -qF 'the engine at DOCKER_HOST=unix://$H/engine.sock took the connection but did not answer within 10 s (GET /_ping): it is stuck' '$H/hang.err' && test ! -e '$H/p/target/debug'"	rm -rf "$H/p"
+		bash -c "[ $rc -eq 3 ] && [ $t -le 30 ] && [ \$(wc -l <'$H/hang.err') -eq 1 ] && grep -qF 'the engine at DOCKER_HOST=unix://$H/engine.sock took the connection but did not answer within 10 s (GET /_ping): it is stuck' '$H/hang.err' && test ! -e '$H/p/target/debug'"
+	# One that answers the API's ping and nothing else: the probe build's deadline.
+	cat >"$H/ping.py" <<'PY'
+import socket, sys, threading
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(64)
+open(sys.argv[2], "w").close()
+held = []
+def serve(c):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        d = c.recv(4096)
+        if not d:
+            return
+        data += d
+    if data.split(b" ")[1].split(b"?")[0].endswith(b"/_ping"):
+        c.sendall(b"HTTP/1.1 200 OK\r\nApi-Version: 1.45\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK")
+        c.close()
+    else:
+        held.append(c)  # anything else: never answered
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+PY
+	python3 "$H/ping.py" "$H/ping.sock" "$H/ping.ready" &
+	server=$!
+	for _ in $(seq 50); do [ -e "$H/ping.ready" ] && break; sleep 0.1; done
+	t0=$(date +%s)
+	(cd "$H/p" && DOCKER_HOST="unix://$H/ping.sock" XDG_CACHE_HOME="$H/xdg" timeout 120 cargo green build >/dev/null 2>"$H/ping.err"); rc=$?
+	t=$(($(date +%s) - t0))
+	kill "$server"
+	wait "$server" 2>/dev/null
+	check "faults-more: an engine that answers its ping and nothing else: exit 3 ($rc) in ${t} s, one line naming DOCKER_HOST and the probe that timed out" \
+		bash -c "[ $rc -eq 3 ] && [ $t -le 60 ] && [ \$(wc -l <'$H/ping.err') -eq 1 ] && grep -qF 'the engine at DOCKER_HOST=unix://$H/ping.sock did not finish probing what it can build within 30 s: it is stuck' '$H/ping.err' && test ! -e '$H/p/target/debug'"
+	check "faults-more: …and the probe's directory is removed" bash -c "ls -d '$H'/xdg/cargo-green/base/probe.* >'$H/probes' 2>/dev/null; ! grep -q 'probe\.[0-9]' '$H/probes'"
+	rm -rf "$H/p" "$H/xdg"
 fi
