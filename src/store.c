@@ -432,6 +432,14 @@ int store_save(const char *key, const char *src, struct strbuf *err)
 	entry_path(key, &entry);
 	strbuf_addf(&tmp, "%s.tmp.%ld", entry.buf, (long)getpid());
 	mkdir_parent(tmp.buf, 0755);
+	{
+		/* What killed saves left in this bucket (the same key saved
+		 * again after the kill lands here): gone. */
+		struct strbuf bucket = STRBUF_INIT;
+		strbuf_add(&bucket, entry.buf, (size_t)(strrchr(entry.buf, '/') - entry.buf));
+		sweep_dead_temps(bucket.buf);
+		strbuf_release(&bucket);
+	}
 	/* The manifest last: an entry without one is incomplete. */
 	if (copy_tree(src, tmp.buf) < 0 || store_sums(tmp.buf, 1, &sums) < 0 ||
 	    write_file_atomic(sums_path(tmp.buf, &path), sums.buf, sums.len, 0644) < 0 ||
