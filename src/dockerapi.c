@@ -38,23 +38,36 @@ static void add_escaped(struct strbuf *sb, const char *s)
 	}
 }
 
-int dockerapi_image_id(const char *image, struct strbuf *id)
+/* A socket to the engine's API at DOCKER_HOST (a unix socket only), with
+ * timeout tv on receiving (SO_RCVTIMEO) or, for a connect that waits on a
+ * full backlog, sending (SO_SNDTIMEO), not connected yet; -1 when
+ * DOCKER_HOST is not such a socket. */
+static int api_socket(int optname, const struct timeval *tv, struct sockaddr_un *addr)
 {
 	const char *sock = dockerapi_socket(getenv("DOCKER_HOST"), getenv("DOCKER_CONTEXT"));
+	int fd;
+	if (!sock || strlen(sock) >= sizeof(addr->sun_path))
+		return -1;
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	memcpy(addr->sun_path, sock, strlen(sock) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, optname, tv, sizeof(*tv)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int dockerapi_image_id(const char *image, struct strbuf *id)
+{
 	struct sockaddr_un addr;
 	struct timeval tv = { 5, 0 };
 	struct strbuf req = STRBUF_INIT, resp = STRBUF_INIT;
 	const char *body;
-	int fd = -1, ret = -1, status;
+	int fd = api_socket(SO_RCVTIMEO, &tv, &addr), ret = -1, status;
 
-	if (!sock || strlen(sock) >= sizeof(addr.sun_path))
-		return -1;
-	memset(&addr, 0, sizeof(addr));
-	addr.sun_family = AF_UNIX;
-	memcpy(addr.sun_path, sock, strlen(sock) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		goto out;
 	strbuf_addstr(&req, "GET /images/");
 	add_escaped(&req, image);
@@ -99,23 +112,16 @@ static long long now_ms(void)
 
 int dockerapi_ping(int timeout_ms)
 {
-	const char *sock = dockerapi_socket(getenv("DOCKER_HOST"), getenv("DOCKER_CONTEXT"));
 	static const char req[] = "GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
 	struct sockaddr_un addr;
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	long long deadline = now_ms() + timeout_ms;
 	char buf[512];
 	size_t got = 0;
-	int fd, ret = -1;
-
-	if (!sock || strlen(sock) >= sizeof(addr.sun_path))
-		return -1;
-	memset(&addr, 0, sizeof(addr));
-	addr.sun_family = AF_UNIX;
-	memcpy(addr.sun_path, sock, strlen(sock) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	/* (SO_SNDTIMEO bounds a connect that waits on a full backlog) */
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+	int fd = api_socket(SO_SNDTIMEO, &tv, &addr), ret = -1;
+
+	if (fd < 0)
 		goto out;
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		ret = errno == EAGAIN || errno == EINPROGRESS ? 1 : -1;
