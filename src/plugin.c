@@ -12,6 +12,9 @@
 #include "wrap.h"
 #include "banned.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +199,32 @@ static int other_bases(const struct config *cfg, const char *rustc, struct strbu
 	return ret;
 }
 
+/* The statistics files (cargo-green-stats.PID, and its .store-warned mark)
+ * of runs whose plugin was killed: removed. Only our own names. */
+static void stats_sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		const char *rest;
+		char *end;
+		long pid;
+		struct strbuf p = STRBUF_INIT;
+		if (!skip_prefix(e->d_name, "cargo-green-stats.", &rest))
+			continue;
+		pid = strtol(rest, &end, 10);
+		if (pid <= 0 || end == rest || (*end && strcmp(end, ".store-warned")) || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		strbuf_addf(&p, "%s/%s", dir, e->d_name);
+		unlink(p.buf);
+		strbuf_release(&p);
+	}
+	closedir(d);
+}
+
 int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 {
 	struct child c = CHILD_INIT;
@@ -257,6 +286,7 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		}
 	}
 
+	stats_sweep(tmp && *tmp ? tmp : "/tmp");
 	strbuf_addf(&stats_path, "%s/cargo-green-stats.%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
 	unlink(stats_path.buf);
 	strvec_push(&c.args, cargo);

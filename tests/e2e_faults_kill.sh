@@ -22,6 +22,11 @@ if want faults-kill; then
 	# Private store and learned state, empty at first: the kills land in
 	# cold builds, store saves included.
 	export XDG_CACHE_HOME="$K/xdg"
+	# A TMPDIR of its own: a killed plugin's statistics file lands there.
+	mkdir -p "$K/tmpd"
+	dead=$(sh -c 'echo $$')
+	: >"$K/tmpd/other-tool.$dead"
+	export TMPDIR="$K/tmpd"
 	seed=${E2E_SEED:-$(date +%s)}
 	note "faults-kill: seed $seed (E2E_SEED=$seed to repeat)"
 	RANDOM=$seed
@@ -40,6 +45,9 @@ if want faults-kill; then
 			rm -rf "$d"
 		done
 	done
+	check "faults-kill: no statistics file of a killed run is left in TMPDIR, and nothing else there is touched" \
+		bash -c "[ -e '$K/tmpd/other-tool.$dead' ] && [ -z \"\$(ls '$K/tmpd' | grep '^cargo-green-stats\.')\" ]"
+	unset TMPDIR
 	check "faults-kill: no half-saved entry is left in the store" \
 		bash -c "[ -d '$K/xdg/cargo-green/store' ] && [ -z \"\$(find '$K/xdg/cargo-green/store' -name '*.tmp.*')\" ]"
 
