@@ -73,6 +73,25 @@ static char *git_work_tree(const char *dir)
 	return d;
 }
 
+/* The run's context is the whole tree at origin (a workspace, or a git
+ * work tree: kind is job_mirror_sources' whole_ws), mounted at mount
+ * (taken), mirrored into the run's own source dir. 0, or -1 with err. */
+static int whole_context(struct job *j, const char *id, const char *origin, char *mount, int kind, struct strbuf *err)
+{
+	struct strbuf dir = STRBUF_INIT;
+	j->self.ctx_origin = xstrdup(origin);
+	j->self.ctx_mount = mount;
+	j->self.ctx_full = 1;
+	pathmap_add(&j->pm, origin, mount);
+	strbuf_addf(&dir, "%s/cargo-green/src/%s", j->host_target, id);
+	if (job_mirror_sources(origin, dir.buf, kind, j->host_target, err) < 0) {
+		strbuf_release(&dir);
+		return -1;
+	}
+	j->self.ctx_dir = strbuf_detach(&dir, NULL);
+	return 0;
+}
+
 static int run_once(const struct config *cfg, int argc, const char **argv, int depth)
 {
 	struct unit compiled = UNIT_INIT;
@@ -145,24 +164,15 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	j.self.ws_root = compiled.ws_root ? xstrdup(compiled.ws_root) : NULL;
 	if (j.modes & JOB_MODE_GIT) {
 		/* It runs git: the whole work tree, .git included, at its host path. */
-		struct strbuf dir = STRBUF_INIT;
-		j.self.ctx_origin = xstrdup(j.git_root);
-		j.self.ctx_mount = xstrdup(j.git_root);
-		j.self.ctx_full = 1;
-		pathmap_add(&j.pm, j.git_root, j.git_root);
-		strbuf_addf(&dir, "%s/cargo-green/src/%s", j.host_target, id.buf);
-		if (job_mirror_sources(j.git_root, dir.buf, JOB_MIRROR_GIT, j.host_target, &err) < 0) {
+		if (whole_context(&j, id.buf, j.git_root, xstrdup(j.git_root), JOB_MIRROR_GIT, &err) < 0) {
 			error("%s: %s", id.buf, err.buf);
-			strbuf_release(&dir);
 			ret = EXIT_IO;
 			goto out;
 		}
-		j.self.ctx_dir = strbuf_detach(&dir, NULL);
 		j.spec.git_trust = 1;
 	} else if (compiled.ws_root && (j.modes & JOB_MODE_WORKSPACE)) {
 		/* It reads files of the workspace outside its package: all of it,
 		 * where the compile's paths put it. */
-		struct strbuf dir = STRBUF_INIT;
 		const char *rel = path_under(compiled.ctx_origin, compiled.ws_root);
 		size_t ml = strlen(compiled.ctx_mount), rl = rel ? strlen(rel) : 0;
 		if (!rel || rl > ml || strcmp(compiled.ctx_mount + ml - rl, rel)) {
@@ -170,18 +180,11 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 			ret = EXIT_USAGE;
 			goto out;
 		}
-		j.self.ctx_mount = xstrndup(compiled.ctx_mount, ml - rl);
-		j.self.ctx_origin = xstrdup(compiled.ws_root);
-		j.self.ctx_full = 1;
-		pathmap_add(&j.pm, j.self.ctx_origin, j.self.ctx_mount);
-		strbuf_addf(&dir, "%s/cargo-green/src/%s", j.host_target, id.buf);
-		if (job_mirror_sources(j.self.ctx_origin, dir.buf, 1, j.host_target, &err) < 0) {
+		if (whole_context(&j, id.buf, compiled.ws_root, xstrndup(compiled.ctx_mount, ml - rl), 1, &err) < 0) {
 			error("%s: %s", id.buf, err.buf);
-			strbuf_release(&dir);
 			ret = EXIT_IO;
 			goto out;
 		}
-		j.self.ctx_dir = strbuf_detach(&dir, NULL);
 	} else {
 		j.self.ctx_dir = xstrdup(compiled.ctx_dir);
 		j.self.ctx_origin = xstrdup(compiled.ctx_origin);
