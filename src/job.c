@@ -8,6 +8,7 @@
 #include "fs.h"
 #include "log.h"
 #include "sha256.h"
+#include "stats.h"
 #include "store.h"
 #include "syslib.h"
 #include "util.h"
@@ -103,47 +104,6 @@ int job_mirror_sources(const char *src, const char *dst, int whole_ws, const cha
 	strvec_clear(&names);
 	strvec_clear(&paths);
 	return ret;
-}
-
-void stats_record(const struct config *cfg, const char *kind, const char *id, const char *detail,
-		  long long total_ns, long long engine_ns)
-{
-	struct strbuf line = STRBUF_INIT;
-	struct rusage ru;
-	long long cpu_us = 0;
-	int fd;
-	if (!cfg->stats_path)
-		return;
-	/* This process's own CPU (children, the engine's client among them, excluded). */
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		cpu_us = (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
-			 (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
-	strbuf_addf(&line, "%s\t%s\t%s\t%lld\t%lld\t%lld\n", kind, id, detail ? detail : "",
-		    total_ns / 1000, engine_ns / 1000, cpu_us);
-	fd = open(cfg->stats_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		write_all(fd, line.buf, line.len);
-		close(fd);
-	}
-	strbuf_release(&line);
-}
-
-/* A warning printed once per `cargo green` run (the first wrapper to
- * claim its name beside the run's statistics; without the plugin, only
- * logged). */
-static void warn_once(const struct config *cfg, const char *name, const char *msg)
-{
-	struct strbuf mark = STRBUF_INIT;
-	int fd = -1;
-	if (cfg->stats_path) {
-		strbuf_addf(&mark, "%s.%s-warned", cfg->stats_path, name);
-		fd = open(mark.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	}
-	if (fd >= 0)
-		warning("%s (the build goes on without it)", msg);
-	if (fd >= 0)
-		close(fd);
-	strbuf_release(&mark);
 }
 
 struct land {
@@ -500,11 +460,11 @@ static int syslib_act(struct job *j, const struct strvec *extra, const struct st
 		} else if (j->cfg->add_apt_from_host) {
 			LOG(LOG_INFO, "%s: the base lacks %s, which the host has: again with %s", j->spec.id, eq + 1, pkg);
 			strvec_push(&j->learned_apt, pkg);
-			stats_record(j->cfg, "aptadd", j->spec.id, found->v[i], 0, 0);
+			stats_record(j->cfg, STATS_APT_ADDED, j->spec.id, found->v[i], 0, 0);
 			again = 1;
 		} else {
 			LOG(LOG_INFO, "%s: the base lacks %s, which the host has (%s)", j->spec.id, eq + 1, pkg);
-			stats_record(j->cfg, "syslib", j->spec.id, found->v[i], 0, 0);
+			stats_record(j->cfg, STATS_SYSLIB, j->spec.id, found->v[i], 0, 0);
 			strvec_push(&note, found->v[i]);
 		}
 		free(pkg);
@@ -944,7 +904,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 		strbuf_reset(&p);
 		if (use_store && store_save(key, tmp.buf, &p) < 0) {
 			/* The build goes on without it: said once per cargo green run. */
-			warn_once(j->cfg, "store", p.buf);
+			stats_warn_once(j->cfg, "store", p.buf);
 			strbuf_reset(&p);
 		}
 	}
@@ -1039,8 +999,9 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	}
 	{
 		static const char *kinds[] = { "miss", "hit", "local" };
+		static const enum stats_kind stat_kinds[] = { STATS_BUILT, STATS_ENGINE_HIT, STATS_LOCAL_HIT };
 		/* rustc's own failure counts as failed, whether it ran now or came from a cache. */
-		const char *kind = *exit_code ? "fail" : kinds[cached];
+		enum stats_kind kind = *exit_code ? STATS_FAILED : stat_kinds[cached];
 		LOG(LOG_INFO, "%s: %s, exit %d, engine %lld ms", id, kinds[cached], *exit_code, te / 1000000);
 		stats_record(j->cfg, kind, id, NULL, now_ns() - t0, te);
 	}
@@ -1054,7 +1015,7 @@ static int job_run_once(struct job *j, int *exit_code, struct strvec *learn, str
 	replay(p.buf, 2, &j->pm, j->stderr_escape);
 out:
 	if (ret > 0)
-		stats_record(j->cfg, "fail", id, NULL, now_ns() - t0, te);
+		stats_record(j->cfg, STATS_FAILED, id, NULL, now_ns() - t0, te);
 	if (tmp.len)
 		rm_rf(tmp.buf);
 	if (land_tmp.len)

@@ -88,14 +88,6 @@ int job_run(struct job *j, int *exit_code, struct strbuf *err);
 #define JOB_MIRROR_GIT 2 /* whole_ws, and .git too */
 int job_mirror_sources(const char *src, const char *dst, int whole_ws, const char *host_target, struct strbuf *err);
 
-/* Append one line to the statistics of this `cargo green` run, if any.
- * kind: "miss", "hit" (the engine's cache), "local" (the local store),
- * "fail", "pass" (to the local rustc, detail saying why) or
- * STATS_INCREMENTAL (an incremental compile left to the local rustc). */
-#define STATS_INCREMENTAL "incr"
-void stats_record(const struct config *cfg, const char *kind, const char *id, const char *detail,
-		  long long total_ns, long long engine_ns);
-
 /* The target dir holding dir (absolute, as cargo spelled it, ".." and
  * all) becomes j->host_target, normalized, mapped to CT_TARGET, and so does
  * cargo's own spelling of it (its other paths, OUT_DIR, -L, --extern, spell

@@ -7,6 +7,7 @@
 #include "job.h"
 #include "log.h"
 #include "run.h"
+#include "stats.h"
 #include "syslib.h"
 #include "util.h"
 #include "wrap.h"
@@ -19,103 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct stats {
-	int local, hit, miss, fail, pass, incr;
-	int stale; /* passed because their dependencies were built without cargo-green */
-	long long wrapper_us, engine_us, cpu_us;
-	struct strvec reasons;
-	struct strvec syslibs; /* "PACKAGE=WHAT", one per package: what the base lacked */
-	struct strvec added;   /* the same, added to bases (CARGOGREEN_ADD_APT_FROM_HOST) */
-};
-
-static void stats_read(const char *path, struct stats *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char *line, *next;
-	memset(s, 0, sizeof(*s));
-	strvec_init(&s->reasons);
-	strvec_init(&s->syslibs);
-	strvec_init(&s->added);
-	if (strbuf_read_file(&sb, path) < 0)
-		goto out;
-	for (line = sb.buf; *line; line = next) {
-		char *f[6] = { 0 };
-		char *nl = strchr(line, '\n');
-		int n = 0;
-		next = nl ? nl + 1 : line + strlen(line);
-		if (nl)
-			*nl = '\0';
-		for (char *p = line; n < 6; n++) {
-			f[n] = p;
-			p = strchr(p, '\t');
-			if (!p)
-				break;
-			*p++ = '\0';
-		}
-		if (n < 4)
-			continue;
-		if (!strcmp(f[0], "local"))
-			s->local++;
-		else if (!strcmp(f[0], "hit"))
-			s->hit++;
-		else if (!strcmp(f[0], "miss"))
-			s->miss++;
-		else if (!strcmp(f[0], "fail"))
-			s->fail++;
-		else if (!strcmp(f[0], STATS_INCREMENTAL))
-			s->incr++;
-		else if (!strcmp(f[0], "syslib") || !strcmp(f[0], "aptadd")) {
-			struct strvec *into = f[0][0] == 's' ? &s->syslibs : &s->added;
-			const char *eq = strchr(f[2], '=');
-			int known = 0;
-			for (size_t i = 0; eq && i < into->nr && !known; i++)
-				known = !strncmp(into->v[i], f[2], (size_t)(eq - f[2]) + 1);
-			if (eq && !known)
-				strvec_push(into, f[2]);
-			continue;
-		} else if (!strcmp(f[0], "pass")) {
-			s->pass++;
-			if (!strcmp(f[2], PASS_DEP_PLAIN) || !strcmp(f[2], PASS_SCRIPT_PLAIN))
-				s->stale++;
-			if (strvec_find(&s->reasons, f[2]) < 0)
-				strvec_push(&s->reasons, f[2]);
-		}
-		if (strcmp(f[0], "pass") && strcmp(f[0], STATS_INCREMENTAL)) {
-			long long total = atoll(f[3]), engine = atoll(f[4]);
-			s->engine_us += engine;
-			s->wrapper_us += total - engine;
-			s->cpu_us += f[5] ? atoll(f[5]) : 0;
-		}
-	}
-out:
-	strbuf_release(&sb);
-}
-
-static void stats_print(const struct stats *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-	int engine = s->local + s->hit + s->miss + s->fail;
-	if (!engine && !s->incr && !s->pass)
-		return;
-	if (s->stale)
-		fprintf(stderr, "cargo-green: %d compile%s went to the local rustc because %s dependencies were built by plain cargo, not cargo green: run `cargo clean` once so that cargo green builds them all\n",
-			s->stale, s->stale == 1 ? "" : "s", s->stale == 1 ? "its" : "their");
-	strbuf_addf(&sb, "cargo-green: %d compiles in BuildKit (%d cached: %d local, %d engine; %d built, %d failed), "
-		    "%d compiled locally (incremental), %d passed to the local rustc",
-		    engine, s->local + s->hit, s->local, s->hit, s->miss, s->fail, s->incr, s->pass);
-	if (s->reasons.nr) {
-		strbuf_addstr(&sb, " (");
-		for (size_t i = 0; i < s->reasons.nr; i++)
-			strbuf_addf(&sb, "%s%s", i ? "; " : "", s->reasons.v[i]);
-		strbuf_addch(&sb, ')');
-	}
-	if (engine)
-		strbuf_addf(&sb, "; engine %lld ms, wrapper %lld ms (CPU %lld ms, %.1f ms a compile)", s->engine_us / 1000,
-			    s->wrapper_us / 1000, s->cpu_us / 1000, (double)s->cpu_us / 1000 / engine);
-	fprintf(stderr, "%s\n", sb.buf);
-	strbuf_release(&sb);
-}
 
 /* Past this size the handoff goes through a file: an environment string is
  * limited (MAX_ARG_STRLEN, 128 KiB) and copied into every process cargo starts. */
@@ -197,32 +101,6 @@ static int other_bases(const struct config *cfg, const char *rustc, struct strbu
 	strvec_clear(&seen);
 	strbuf_release(&key);
 	return ret;
-}
-
-/* The statistics files (cargo-green-stats.PID, and its .store-warned mark)
- * of runs whose plugin was killed: removed. Only our own names. */
-static void stats_sweep(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		const char *rest;
-		char *end;
-		long pid;
-		struct strbuf p = STRBUF_INIT;
-		if (!skip_prefix(e->d_name, "cargo-green-stats.", &rest))
-			continue;
-		pid = strtol(rest, &end, 10);
-		if (pid <= 0 || end == rest || (*end && strcmp(end, ".store-warned")) || pid == (long)getpid() ||
-		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		strbuf_addf(&p, "%s/%s", dir, e->d_name);
-		unlink(p.buf);
-		strbuf_release(&p);
-	}
-	closedir(d);
 }
 
 int cmd_plugin(const struct config *cfg, int argc, const char **argv)
@@ -331,13 +209,19 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		strbuf_release(&line);
 	}
 	stats_print(&s);
-	strvec_clear(&s.reasons);
-	strvec_clear(&s.syslibs);
-	strvec_clear(&s.added);
+	{
+		const char *totals = getenv(STATS_OUT_ENV);
+		if (totals && *totals) {
+			struct strbuf t = STRBUF_INIT;
+			stats_totals(&s, &t);
+			if (write_file_atomic(totals, t.buf, t.len, 0644) < 0)
+				warning("cannot write '%s': %s", totals, strerror(errno));
+			strbuf_release(&t);
+		}
+	}
+	stats_release(&s);
 out:
-	unlink(stats_path.buf);
-	strbuf_addstr(&stats_path, ".store-warned"); /* job.c's warn_once */
-	unlink(stats_path.buf);
+	stats_remove(stats_path.buf);
 	child_release(&c);
 	strbuf_release(&err);
 	strbuf_release(&note);

@@ -23,6 +23,7 @@ int main(void)
 	test_store_entries();
 	test_dockerapi();
 	test_run();
+	test_stats();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "run.h"
 #include "rustc_args.h"
+#include "stats.h"
 #include "util.h"
 #include "banned.h"
 
@@ -27,10 +28,10 @@ int looks_like_rustc(const char *arg)
 }
 
 /* Exec the local rustc, the call counted as kind ("pass": with why). */
-static int exec_local(const struct config *cfg, const char **argv, const char *kind, const char *why, const char *id)
+static int exec_local(const struct config *cfg, const char **argv, enum stats_kind kind, const char *why, const char *id)
 {
 	struct strbuf err = STRBUF_INIT;
-	LOG(LOG_DEBUG, "%s (%s): %s", kind, why, argv[0]);
+	LOG(LOG_DEBUG, "%s (%s): %s", kind == STATS_PASS ? "pass" : "incremental", why, argv[0]);
 	stats_record(cfg, kind, id ? id : "-", why, 0, 0);
 	run_exit_if_signaled();
 	run_exec(argv, &err);
@@ -41,7 +42,7 @@ static int exec_local(const struct config *cfg, const char **argv, const char *k
 
 int passthrough(const struct config *cfg, const char **argv, const char *why, const char *id)
 {
-	return exec_local(cfg, argv, "pass", why, id);
+	return exec_local(cfg, argv, STATS_PASS, why, id);
 }
 
 /* Does cargo ask this compile to be incremental (-C incremental=DIR)? */

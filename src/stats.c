@@ -1,0 +1,233 @@
+#include "stats.h"
+#include "config.h"
+#include "log.h"
+#include "util.h"
+#include "wrap.h"
+#include "banned.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* The names of the kinds in the file, in enum order. */
+static const char *const kind_names[] = {
+	[STATS_BUILT] = "miss",       [STATS_ENGINE_HIT] = "hit", [STATS_LOCAL_HIT] = "local",
+	[STATS_FAILED] = "fail",      [STATS_PASS] = "pass",      [STATS_INCREMENTAL] = "incr",
+	[STATS_SYSLIB] = "syslib",    [STATS_APT_ADDED] = "aptadd",
+};
+
+void stats_record(const struct config *cfg, enum stats_kind kind, const char *id, const char *detail,
+		  long long total_ns, long long engine_ns)
+{
+	struct strbuf line = STRBUF_INIT;
+	struct rusage ru;
+	long long cpu_us = 0;
+	int fd;
+	if (!cfg->stats_path)
+		return;
+	/* This process's own CPU (children, the engine's client among them, excluded). */
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu_us = (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+			 (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+	strbuf_addf(&line, "%s\t%s\t%s\t%lld\t%lld\t%lld\n", kind_names[kind], id, detail ? detail : "",
+		    total_ns / 1000, engine_ns / 1000, cpu_us);
+	fd = open(cfg->stats_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		write_all(fd, line.buf, line.len);
+		close(fd);
+	}
+	strbuf_release(&line);
+}
+
+void stats_warn_once(const struct config *cfg, const char *name, const char *msg)
+{
+	struct strbuf mark = STRBUF_INIT;
+	int fd = -1;
+	if (cfg->stats_path) {
+		strbuf_addf(&mark, "%s.%s-warned", cfg->stats_path, name);
+		fd = open(mark.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	}
+	if (fd >= 0) {
+		warning("%s (the build goes on without it)", msg);
+		close(fd);
+	} else {
+		LOG(LOG_WARN, "%s", msg);
+	}
+	strbuf_release(&mark);
+}
+
+static int kind_of(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kind_names); i++)
+		if (!strcmp(name, kind_names[i]))
+			return (int)i;
+	return -1;
+}
+
+/* A note "PACKAGE=WHAT" into into, once per package. */
+static void add_note(struct strvec *into, const char *note)
+{
+	const char *eq = strchr(note, '=');
+	if (!eq)
+		return;
+	for (size_t i = 0; i < into->nr; i++)
+		if (!strncmp(into->v[i], note, (size_t)(eq - note) + 1))
+			return;
+	strvec_push(into, note);
+}
+
+void stats_read(const char *path, struct stats *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *line, *next;
+	memset(s, 0, sizeof(*s));
+	strvec_init(&s->reasons);
+	strvec_init(&s->syslibs);
+	strvec_init(&s->added);
+	if (strbuf_read_file(&sb, path) < 0)
+		goto out;
+	for (line = sb.buf; *line; line = next) {
+		char *f[6] = { 0 };
+		char *nl = strchr(line, '\n');
+		int n = 0, kind;
+		next = nl ? nl + 1 : line + strlen(line);
+		if (nl)
+			*nl = '\0';
+		for (char *p = line; n < 6; n++) {
+			f[n] = p;
+			p = strchr(p, '\t');
+			if (!p)
+				break;
+			*p++ = '\0';
+		}
+		if (n < 4 || (kind = kind_of(f[0])) < 0)
+			continue;
+		switch ((enum stats_kind)kind) {
+		case STATS_LOCAL_HIT: s->local++; break;
+		case STATS_ENGINE_HIT: s->hit++; break;
+		case STATS_BUILT: s->miss++; break;
+		case STATS_FAILED: s->fail++; break;
+		case STATS_INCREMENTAL: s->incr++; continue;
+		case STATS_SYSLIB: add_note(&s->syslibs, f[2]); continue;
+		case STATS_APT_ADDED: add_note(&s->added, f[2]); continue;
+		case STATS_PASS:
+			s->pass++;
+			if (!strcmp(f[2], PASS_DEP_PLAIN) || !strcmp(f[2], PASS_SCRIPT_PLAIN))
+				s->stale++;
+			if (strvec_find(&s->reasons, f[2]) < 0)
+				strvec_push(&s->reasons, f[2]);
+			continue;
+		}
+		{
+			long long total = atoll(f[3]), engine = atoll(f[4]);
+			s->engine_us += engine;
+			s->wrapper_us += total - engine;
+			s->cpu_us += f[5] ? atoll(f[5]) : 0;
+		}
+	}
+out:
+	strbuf_release(&sb);
+}
+
+void stats_release(struct stats *s)
+{
+	strvec_clear(&s->reasons);
+	strvec_clear(&s->syslibs);
+	strvec_clear(&s->added);
+}
+
+void stats_print(const struct stats *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int engine = s->local + s->hit + s->miss + s->fail;
+	if (!engine && !s->incr && !s->pass)
+		return;
+	if (s->stale)
+		fprintf(stderr, "cargo-green: %d compile%s went to the local rustc because %s dependencies were built by plain cargo, not cargo green: run `cargo clean` once so that cargo green builds them all\n",
+			s->stale, s->stale == 1 ? "" : "s", s->stale == 1 ? "its" : "their");
+	strbuf_addf(&sb, "cargo-green: %d compiles in BuildKit (%d cached: %d local, %d engine; %d built, %d failed), "
+		    "%d compiled locally (incremental), %d passed to the local rustc",
+		    engine, s->local + s->hit, s->local, s->hit, s->miss, s->fail, s->incr, s->pass);
+	if (s->reasons.nr) {
+		strbuf_addstr(&sb, " (");
+		for (size_t i = 0; i < s->reasons.nr; i++)
+			strbuf_addf(&sb, "%s%s", i ? "; " : "", s->reasons.v[i]);
+		strbuf_addch(&sb, ')');
+	}
+	if (engine)
+		strbuf_addf(&sb, "; engine %lld ms, wrapper %lld ms (CPU %lld ms, %.1f ms a compile)", s->engine_us / 1000,
+			    s->wrapper_us / 1000, s->cpu_us / 1000, (double)s->cpu_us / 1000 / engine);
+	fprintf(stderr, "%s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
+void stats_totals(const struct stats *s, struct strbuf *out)
+{
+	strbuf_addf(out, "compiles %d\ncached %d\nlocal_hit %d\nengine_hit %d\nbuilt %d\nfailed %d\n"
+		    "incremental %d\npassed %d\nstale %d\n",
+		    s->local + s->hit + s->miss + s->fail, s->local + s->hit, s->local, s->hit, s->miss, s->fail,
+		    s->incr, s->pass, s->stale);
+}
+
+/* Is name (in the statistics' dir) one of a run's files: "cargo-green-stats.PID"
+ * or a mark "cargo-green-stats.PID.NAME-warned"? Its PID into *pid. */
+static int stats_file_name(const char *name, long *pid)
+{
+	const char *rest;
+	char *end;
+	if (!skip_prefix(name, "cargo-green-stats.", &rest))
+		return 0;
+	*pid = strtol(rest, &end, 10);
+	return *pid > 0 && end != rest && (!*end || (*end == '.' && ends_with(end, "-warned") && !strchr(end, '/')));
+}
+
+void stats_remove(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct strbuf dir = STRBUF_INIT, p = STRBUF_INIT;
+	DIR *d;
+	struct dirent *e;
+	unlink(path);
+	if (!slash)
+		return;
+	strbuf_add(&dir, path, (size_t)(slash - path));
+	if ((d = opendir(dir.len ? dir.buf : "/"))) {
+		size_t n = strlen(slash + 1);
+		while ((e = readdir(d))) {
+			long pid;
+			if (strncmp(e->d_name, slash + 1, n) || e->d_name[n] != '.' || !stats_file_name(e->d_name, &pid))
+				continue;
+			strbuf_reset(&p);
+			strbuf_addf(&p, "%s/%s", dir.buf, e->d_name);
+			unlink(p.buf);
+		}
+		closedir(d);
+	}
+	strbuf_release(&dir);
+	strbuf_release(&p);
+}
+
+void stats_sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		long pid;
+		struct strbuf p = STRBUF_INIT;
+		if (!stats_file_name(e->d_name, &pid) || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		strbuf_addf(&p, "%s/%s", dir, e->d_name);
+		unlink(p.buf);
+		strbuf_release(&p);
+	}
+	closedir(d);
+}

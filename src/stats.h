@@ -1,0 +1,63 @@
+/* stats.h: the record of one `cargo green` run, owned here end to end.
+ *
+ * Each wrapper appends one line per compile to the run's statistics file
+ * (config's stats_path, set by the plugin in __CARGOGREEN_STATS):
+ * "KIND\tID\tDETAIL\tTOTAL_US\tENGINE_US\tCPU_US". The plugin reads them
+ * back into a struct stats when cargo is done and prints the summary line;
+ * with STATS_OUT_ENV set (tests, scripts) it also writes the totals there as
+ * "NAME VALUE" lines (stats_totals), the machine-readable form of that line. */
+#ifndef STATS_H
+#define STATS_H
+
+#include "strbuf.h"
+#include "strvec.h"
+
+/* Internal: where the plugin writes the run's totals (stats_totals). */
+#define STATS_OUT_ENV "__CARGOGREEN_STATS_OUT"
+
+struct config;
+
+enum stats_kind {
+	STATS_BUILT,       /* the engine built it */
+	STATS_ENGINE_HIT,  /* the engine's cache had it */
+	STATS_LOCAL_HIT,   /* the local store had it */
+	STATS_FAILED,      /* rustc (or the build script) failed, or we did */
+	STATS_PASS,        /* to the local rustc, the detail saying why */
+	STATS_INCREMENTAL, /* an incremental compile left to the local rustc */
+	STATS_SYSLIB,      /* a note: the base lacks "PACKAGE=WHAT" of the host */
+	STATS_APT_ADDED,   /* a note: "PACKAGE=WHAT" added to a base (CARGOGREEN_ADD_APT_FROM_HOST) */
+};
+
+/* Append one line to the statistics of this `cargo green` run, if any. */
+void stats_record(const struct config *cfg, enum stats_kind kind, const char *id, const char *detail,
+		  long long total_ns, long long engine_ns);
+
+/* A warning printed once per `cargo green` run: the first wrapper to claim
+ * name (a mark beside the run's statistics) prints it; without the plugin,
+ * only logged. */
+void stats_warn_once(const struct config *cfg, const char *name, const char *msg);
+
+struct stats {
+	int local, hit, miss, fail, pass, incr;
+	int stale; /* passed because their dependencies were built without cargo-green */
+	long long wrapper_us, engine_us, cpu_us;
+	struct strvec reasons;
+	struct strvec syslibs; /* "PACKAGE=WHAT", one per package: what the base lacked */
+	struct strvec added;   /* the same, added to bases (CARGOGREEN_ADD_APT_FROM_HOST) */
+};
+
+/* The run's statistics file at path (absent: all zero). */
+void stats_read(const char *path, struct stats *s);
+void stats_release(struct stats *s);
+/* The summary line(s) on stderr. */
+void stats_print(const struct stats *s);
+/* The totals, one "NAME VALUE" a line (compiles, cached, local_hit,
+ * engine_hit, built, failed, incremental, passed, stale), into out. */
+void stats_totals(const struct stats *s, struct strbuf *out);
+/* The run's statistics file and its marks, once the run is over. */
+void stats_remove(const char *path);
+/* The statistics files (cargo-green-stats.PID and marks) of runs whose
+ * plugin was killed, in dir: removed. Only our own names. */
+void stats_sweep(const char *dir);
+
+#endif

@@ -1,0 +1,62 @@
+#include "config.h"
+#include "stats.h"
+#include "test.h"
+#include "util.h"
+#include "wrap.h"
+#include <stdlib.h>
+#include <unistd.h>
+
+/* What wrappers record is what the plugin reads back, kind by kind. */
+void test_stats(void)
+{
+	char dir[] = "/tmp/cargo-green-stats-test.XXXXXX";
+	struct config cfg;
+	struct stats s;
+	struct strbuf path = STRBUF_INIT, totals = STRBUF_INIT, mark = STRBUF_INIT;
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	strbuf_addf(&path, "%s/cargo-green-stats.1", dir);
+	cfg.stats_path = path.buf;
+	stats_record(&cfg, STATS_LOCAL_HIT, "a-1", NULL, 3000000, 0);
+	stats_record(&cfg, STATS_LOCAL_HIT, "b-1", NULL, 1000000, 0);
+	stats_record(&cfg, STATS_ENGINE_HIT, "c-1", NULL, 5000000, 4000000);
+	stats_record(&cfg, STATS_BUILT, "d-1", NULL, 9000000, 8000000);
+	stats_record(&cfg, STATS_FAILED, "e-1", NULL, 1000000, 0);
+	stats_record(&cfg, STATS_INCREMENTAL, "f-1", NULL, 0, 0);
+	stats_record(&cfg, STATS_PASS, "g-1", PASS_DEP_PLAIN, 0, 0);
+	stats_record(&cfg, STATS_PASS, "h-1", "probe", 0, 0);
+	stats_record(&cfg, STATS_SYSLIB, "i-1", "libssl-dev=openssl", 0, 0);
+	stats_record(&cfg, STATS_SYSLIB, "j-1", "libssl-dev=openssl.pc", 0, 0);
+	stats_record(&cfg, STATS_APT_ADDED, "k-1", "zlib1g-dev=zlib", 0, 0);
+	stats_read(path.buf, &s);
+	CHECK(s.local == 2 && s.hit == 1 && s.miss == 1 && s.fail == 1 && s.incr == 1 && s.pass == 2);
+	CHECK(s.stale == 1);
+	CHECK(s.reasons.nr == 2);
+	CHECK(s.syslibs.nr == 1 && !strcmp(s.syslibs.v[0], "libssl-dev=openssl")); /* once per package */
+	CHECK(s.added.nr == 1);
+	CHECK(s.engine_us == 12000);
+	CHECK(s.wrapper_us == 7000); /* totals less the engine's, of the five compiles in BuildKit */
+	stats_totals(&s, &totals);
+	CHECK(strstr(totals.buf, "compiles 5\n") && strstr(totals.buf, "cached 3\n") &&
+	      strstr(totals.buf, "local_hit 2\n") && strstr(totals.buf, "engine_hit 1\n") &&
+	      strstr(totals.buf, "built 1\n") && strstr(totals.buf, "failed 1\n") &&
+	      strstr(totals.buf, "incremental 1\n") && strstr(totals.buf, "passed 2\n") && strstr(totals.buf, "stale 1\n"));
+	stats_release(&s);
+
+	/* A run's marks go with it; a missing file reads as nothing. */
+	strbuf_addf(&mark, "%s.store-warned", path.buf);
+	write_file_atomic(mark.buf, "", 0, 0644);
+	stats_remove(path.buf);
+	CHECK(access(path.buf, F_OK) < 0 && access(mark.buf, F_OK) < 0);
+	stats_read(path.buf, &s);
+	CHECK(s.local == 0 && s.miss == 0 && s.reasons.nr == 0);
+	stats_release(&s);
+	rmdir(dir);
+	CHECK(access(dir, F_OK) < 0); /* nothing else was left in it */
+	strbuf_release(&path);
+	strbuf_release(&totals);
+	strbuf_release(&mark);
+}
