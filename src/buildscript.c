@@ -226,17 +226,22 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	j.record_path = unit_record_for_run_dir(run_dir, strlen(run_dir));
 	j.stderr_escape = ESCAPE_NONE;
 
-	ret = job_run(&j, &code, &err);
-	if (ret == JOB_RESTART) {
+	switch (job_run(&j, &code, &err)) {
+	case JOB_RESTART:
 		restart = 1;
 		goto out;
+	case JOB_NO_CLOSURE:
+	case JOB_NO_STAGE:
+		code = EXIT_IO;
+		/* fallthrough */
+	case JOB_FAILED:
+		if (!run_signal_caught()) /* an interrupted run says nothing: it ends by the signal */
+			error("%s: %s", j.self.id, err.buf);
+		break;
+	case JOB_DONE:
+		break;
 	}
-	if (ret == JOB_NO_CLOSURE || ret == JOB_NO_STAGE)
-		ret = EXIT_IO;
-	if (ret && !run_signal_caught()) /* an interrupted run says nothing: it ends by the signal */
-		error("%s: %s", j.self.id, err.buf);
-	else if (!ret)
-		ret = code;
+	ret = code;
 out:
 	job_release(&j);
 	unit_release(&compiled);

@@ -36,7 +36,8 @@ struct job {
 	struct strvec learned_apt;
 };
 
-#define JOB_INIT { NULL, NULL, NULL, PATHMAP_INIT, STAGE_SPEC_INIT, UNIT_INIT, STRVEC_INIT, NULL, ESCAPE_NONE, NULL, NULL, NULL, STRVEC_INIT, 0, NULL, STRVEC_INIT }
+#define JOB_INIT { .pm = PATHMAP_INIT, .spec = STAGE_SPEC_INIT, .self = UNIT_INIT, .dep_records = STRVEC_INIT, \
+		   .stderr_escape = ESCAPE_NONE, .learned_env = STRVEC_INIT, .learned_apt = STRVEC_INIT }
 
 /* What a unit was seen to need beyond its own sources at the fixed paths,
  * learned per crate (beside its learned variables, in
@@ -66,22 +67,33 @@ unsigned job_modes_load(const char *host_target, const char *id);
 
 void job_release(struct job *j);
 
-/* Run j. Returns 0 when the work ran in the engine: *exit_code is then the
- * command's own exit code and its stdout/stderr were replayed. JOB_NO_CLOSURE
- * when a record of the closure is missing (a dependency built without
- * cargo-green); JOB_NO_STAGE when a value of the unit cannot be a word of
- * a Dockerfile instruction (stage_render; err says which). When the unit read a variable it was not given and the host
- * has (or has another value of), it runs again with it: the result is the
- * one the host's environment gives, as with plain cargo. With
+/* What job_run did. */
+enum job_result {
+	/* It ran in the engine, or came from a cache: *exit_code is the
+	 * command's own, its outputs landed (on success) and its stdout and
+	 * stderr were replayed. */
+	JOB_DONE,
+	/* An error of ours: one line in err, *exit_code from exitcode.h;
+	 * nothing was landed. */
+	JOB_FAILED,
+	/* A record of the closure is missing (a dependency built without
+	 * cargo-green): the caller passes it to the local rustc. */
+	JOB_NO_CLOSURE,
+	/* A value of the unit cannot be a word of a Dockerfile instruction
+	 * (stage_render; err says which). */
+	JOB_NO_STAGE,
+	/* The unit needs another set-up (a mode was learned, nothing landed):
+	 * the caller sets it up again with job_modes_load's modes and runs it
+	 * again. */
+	JOB_RESTART,
+};
+
+/* Run j. When the unit read a variable it was not given and the host has
+ * (or has another value of), it runs again with it: the result is the one
+ * the host's environment gives, as with plain cargo. With
  * CARGOGREEN_ADD_APT_FROM_HOST, when it shows that its base lacks a system
- * library the host has, it runs again with the host's package in its base. Otherwise an exit code from exitcode.h with one line in err;
- * nothing was landed. */
-#define JOB_NO_CLOSURE (-1)
-/* The unit needs another set-up (a mode was learned, nothing landed): the
- * caller sets it up again with job_modes_load's modes and runs it again. */
-#define JOB_RESTART (-3)
-#define JOB_NO_STAGE (-4)
-int job_run(struct job *j, int *exit_code, struct strbuf *err);
+ * library the host has, it runs again with the host's package in its base. */
+enum job_result job_run(struct job *j, int *exit_code, struct strbuf *err);
 
 /* Mirror a path crate's sources (without target dirs, .git or, unless
  * whole_ws, nested packages) into dst, from where they are sent to the engine. */

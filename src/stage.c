@@ -5,6 +5,36 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+void stage_result_read(const char *root, const char *id, struct stage_result *r)
+{
+	struct strbuf p = STRBUF_INIT, code = STRBUF_INIT;
+	strbuf_reset(&r->out);
+	strbuf_reset(&r->err);
+	strbuf_addf(&p, "%s/" STAGE_RESULT_DIR "/%s.code", root, id);
+	r->finished = strbuf_read_file(&code, p.buf) == 0 && code.len && code.buf[0] >= '0' && code.buf[0] <= '9';
+	r->code = r->finished ? atoi(code.buf) : 0;
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/" STAGE_RESULT_DIR "/%s.stdout", root, id);
+	if (strbuf_read_file(&r->out, p.buf) < 0)
+		strbuf_reset(&r->out);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/" STAGE_RESULT_DIR "/%s.stderr", root, id);
+	if (strbuf_read_file(&r->err, p.buf) < 0)
+		strbuf_reset(&r->err);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/" STAGE_RESULT_DIR "/%s.git", root, id);
+	r->ran_git = !access(p.buf, F_OK);
+	strbuf_release(&p);
+	strbuf_release(&code);
+}
+
+void stage_result_release(struct stage_result *r)
+{
+	strbuf_release(&r->out);
+	strbuf_release(&r->err);
+}
 
 void stage_spec_release(struct stage_spec *s)
 {
@@ -200,7 +230,7 @@ void stage_add_value(struct strbuf *out, const char *s, int *nl)
 
 int stage_render(const struct stage_spec *s, struct strbuf *out, struct strbuf *err)
 {
-	const char *logs = CT_OUT "/green";
+	const char *logs = CT_OUT "/" STAGE_RESULT_DIR;
 	struct strbuf body = STRBUF_INIT;
 	int nl = 0;
 

@@ -64,6 +64,24 @@ struct stage_spec {
 #define STAGE_SPEC_INIT { NULL, STRVEC_INIT, NULL, NULL, NULL, 0, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL, 0, NULL, STRVEC_INIT, NULL, NULL, NULL, 0, 0 }
 
 void stage_spec_release(struct stage_spec *s);
+
+/* What the RUN of a unit leaves beside its outputs, under CT_OUT: in the
+ * tree the engine exports (or the local store keeps), STAGE_RESULT_DIR/ID.code,
+ * .stdout, .stderr, and .git when its git stand-in ran (git_probe). The
+ * only reader of that layout is stage_result_read; stage_render writes it. */
+#define STAGE_RESULT_DIR "green"
+struct stage_result {
+	int finished;       /* the RUN wrote its exit code */
+	int code;           /* the command's exit code */
+	struct strbuf out;  /* its stdout, as it printed it (container paths) */
+	struct strbuf err;  /* its stderr */
+	int ran_git;        /* its git stand-in ran */
+};
+#define STAGE_RESULT_INIT { 0, 0, STRBUF_INIT, STRBUF_INIT, 0 }
+/* The result of unit id in the exported tree root (what was CT_OUT),
+ * r reset first. An absent or partial result reads as not finished. */
+void stage_result_read(const char *root, const char *id, struct stage_result *r);
+void stage_result_release(struct stage_result *r);
 /* Append the u-, o- and e- stages of s to out (u- and o- with deps_ctx).
  *
  * No value of s can change the structure of the text: the instructions,

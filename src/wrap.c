@@ -462,25 +462,26 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		strbuf_release(&bin);
 	}
 
-	ret = job_run(&j, &code, &err);
-	if (ret == JOB_RESTART) {
+	switch (job_run(&j, &code, &err)) {
+	case JOB_RESTART:
 		restart = 1;
 		goto out;
-	}
-	if (ret == JOB_NO_CLOSURE) {
+	case JOB_NO_CLOSURE:
 		LOG(LOG_INFO, "%s: %s", id.buf, err.buf);
 		why = PASS_DEP_NOT_GREEN;
 		goto pass;
-	}
-	if (ret == JOB_NO_STAGE) {
+	case JOB_NO_STAGE:
 		LOG(LOG_INFO, "%s: %s", id.buf, err.buf);
 		why = "a path or name not usable in a Dockerfile instruction";
 		goto pass;
+	case JOB_FAILED:
+		if (!run_signal_caught()) /* an interrupted build says nothing: it ends by the signal */
+			error("%s: %s", id.buf, err.buf);
+		break;
+	case JOB_DONE:
+		break;
 	}
-	if (ret && !run_signal_caught()) /* an interrupted build says nothing: it ends by the signal */
-		error("%s: %s", id.buf, err.buf);
-	else if (!ret)
-		ret = code;
+	ret = code;
 	goto out;
 
 pass:
