@@ -48,9 +48,9 @@ if want faults-engine; then
 		engine2_signal KILL
 		wait "$bpid"; rc=$?
 		check "faults-engine: the engine killed mid-build: the build fails (exit $rc), saying the engine went away or cannot be reached, naming DOCKER_HOST and how to start it" \
-			bash -c "[ $rc -ne 0 ] && grep '^cargo-green: error: ' '$E2/killed.err' | grep -E 'went away|cannot reach the BuildKit engine' | grep -F 'DOCKER_HOST=unix://$E2/run/docker.sock' | grep -q 'scripts/engine.sh'"
+			bash -c "[ $rc -ne 0 ] && grep -E '^ *cargo-green: error: ' '$E2/killed.err' | grep -E 'went away|cannot reach the BuildKit engine' | grep -F 'DOCKER_HOST=unix://$E2/run/docker.sock' | grep -q 'scripts/engine.sh'"
 		check "faults-engine: …every cargo-green line of it is one of those explanations, no raw transport error" \
-			bash -c "grep -q '^cargo-green: error: ' '$E2/killed.err' && ! grep '^cargo-green: error: ' '$E2/killed.err' | grep -vE 'went away|cannot reach the BuildKit engine' | grep -q ."
+			bash -c "grep -Eq '^ *cargo-green: error: ' '$E2/killed.err' && ! grep -E '^ *cargo-green: error: ' '$E2/killed.err' | grep -vE 'went away|cannot reach the BuildKit engine' | grep -q ."
 		if engine2_start; then
 			(cd "$FE" && env $export2 cargo green build >/dev/null 2>"$E2/again.err" && ./target/debug/app >"$E2/app.out"); rc=$?
 			check "faults-engine: the engine started again, the next build succeeds (exit $rc), the binary right" \
