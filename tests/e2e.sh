@@ -58,12 +58,12 @@ stats() {
 	sed -n 's/^cargo-green: \([0-9]*\) compiles in BuildKit (\([0-9]*\) cached: \([0-9]*\) local, \([0-9]*\) engine; \([0-9]*\) built, \([0-9]*\) failed), \([0-9]*\) compiled locally (incremental), \([0-9]*\) passed.*/\1 \2 \5 \6 \8 \3 \4 \7/p' "$1" | tail -n1
 }
 # The last run's totals as the plugin writes them (machine-readable):
-# stat NAME prints its value (compiles, cached, local_hit, engine_hit,
+# run_stat NAME prints its value (compiles, cached, local_hit, engine_hit,
 # built, failed, incremental, passed, stale).
 export __CARGOGREEN_STATS_OUT="$WORK/last-run.stats"
-stat() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "missing" }' "$__CARGOGREEN_STATS_OUT" 2>/dev/null || echo missing; }
+run_stat() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "missing" }' "$__CARGOGREEN_STATS_OUT" 2>/dev/null || echo missing; }
 # expect_stat NAME VALUE: the last run's NAME is VALUE.
-expect_stat() { [ "$(stat "$1")" = "$2" ] || { note "e2e: $1 is $(stat "$1"), not $2"; return 1; }; }
+expect_stat() { [ "$(run_stat "$1")" = "$2" ] || { note "e2e: $1 is $(run_stat "$1"), not $2"; return 1; }; }
 # Checksums of what a build produced (binaries and libraries).
 outputs_sum() { (cd "$1/target/debug" && sha256sum app deps/*.rlib deps/*.so 2>/dev/null | sort -k2); }
 # The same, of what the engine built: not the workspace's own crates (greet,
@@ -89,7 +89,7 @@ if want fixture; then
 	check "every compile of the fixture went through BuildKit but the workspace's own, compiled locally (${N:-0} compiles, ${I:-0} locally)" \
 		test "${N:-0}" -ge 30 -a "${F:-1}" -eq 0 -a "${I:-0}" -eq "$FIXTURE_INCR"
 	check "the run's machine-readable totals are those of its summary line" \
-		bash -c "$(declare -f stat expect_stat note); expect_stat compiles '${N:-x}' && expect_stat built '${M:-x}' && expect_stat failed 0 && expect_stat incremental '${I:-x}' && expect_stat passed '${P:-x}' && expect_stat local_hit '${L:-x}'"
+		bash -c "$(declare -f run_stat expect_stat note); expect_stat compiles '${N:-x}' && expect_stat built '${M:-x}' && expect_stat failed 0 && expect_stat incremental '${I:-x}' && expect_stat passed '${P:-x}' && expect_stat local_hit '${L:-x}'"
 	(cd "$A" && ./target/debug/app >"$WORK/a.out" 2>&1)
 	check "the binary prints what the plain-cargo binary prints" cmp -s "$WORK/plain.out" "$WORK/a.out"
 	check "a build script's rustc-env, OUT_DIR file and C code (cc crate) reach the binary" \
