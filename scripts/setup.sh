@@ -12,7 +12,9 @@ PREFIX=${PREFIX:-/usr/local}
 say() { echo "setup: $*" >&2; }
 
 need=()
-for cmd in cc:gcc make:make git:git; do
+# bwrap (bubblewrap): incremental units compile by the local rustc at the
+# engine's fixed paths, in a mount namespace of their own (src/sandbox.c).
+for cmd in cc:gcc make:make git:git bwrap:bubblewrap; do
 	command -v "${cmd%%:*}" >/dev/null || need+=("${cmd#*:}")
 done
 # Libraries linked statically into cargo-green: SHA-256 (nettle) and JSON (jansson).

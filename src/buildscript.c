@@ -232,6 +232,7 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 		goto out;
 	case JOB_NO_CLOSURE:
 	case JOB_NO_STAGE:
+	case JOB_NO_SANDBOX: /* (a run is never local) */
 		code = EXIT_IO;
 		/* fallthrough */
 	case JOB_FAILED:

@@ -8,14 +8,17 @@
 #include "land.h"
 #include "learn.h"
 #include "log.h"
+#include "sandbox.h"
 #include "stats.h"
 #include "store.h"
 #include "util.h"
 #include "banned.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void job_release(struct job *j)
@@ -30,6 +33,7 @@ void job_release(struct job *j)
 	free(j->shim_text);
 	free(j->incr_host);
 	free(j->git_root);
+	free(j->out_stem);
 	strvec_clear(&j->learned_env);
 	strvec_clear(&j->learned_apt);
 }
@@ -239,6 +243,7 @@ enum call_stop {
 	CALL_RESTART,    /* a mode was learned: the caller sets it up again (nothing landed) */
 	CALL_NO_CLOSURE, /* a record of its closure is missing */
 	CALL_NO_STAGE,   /* a value of it cannot be a word of a Dockerfile instruction */
+	CALL_NO_SANDBOX, /* a local unit's sandbox could not be made: nothing ran */
 };
 
 /* Where its result came from (index of outcome_names). */
@@ -429,7 +434,8 @@ static int call_prepare(struct call *c, struct strbuf *err)
 	rm_rf(c->tmp.buf);
 	c->res = c->tmp.buf;
 
-	c->compact = !getenv(CLOSURE_STAGES_ENV) && land_closure_outputs(j, &c->cl, &c->dep_trees) == 0;
+	/* A local unit reads its closure's outputs in target/: its Dockerfile (a record) is its own stage. */
+	c->compact = j->local || (!getenv(CLOSURE_STAGES_ENV) && land_closure_outputs(j, &c->cl, &c->dep_trees) == 0);
 	c->with_dep_sources = !c->compact;
 	ret = write_dockerfile(j, &c->cl, &c->head, &c->own, c->compact, c->with_dep_sources, &c->df,
 			       c->dockerfile.buf, err);
@@ -562,6 +568,144 @@ out:
 	return ret ? call_stop(c, CALL_ERROR, ret) : 0;
 }
 
+/* "NAME\tINODE\tMTIME" of each entry of dir whose name holds stem. */
+static void outputs_snapshot(const char *dir, const char *stem, struct strvec *out)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf p = STRBUF_INIT;
+	if (dir_entries(dir, &names) == 0)
+		for (size_t i = 0; i < names.nr; i++) {
+			struct stat st;
+			if (!strstr(names.v[i], stem))
+				continue;
+			strbuf_reset(&p);
+			strbuf_addf(&p, "%s/%s", dir, names.v[i]);
+			if (lstat(p.buf, &st) == 0)
+				strvec_pushf(out, "%s\t%llu\t%lld.%09ld", names.v[i], (unsigned long long)st.st_ino,
+					     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+		}
+	strvec_clear(&names);
+	strbuf_release(&p);
+}
+
+/* The sandbox of a local unit: its target dir, CARGO_HOME and sources at
+ * the mounts its stage has (its dependencies' sources too, where they do
+ * not overlap its own), its stage's environment with the host's PATH (the
+ * linker's) and its secrets' values. */
+static void local_sandbox(const struct call *c, struct sandbox *sb)
+{
+	const struct job *j = c->j;
+	char *home = pathmap_to_host(&j->pm, CT_CARGO_HOME);
+	const char *path = getenv("PATH");
+	struct strvec seen = STRVEC_INIT;
+	sandbox_bind(sb, 1, j->host_target, CT_TARGET);
+	if (home)
+		sandbox_bind(sb, 0, home, CT_CARGO_HOME);
+	if (j->self.ctx_dir && j->self.ctx_mount) {
+		sandbox_bind(sb, 0, j->self.ctx_dir, j->self.ctx_mount);
+		strvec_push(&seen, j->self.ctx_mount);
+	}
+	for (size_t i = 0; i < c->cl.nr; i++) {
+		const struct unit *u = &c->cl.units[i];
+		int overlaps = 0;
+		if (!u->ctx_name || !u->ctx_mount || access(u->ctx_dir, F_OK))
+			continue;
+		for (size_t k = 0; k < seen.nr && !overlaps; k++)
+			overlaps = path_under(u->ctx_mount, seen.v[k]) || path_under(seen.v[k], u->ctx_mount);
+		if (overlaps)
+			continue;
+		sandbox_bind(sb, 0, u->ctx_dir, u->ctx_mount);
+		strvec_push(&seen, u->ctx_mount);
+	}
+	sb->workdir = j->spec.workdir;
+	sb->network = j->spec.network && strcmp(j->spec.network, "none");
+	strvec_pushv(&sb->env, j->spec.env.v);
+	strvec_pushv(&sb->env, c->secrets.v);
+	strvec_pushf(&sb->env, "PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+	strvec_push(&sb->argv, j->rustc);
+	for (size_t i = 1; i < j->spec.argv.nr; i++)
+		strvec_push(&sb->argv, j->spec.argv.v[i]);
+	strvec_clear(&seen);
+	free(home);
+}
+
+/* Build, a local unit: the local rustc compiles it in its sandbox, with
+ * its incremental state in target/; what it made (new or rewritten files
+ * of its out dir named after it) moves into tmp, laid out as the engine
+ * exports a result, and is saved to the local store. */
+static int call_build_local(struct call *c, struct strbuf *err)
+{
+	struct job *j = c->j;
+	struct sandbox sb = SANDBOX_INIT;
+	struct strbuf out = STRBUF_INIT, errs = STRBUF_INIT, code = STRBUF_INIT, to = STRBUF_INIT, why = STRBUF_INIT;
+	struct strvec before = STRVEC_INIT, after = STRVEC_INIT;
+	char *dir = pathmap_to_host(&j->pm, j->spec.collect_dir);
+	int status = 0, ret = 0;
+	long long t1;
+
+	if (!dir || !j->out_stem)
+		BUG("a local unit without its out dir or stem");
+	strbuf_addf(&out, "%s/" STAGE_RESULT_DIR, c->tmp.buf);
+	strbuf_addf(&to, "%s%s", c->tmp.buf, j->spec.collect_dir);
+	if (mkdir_p(out.buf, 0755) < 0 || mkdir_p(to.buf, 0755) < 0) {
+		strbuf_addf(err, "cannot make '%s': %s", to.buf, strerror(errno));
+		ret = call_stop(c, CALL_ERROR, EXIT_IO);
+		goto out;
+	}
+	strbuf_addf(&errs, "%s/%s.stderr", out.buf, j->spec.id);
+	strbuf_addf(&code, "%s/%s.code", out.buf, j->spec.id);
+	strbuf_addf(&out, "/%s.stdout", j->spec.id);
+	local_sandbox(c, &sb);
+	sb.stdout_path = out.buf;
+	sb.stderr_path = errs.buf;
+	outputs_snapshot(dir, j->out_stem, &before);
+	t1 = now_ns();
+	if (sandbox_run(&sb, &status, err) < 0) {
+		ret = call_stop(c, CALL_NO_SANDBOX, 0);
+		goto out;
+	}
+	c->engine_ns += now_ns() - t1;
+	strbuf_reset(&why);
+	strbuf_addf(&why, "%d\n", status);
+	if (write_file_atomic(code.buf, why.buf, why.len, 0644) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", code.buf, strerror(errno));
+		ret = call_stop(c, CALL_ERROR, EXIT_IO);
+		goto out;
+	}
+	outputs_snapshot(dir, j->out_stem, &after);
+	for (size_t i = 0; i < after.nr; i++) {
+		struct strbuf from = STRBUF_INIT, dst = STRBUF_INIT;
+		size_t n = strcspn(after.v[i], "\t");
+		if (strvec_find(&before, after.v[i]) >= 0)
+			continue; /* not its doing */
+		strbuf_addf(&from, "%s/%.*s", dir, (int)n, after.v[i]);
+		strbuf_addf(&dst, "%s/%.*s", to.buf, (int)n, after.v[i]);
+		if (rename(from.buf, dst.buf) < 0)
+			strbuf_addf(err, "cannot move '%s' to '%s': %s", from.buf, dst.buf, strerror(errno));
+		strbuf_release(&from);
+		strbuf_release(&dst);
+		if (err->len) {
+			ret = call_stop(c, CALL_ERROR, EXIT_IO);
+			goto out;
+		}
+	}
+	c->outcome = CALL_BUILT;
+	strbuf_reset(&why);
+	if (c->use_store && store_save(c->key, c->tmp.buf, &why) < 0)
+		stats_warn_once(j->cfg, "store", why.buf); /* the build goes on without it, said once per run */
+out:
+	sandbox_release(&sb);
+	strvec_clear(&before);
+	strvec_clear(&after);
+	strbuf_release(&out);
+	strbuf_release(&errs);
+	strbuf_release(&code);
+	strbuf_release(&to);
+	strbuf_release(&why);
+	free(dir);
+	return ret;
+}
+
 /* Result: what the command left beside its outputs. */
 static int call_read_result(struct call *c, struct strbuf *err)
 {
@@ -604,7 +748,8 @@ static int call_learn(struct call *c)
 		j->modes &= c->result.code ? ~(unsigned)(JOB_MODE_WORKSPACE | JOB_MODE_TRYING) : ~(unsigned)JOB_MODE_TRYING;
 		learn_save(j);
 	}
-	learn_syslib_note(j, &c->result, c->base.buf, &found);
+	if (!j->local) /* (what the host lacks, not the base) */
+		learn_syslib_note(j, &c->result, c->base.buf, &found);
 	again = learn_syslib_act(j, &j->self.apt, &found);
 	strvec_clear(&found);
 	return again ? call_stop(c, CALL_RETRY, 0) : 0;
@@ -650,8 +795,10 @@ static void call_record(struct call *c)
 	const char *id = c->j->spec.id;
 	LOG(LOG_INFO, "%s: %s, exit %d, engine %lld ms", id, outcome_names[c->outcome], c->result.code,
 	    c->engine_ns / 1000000);
-	stats_record(c->j->cfg, c->result.code ? STATS_FAILED : outcome_stats[c->outcome], id, NULL, now_ns() - c->t0,
-		     c->engine_ns);
+	enum stats_kind kind = c->result.code ? STATS_FAILED : outcome_stats[c->outcome];
+	if (kind == STATS_BUILT && c->j->local)
+		kind = STATS_INCREMENTAL;
+	stats_record(c->j->cfg, kind, id, NULL, now_ns() - c->t0, c->engine_ns);
 }
 
 /* Replay: what the command printed, in host paths; only now, with the
@@ -674,7 +821,7 @@ static enum call_stop call_run(struct job *j, int *exit_code, struct strvec *lea
 	    call_prepare(&c, err) < 0)
 		goto out;
 	call_key(&c);
-	if (!call_lookup(&c) && call_build(&c, err) < 0)
+	if (!call_lookup(&c) && (j->local ? call_build_local(&c, err) : call_build(&c, err)) < 0)
 		goto out;
 	if (call_read_result(&c, err) < 0 || call_learn(&c) < 0 || call_land(&c, err) < 0)
 		goto out;
@@ -720,6 +867,8 @@ enum job_result job_run(struct job *j, int *exit_code, struct strbuf *err)
 		return JOB_NO_CLOSURE;
 	case CALL_NO_STAGE:
 		return JOB_NO_STAGE;
+	case CALL_NO_SANDBOX:
+		return JOB_NO_SANDBOX;
 	case CALL_RETRY:
 		break;
 	}

@@ -34,6 +34,11 @@ struct job {
 	/* CARGOGREEN_ADD_APT_FROM_HOST: the host's packages its base was found
 	 * to need (syslib.h), installed into it. */
 	struct strvec learned_apt;
+	/* An incremental unit (cargo's -C incremental, CARGOGREEN_INCREMENTAL
+	 * off): compiled by the local rustc in a sandbox at the fixed paths
+	 * (sandbox.h) instead of the engine, keyed and stored alike. */
+	int local;
+	char *out_stem;             /* crate name and extra filename: its outputs' names hold it */
 };
 
 #define JOB_INIT { .pm = PATHMAP_INIT, .spec = STAGE_SPEC_INIT, .self = UNIT_INIT, .dep_records = STRVEC_INIT, \
@@ -86,6 +91,9 @@ enum job_result {
 	 * the caller sets it up again with job_modes_load's modes and runs it
 	 * again. */
 	JOB_RESTART,
+	/* A local unit whose sandbox could not be made (err says why):
+	 * nothing ran; the caller runs the local rustc itself. */
+	JOB_NO_SANDBOX,
 };
 
 /* Run j. When the unit read a variable it was not given and the host has

@@ -24,6 +24,7 @@ int main(void)
 	test_dockerapi();
 	test_run();
 	test_stats();
+	test_sandbox();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }

@@ -40,6 +40,16 @@ static int exec_local(const struct config *cfg, const char **argv, enum stats_ki
 	return EXIT_USAGE;
 }
 
+/* A local unit's sandbox could not be made: said once per run, with the fix. */
+static void warn_sandbox(const struct config *cfg, const char *why)
+{
+	struct strbuf msg = STRBUF_INIT;
+	strbuf_addf(&msg, "incremental units compile at host paths and are not stored: no sandbox (%s); "
+		    "install bubblewrap (apt-get install bubblewrap)", why);
+	stats_warn_once(cfg, "sandbox", msg.buf);
+	strbuf_release(&msg);
+}
+
 int passthrough(const struct config *cfg, const char **argv, const char *why, const char *id)
 {
 	return exec_local(cfg, argv, STATS_PASS, why, id);
@@ -279,13 +289,14 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	} else if (!cfg->incremental && wants_incremental(&ra)) {
 		/* What a developer edits (workspace members, path dependencies,
 		 * in a profile with incremental on): the local rustc with its
-		 * incremental state, exactly as plain cargo; a build script
-		 * compiled so is cargo's to run on the host. */
+		 * incremental state, as plain cargo, in a sandbox at the fixed
+		 * paths (sandbox.h): keyed and stored as the engine's units. */
+		j.local = 1;
+		if (argv[0][0] != '/' || getenv(NO_SANDBOX_ENV)) {
+			why = argv[0][0] != '/' ? "rustc not named by its path" : NO_SANDBOX_ENV;
+			goto pass;
+		}
 		LOG(LOG_INFO, "%s: compiled locally (incremental)", id.buf);
-		forget_engine_record(&ra);
-		rustc_args_release(&ra);
-		ret = exec_local(cfg, argv, STATS_INCREMENTAL, NULL, id.buf);
-		goto release;
 	}
 	if (!stage_id_valid(id.buf)) {
 		why = "crate name not usable as a stage name";
@@ -441,6 +452,17 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	j.spec.collect_dir = pathmap_to_ct(&j.pm, out_dir);
 	j.spec.collect_new_only = 1;
 	env_filter((const char **)environ, ENV_COMPILE | (host_paths ? ENV_HOST_PATHS : 0), &rustc_env, &j.pm, &j.spec.env);
+	if (j.local) {
+		/* Its incremental state stays in target/, seen at the fixed path. */
+		for (size_t i = 0; i < ra.nr; i++)
+			if (ra.a[i].kind == ARG_CODEGEN && starts_with(ra.a[i].value, "incremental=") &&
+			    !(j.spec.incr_dir = pathmap_to_ct(&j.pm, ra.a[i].value + strlen("incremental=")))) {
+				why = "its incremental dir is outside the target dir";
+				goto pass;
+			}
+		strbuf_addf(&mirror, "%s%s", ra.crate_name, ra.extra_filename);
+		j.out_stem = strbuf_detach(&mirror, NULL);
+	}
 	strvec_push(&j.spec.argv, "rustc");
 	for (size_t i = 0; i < ra.nr; i++)
 		push_arg(&j, &ra.a[i]);
@@ -474,6 +496,11 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		LOG(LOG_INFO, "%s: %s", id.buf, err.buf);
 		why = "a path or name not usable in a Dockerfile instruction";
 		goto pass;
+	case JOB_NO_SANDBOX:
+		/* The local rustc at host paths, as plain cargo: not stored. */
+		warn_sandbox(cfg, err.buf);
+		why = "no sandbox";
+		goto pass;
 	case JOB_FAILED:
 		if (!run_signal_caught()) /* an interrupted build says nothing: it ends by the signal */
 			error("%s: %s", id.buf, err.buf);
@@ -486,11 +513,14 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 
 pass:
 	if (id.len)
-		LOG(LOG_INFO, "%s: passthrough: %s", id.buf, why);
+		LOG(LOG_INFO, "%s: %s: %s", id.buf, j.local ? "compiled locally at host paths" : "passthrough", why);
 	if (!ra.passthrough)
 		forget_engine_record(&ra);
 	rustc_args_release(&ra);
-	ret = passthrough(cfg, argv, why, id.len ? id.buf : NULL);
+	if (j.local)
+		ret = exec_local(cfg, argv, STATS_INCREMENTAL, why, id.buf);
+	else
+		ret = passthrough(cfg, argv, why, id.len ? id.buf : NULL);
 	goto release;
 out:
 	rustc_args_release(&ra);

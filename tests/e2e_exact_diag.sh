@@ -84,11 +84,19 @@ if want exact-diag; then
 	read -r N H M F P L E I <<<"$(stats "$WORK/diag-clean.err")"
 	check "exact-diag: ... and after cargo clean, no such line, every compile in BuildKit (exit $rc, ${N:-0} compiles)" \
 		bash -c "[ $rc -eq 0 ] && [ '${N:-0}' -eq 3 ] && ! grep -q 'built by plain cargo' '$WORK/diag-clean.err'"
-	# Dependencies cargo green itself compiled locally (incremental, the default), then
-	# app in the engine (CARGOGREEN_INCREMENTAL=1): cargo clean would not change that; no such line.
+	# Dependencies cargo green itself compiled locally (incremental, the
+	# default: in its sandbox, stored), then app in the engine
+	# (CARGOGREEN_INCREMENTAL=1): over their stored outputs, no pass at all.
 	(cd "$ds/ws" && cargo clean -q && cargo green build -q 2>/dev/null && touch app/src/main.rs &&
 		CARGOGREEN_INCREMENTAL=1 cargo green build >/dev/null 2>"$WORK/diag-local.err"); rc=$?
-	check "exact-diag: over dependencies cargo green compiled locally: the reason in the stats line, no plain-cargo line (exit $rc)" \
+	read -r N H M F P L E I <<<"$(stats "$WORK/diag-local.err")"
+	check "exact-diag: over dependencies cargo green compiled locally in their sandbox, app in BuildKit, no pass, no plain-cargo line (exit $rc, ${N:-0} compiles)" \
+		bash -c "[ $rc -eq 0 ] && [ '${N:-0}' -ge 1 ] && ! grep -q 'not built by cargo-green' '$WORK/diag-local.err' && ! grep -q 'plain cargo' '$WORK/diag-local.err'"
+	# The same without a sandbox (compiled at host paths, not stored): app
+	# goes to the local rustc, the reason in the stats line, no plain-cargo line.
+	(cd "$ds/ws" && cargo clean -q && __CARGOGREEN_NO_SANDBOX=1 cargo green build -q 2>/dev/null && touch app/src/main.rs &&
+		CARGOGREEN_INCREMENTAL=1 cargo green build >/dev/null 2>"$WORK/diag-local.err"); rc=$?
+	check "exact-diag: over dependencies cargo green compiled locally without a sandbox: the reason in the stats line, no plain-cargo line (exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && grep -q 'passed to the local rustc (.*a dependency was not built by cargo-green[;)]' '$WORK/diag-local.err' && ! grep -q 'plain cargo' '$WORK/diag-local.err'"
 
 	# --- [package.metadata.green] of a member: a bad value stops the build from anywhere ---

@@ -1,0 +1,65 @@
+#include "sandbox.h"
+#include "fs.h"
+#include "test.h"
+#include "util.h"
+#include <stdlib.h>
+#include <unistd.h>
+
+/* The real bubblewrap (a prerequisite, as the engine is for e2e). */
+void test_sandbox(void)
+{
+	char dir[] = "/tmp/cargo-green-sandbox-test.XXXXXX";
+	struct sandbox sb = SANDBOX_INIT;
+	struct strbuf out = STRBUF_INIT, errp = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT, f = STRBUF_INIT;
+	int code = -1;
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	strbuf_addf(&f, "%s/in.txt", dir);
+	write_file_atomic(f.buf, "hello\n", 6, 0644);
+	strbuf_addf(&out, "%s/out", dir);
+	strbuf_addf(&errp, "%s/err", dir);
+
+	/* It sees its binds at their mounts, its cwd, its environment and no other. */
+	sandbox_bind(&sb, 1, dir, "/green/target");
+	sb.workdir = "/green/target";
+	strvec_push(&sb.env, "GREEN_TEST=yes");
+	strvec_pushv(&sb.argv, (const char *[]){ "/bin/sh", "-c",
+						 "cat in.txt; pwd; echo \"${GREEN_TEST:-}${HOME:-}\"; "
+						 "echo made >/green/target/made; echo oops >&2; exit 3", NULL });
+	sb.stdout_path = out.buf;
+	sb.stderr_path = errp.buf;
+	CHECK(sandbox_run(&sb, &code, &err) == 0);
+	CHECK(code == 3);
+	strbuf_read_file(&text, out.buf);
+	CHECK_STR(text.buf, "hello\n/green/target\nyes\n");
+	strbuf_reset(&text);
+	strbuf_read_file(&text, errp.buf);
+	CHECK_STR(text.buf, "oops\n");
+	strbuf_reset(&f);
+	strbuf_addf(&f, "%s/made", dir);
+	CHECK(access(f.buf, F_OK) == 0); /* a read-write bind writes through */
+
+	/* A sandbox that cannot be made: -1 and bwrap's own line, nothing ran. */
+	sandbox_release(&sb);
+	sb = (struct sandbox)SANDBOX_INIT;
+	sandbox_bind(&sb, 0, "/nonexistent/cargo-green", "/green/x");
+	strvec_pushv(&sb.argv, (const char *[]){ "/bin/true", NULL });
+	sb.stdout_path = out.buf;
+	sb.stderr_path = errp.buf;
+	strbuf_reset(&err);
+	code = -1;
+	CHECK(sandbox_run(&sb, &code, &err) < 0);
+	CHECK(starts_with(err.buf, "bwrap: ") && !strchr(err.buf, '\n'));
+	CHECK(code == -1);
+
+	sandbox_release(&sb);
+	rm_rf(dir);
+	CHECK(access(dir, F_OK) < 0);
+	strbuf_release(&out);
+	strbuf_release(&errp);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	strbuf_release(&f);
+}
