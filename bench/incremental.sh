@@ -1,47 +1,54 @@
 #!/usr/bin/env bash
-# bench/incremental.sh: CARGOGREEN_INCREMENTAL, measured. A one-line change in
-# a project's own crate, rebuilt by plain cargo (incremental, as cargo does in
-# dev), by cargo green (the crate compiled in full in the engine) and by cargo
-# green with CARGOGREEN_INCREMENTAL=1 (rustc in the engine continues from the
-# crate's incremental session, which travels with the stage). Reports ratios
-# to plain cargo's rebuild; asserts nothing.
+# bench/incremental.sh: the edit loop, measured. Each of plain cargo, cargo
+# green (the default: the edited crates compiled by the local rustc in a
+# sandbox, stored) and cargo green with CARGOGREEN_INCREMENTAL=1 (rustc in
+# the engine continues from the crate's incremental session) builds the
+# project once in a target dir of its own; then RUNS times one line is added
+# to a file of the project's own and each rebuilds, timed, side by side.
+# Reports the median (min–max) and ratios to plain cargo's rebuild; asserts
+# nothing.
 #
 #   bench/incremental.sh                ripgrep 14.1.1's binary crate (crates/core)
-#   RUNS=3 PROJECT=fixture bench/incremental.sh
+#   RUNS=5 PROJECT=fixture bench/incremental.sh         a workspace library with a dependent
+#   RUNS=3 PROJECT=cargo-nextest@0.9.100 bench/incremental.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 PROJECT=${PROJECT:-ripgrep@14.1.1}
 case $PROJECT in
 ripgrep@*) FILE=crates/core/main.rs ;;
 fixture) FILE=greet/src/lib.rs ;;
-*) say "unknown PROJECT=$PROJECT (ripgrep@VERSION or fixture)"; exit 2 ;;
+cargo-nextest@*) FILE=src/main.rs ;;
+*) say "unknown PROJECT=$PROJECT (ripgrep@VERSION, cargo-nextest@VERSION or fixture)"; exit 2 ;;
 esac
 
 src="$WORK/$PROJECT"
 mkdir -p "$src"
 source_of "$PROJECT" "$src"
-cp "$src/$FILE" "$WORK/pristine"
 
-# rebuild_after_edit N CMD...: build from scratch, change one line, time the rebuild.
-rebuild_after_edit() {
-	local n=$1; shift
-	cp "$WORK/pristine" "$src/$FILE"
-	rm -rf "$src/target"
-	(cd "$src" && "$@") >/dev/null 2>&1
-	# A line no earlier run has seen (else the local store would rightly serve it).
-	printf '\n#[allow(dead_code)]\nfn bench_edit_%s() -> u64 { %s }\n' "$n" "$(date +%s%N)" >>"$src/$FILE"
-	timed "$src" "$@"
-	grep '^cargo-green: ' "$WORK/last.err" | sed 's/^/bench:   /' >&2 || true
+variants=(plain green green1)
+cmd_of() {
+	case $1 in
+	plain) echo "cargo build" ;;
+	green) echo "cargo green build" ;;
+	green1) echo "env CARGOGREEN_INCREMENTAL=1 cargo green build" ;;
+	esac
 }
-
+for v in "${variants[@]}"; do
+	say "$PROJECT: first build, $(cmd_of "$v")"
+	# shellcheck disable=SC2046
+	timed "$src" env CARGO_TARGET_DIR="$WORK/target-$v" $(cmd_of "$v") >/dev/null
+done
 ne=() ge=() gi=()
 for run in $(seq 1 "$RUNS"); do
-	say "$PROJECT run $run: plain cargo"
-	ne+=("$(rebuild_after_edit "$run" cargo build)")
-	say "$PROJECT run $run: cargo green"
-	ge+=("$(rebuild_after_edit "$run" cargo green build)")
-	say "$PROJECT run $run: cargo green, CARGOGREEN_INCREMENTAL=1"
-	gi+=("$(rebuild_after_edit "$run" env CARGOGREEN_INCREMENTAL=1 cargo green build)")
+	# A line no earlier run has seen (else the local store would rightly serve it).
+	printf '\n#[allow(dead_code)]\nfn bench_edit_%s() -> u64 { %s }\n' "$run" "$(date +%s%N)" >>"$src/$FILE"
+	for v in "${variants[@]}"; do
+		say "$PROJECT edit $run: $(cmd_of "$v")"
+		# shellcheck disable=SC2046
+		t=$(timed "$src" env CARGO_TARGET_DIR="$WORK/target-$v" $(cmd_of "$v"))
+		grep '^cargo-green: ' "$WORK/last.err" | sed 's/^/bench:   /' >&2 || true
+		case $v in plain) ne+=("$t") ;; green) ge+=("$t") ;; green1) gi+=("$t") ;; esac
+	done
 done
 read -r nm nmin nmax <<<"$(summary "${ne[@]}")"
 read -r gm gmin gmax <<<"$(summary "${ge[@]}")"
