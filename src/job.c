@@ -690,6 +690,8 @@ static int call_build_local(struct call *c, struct strbuf *err)
 		}
 	}
 	c->outcome = CALL_BUILT;
+	LOG(LOG_DEBUG, "%s: compiled in its sandbox in %lld ms, exit %d, %zu outputs", j->spec.id, c->engine_ns / 1000000,
+	    status, after.nr);
 	strbuf_reset(&why);
 	if (c->use_store && store_save(c->key, c->tmp.buf, &why) < 0)
 		stats_warn_once(j->cfg, "store", why.buf); /* the build goes on without it, said once per run */
@@ -792,6 +794,7 @@ static int call_land(struct call *c, struct strbuf *err)
  * failed, whether it ran now or came from a cache. */
 static void call_record(struct call *c)
 {
+	LOG(LOG_DEBUG, "%s: its call took %lld ms", c->j->spec.id, (now_ns() - c->t0) / 1000000);
 	const char *id = c->j->spec.id;
 	LOG(LOG_INFO, "%s: %s, exit %d, engine %lld ms", id, outcome_names[c->outcome], c->result.code,
 	    c->engine_ns / 1000000);
@@ -821,6 +824,7 @@ static enum call_stop call_run(struct job *j, int *exit_code, struct strvec *lea
 	    call_prepare(&c, err) < 0)
 		goto out;
 	call_key(&c);
+	LOG(LOG_DEBUG, "%s: keyed after %lld ms", j->spec.id, (now_ns() - c.t0) / 1000000);
 	if (!call_lookup(&c) && (j->local ? call_build_local(&c, err) : call_build(&c, err)) < 0)
 		goto out;
 	if (call_read_result(&c, err) < 0 || call_learn(&c) < 0 || call_land(&c, err) < 0)
