@@ -32,6 +32,7 @@ extern int test_passed, test_failed;
 void test_rustc_args(void);
 void test_stats(void);
 void test_sandbox(void);
+void test_land(void);
 void test_paths(void);
 void test_stage(void);
 void test_env(void);

@@ -25,6 +25,7 @@ int main(void)
 	test_run();
 	test_stats();
 	test_sandbox();
+	test_land();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }
