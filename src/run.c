@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,28 +210,67 @@ int run_wait(struct child *c)
 	return 127;
 }
 
-int run_wait_deadline(struct child *c, int timeout_ms, int *timed_out)
+static long long mono_ms(void)
 {
-	struct timespec nap = { 0, 5 * 1000000 };
-	long long waited = 0;
-	*timed_out = 0;
-	for (;;) {
-		siginfo_t si;
-		/* (WNOWAIT: run_wait reaps it and reports its status) */
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ? errno != EINTR : si.si_pid != 0)
-			break;
-		if (waited >= timeout_ms) {
-			*timed_out = 1;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The child has ended (not reaped: run_wait reaps it and reports its status). */
+static int child_ended(struct child *c)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno != EINTR;
+	return si.si_pid != 0;
+}
+
+int run_wait_watch(struct child *c, int (*watch)(void *data), void *data, int *stopped)
+{
+	/* A pidfd wakes us the moment the child ends (a compile's end is not
+	 * delayed by the watch); without one (Linux < 5.3), naps. */
+#ifdef SYS_pidfd_open
+	int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+#else
+	int pidfd = -1;
+#endif
+	struct timespec nap = { 0, 1000000 };
+	*stopped = 0;
+	while (!child_ended(c)) {
+		int stop;
+		if (pidfd >= 0) {
+			struct pollfd p = { pidfd, POLLIN, 0 };
+			if (poll(&p, 1, 100) > 0)
+				continue; /* ended: child_ended says so */
+		} else {
+			nanosleep(&nap, NULL);
+			if (nap.tv_nsec < 50 * 1000000)
+				nap.tv_nsec *= 2;
+		}
+		stop = watch(data);
+		running_child = c->pid; /* (a watcher may have run a child of its own) */
+		if (stop) {
+			*stopped = 1;
 			kill(c->pid, SIGKILL);
 			break;
 		}
-		nanosleep(&nap, NULL);
-		waited += nap.tv_nsec / 1000000;
-		if (nap.tv_nsec < 50 * 1000000)
-			nap.tv_nsec *= 2;
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 	return run_wait(c);
+}
+
+static int past_deadline(void *data)
+{
+	return mono_ms() >= *(long long *)data;
+}
+
+int run_wait_deadline(struct child *c, int timeout_ms, int *timed_out)
+{
+	long long deadline = mono_ms() + timeout_ms;
+	return run_wait_watch(c, past_deadline, &deadline, timed_out);
 }
 
 int run_command_deadline(struct child *c, int timeout_ms, int *timed_out, struct strbuf *err)
@@ -238,6 +279,54 @@ int run_command_deadline(struct child *c, int timeout_ms, int *timed_out, struct
 	if (start(c, -1, err) < 0)
 		return -1;
 	return run_wait_deadline(c, timeout_ms, timed_out);
+}
+
+int run_capture_watch(struct child *c, struct strbuf *out, int (*watch)(void *data), void *data, int *stopped,
+		      struct strbuf *err)
+{
+	int fds[2];
+	*stopped = 0;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		strbuf_addf(err, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (start(c, fds[1], err) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	close(fds[1]);
+	for (;;) {
+		struct pollfd p = { fds[0], POLLIN, 0 };
+		int n = poll(&p, 1, 100);
+		if (n > 0) {
+			ssize_t got;
+			strbuf_grow(out, 8192);
+			got = read(fds[0], out->buf + out->len, out->alloc - out->len - 1);
+			if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
+				break; /* EOF: the child (and whatever it started) is done with it */
+			if (got > 0)
+				strbuf_setlen(out, out->len + (size_t)got);
+		} else if (n < 0 && errno != EINTR) {
+			break;
+		}
+		int stop = watch(data);
+		running_child = c->pid; /* (a watcher may have run a child of its own) */
+		if (stop) {
+			/* (a grandchild may still hold the pipe: not read to its end) */
+			*stopped = 1;
+			kill(c->pid, SIGKILL);
+			break;
+		}
+	}
+	close(fds[0]);
+	return run_wait(c);
+}
+
+int run_capture_deadline(struct child *c, struct strbuf *out, int timeout_ms, int *timed_out, struct strbuf *err)
+{
+	long long deadline = mono_ms() + timeout_ms;
+	return run_capture_watch(c, out, past_deadline, &deadline, timed_out, err);
 }
 
 int run_command(struct child *c, struct strbuf *err)

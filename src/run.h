@@ -45,6 +45,17 @@ int run_command_deadline(struct child *c, int timeout_ms, int *timed_out, struct
 int run_wait_deadline(struct child *c, int timeout_ms, int *timed_out);
 /* Like run_command, the child's stdout appended to out. */
 int run_capture(struct child *c, struct strbuf *out, struct strbuf *err);
+/* For what must not hang while it runs (an engine call): watch(data) is
+ * asked every 100 ms or so (after each read, for a capture); when it returns
+ * nonzero the child is killed (SIGKILL), *stopped set, and the status is
+ * then 128+9. The watcher may block (an engine ping): the child's end is
+ * noticed after it returns. For a capture, what was read before stays in
+ * out. */
+int run_wait_watch(struct child *c, int (*watch)(void *data), void *data, int *stopped);
+int run_capture_watch(struct child *c, struct strbuf *out, int (*watch)(void *data), void *data, int *stopped,
+		      struct strbuf *err);
+/* run_capture with a deadline of timeout_ms, as run_command_deadline. */
+int run_capture_deadline(struct child *c, struct strbuf *out, int timeout_ms, int *timed_out, struct strbuf *err);
 /* Replace this process with argv (PATH lookup). Returns -1 with err set on failure. */
 int run_exec(const char **argv, struct strbuf *err);
 
