@@ -164,12 +164,19 @@ static void vv_field(const char *vv, const char *key, struct strbuf *out)
 static int image_id(const struct config *cfg, const char *image, struct strbuf *id, struct strbuf *err)
 {
 	struct strbuf out = STRBUF_INIT;
-	int rc;
+	int rc = -1;
 	/* The engine's API answers in a millisecond; the CLI takes ~50. */
-	if (cfg->runner == RUNNER_DOCKER && (rc = dockerapi_image_id(image, id)) >= 0)
+	if (cfg->runner == RUNNER_DOCKER && (rc = dockerapi_image_id(image, id, ENGINE_PING_MS)) >= 0)
 		return rc;
+	if (rc == -2) {
+		strbuf_addf(err, "the engine at DOCKER_HOST=%s did not answer whether it has the image %s (GET /images/NAME/json) within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
+			    engine_host(), image, ENGINE_PING_MS / 1000);
+		return -EXIT_ENGINE_UNREACHABLE;
+	}
 	rc = engine_cli(cfg, (const char *[]){ "image", "inspect", "--format={{.Id}}", image, NULL }, &out, err);
-	if (rc < 0) {
+	if (rc == ENGINE_STUCK) {
+		rc = -EXIT_ENGINE_UNREACHABLE;
+	} else if (rc < 0) {
 		strbuf_addstr(err, " (install the docker client: scripts/engine.sh, or set CARGOGREEN_RUNNER=none)");
 		rc = -EXIT_ENGINE_UNREACHABLE;
 	} else if (rc == 0) {
@@ -232,14 +239,7 @@ static int make_os_image(const struct config *cfg, const char *image, const char
 		ret = EXIT_BASE_IMAGE;
 		goto out;
 	}
-	child_release(&c);
-	struct child imp = CHILD_INIT;
-	engine_cli_argv(cfg, &imp.args);
-	strvec_pushl(&imp.args, "import", tar.buf, image, NULL);
-	engine_child_env(&imp);
-	imp.stderr_to_stdout = 1;
-	rc = run_capture(&imp, &out, err);
-	child_release(&imp);
+	rc = engine_cli_long(cfg, (const char *[]){ "import", tar.buf, image, NULL }, &out, err);
 	if (rc) {
 		if (rc > 0)
 			ret = engine_explain_failure("importing the base OS image", out.buf, "(docker import)", err);

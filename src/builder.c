@@ -15,12 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
+/* 1 the builder exists, 0 not (or it cannot be asked), or
+ * ENGINE_STUCK with one line in err. */
 static int builder_exists(const struct config *cfg, const char *name, struct strbuf *err)
 {
 	struct strbuf out = STRBUF_INIT;
 	int rc = engine_cli(cfg, (const char *[]){ "buildx", "inspect", name, NULL }, &out, err);
 	strbuf_release(&out);
-	return rc == 0;
+	return rc == ENGINE_STUCK ? rc : rc == 0;
 }
 
 static int create_managed(const struct config *cfg, const char *image, struct strbuf *err)
@@ -44,10 +46,12 @@ static int create_managed(const struct config *cfg, const char *image, struct st
 	}
 	strbuf_addf(&opt, "image=%s", image);
 	strbuf_addf(&conf, "--buildkitd-config=%s", path.buf);
-	rc = engine_cli(cfg, (const char *[]){ "buildx", "create", "--name", MANAGED_BUILDER, "--driver", "docker-container",
+	rc = engine_cli_long(cfg, (const char *[]){ "buildx", "create", "--name", MANAGED_BUILDER, "--driver", "docker-container",
 					"--driver-opt", opt.buf, conf.buf, "--bootstrap", NULL },
 		 &out, err);
-	if (rc) {
+	if (rc == ENGINE_STUCK) {
+		ret = EXIT_ENGINE_UNREACHABLE;
+	} else if (rc) {
 		strbuf_rtrim(&out);
 		strbuf_addf(err, "cannot create the builder " MANAGED_BUILDER " with %s: %s (set BUILDX_BUILDER= to use the default builder)",
 			    image, rc < 0 ? "the docker CLI is missing" : out.buf);
@@ -67,10 +71,12 @@ int builder_resolve(const struct config *cfg, struct strbuf *out, struct strbuf 
 	const char *want = cfg_get(cfg, S_BUILDX_BUILDER);
 	const char *image = cfg_get(cfg, S_BUILDER_IMAGE) + strlen("docker-image://");
 	struct strbuf o = STRBUF_INIT;
-	int ret = 0;
+	int ret = 0, rc = 0;
 
 	if (want) {
-		if (!strcmp(want, MANAGED_BUILDER) && !builder_exists(cfg, want, err)) {
+		if (!strcmp(want, MANAGED_BUILDER) && (rc = builder_exists(cfg, want, err)) == ENGINE_STUCK)
+			return EXIT_ENGINE_UNREACHABLE;
+		if (!strcmp(want, MANAGED_BUILDER) && !rc) {
 			strbuf_addf(err, "BUILDX_BUILDER=" MANAGED_BUILDER " names no builder of the engine at DOCKER_HOST=%s (unset BUILDX_BUILDER to let cargo-green manage it, or set BUILDX_BUILDER= for the default builder)",
 				    engine_host());
 			return EXIT_USAGE;
@@ -79,9 +85,12 @@ int builder_resolve(const struct config *cfg, struct strbuf *out, struct strbuf 
 			/* Once here, not once per compile: buildx keeps its builders on
 			 * the client, so this is cheap and needs no engine. */
 			struct strbuf o2 = STRBUF_INIT;
-			int rc = engine_cli(cfg, (const char *[]){ "buildx", "inspect", want, NULL }, &o2, err);
-			int missing = rc > 0 && strstr(o2.buf, "no builder");
+			int missing;
+			rc = engine_cli(cfg, (const char *[]){ "buildx", "inspect", want, NULL }, &o2, err);
+			missing = rc > 0 && strstr(o2.buf, "no builder");
 			strbuf_release(&o2);
+			if (rc == ENGINE_STUCK)
+				return EXIT_ENGINE_UNREACHABLE;
 			if (missing) {
 				strbuf_addf(err, "BUILDX_BUILDER=%s names no builder (see `docker buildx ls`; unset BUILDX_BUILDER to let cargo-green manage one, or set BUILDX_BUILDER= for the default builder)",
 					    want);
@@ -98,12 +107,18 @@ int builder_resolve(const struct config *cfg, struct strbuf *out, struct strbuf 
 		LOG(LOG_INFO, "default builder: the base image is made in the engine's image store");
 		return 0;
 	}
-	if (builder_exists(cfg, MANAGED_BUILDER, err)) {
+	if ((rc = builder_exists(cfg, MANAGED_BUILDER, err)) == ENGINE_STUCK)
+		return EXIT_ENGINE_UNREACHABLE;
+	if (rc) {
 		strbuf_addstr(out, MANAGED_BUILDER);
 		return 0;
 	}
 	strbuf_reset(err);
-	if (engine_cli(cfg, (const char *[]){ "image", "inspect", "--format={{.Id}}", image, NULL }, &o, err)) {
+	if ((rc = engine_cli(cfg, (const char *[]){ "image", "inspect", "--format={{.Id}}", image, NULL }, &o, err)) == ENGINE_STUCK) {
+		ret = EXIT_ENGINE_UNREACHABLE;
+		goto out;
+	}
+	if (rc) {
 		struct strbuf stamp = STRBUF_INIT, key = STRBUF_INIT;
 		char hex[17];
 		LOG(LOG_INFO, "default builder: no builder image %s", image);

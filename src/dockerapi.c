@@ -4,6 +4,8 @@
 #include "banned.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <time.h>
 #include <stdlib.h>
@@ -38,42 +40,163 @@ static void add_escaped(struct strbuf *sb, const char *s)
 	}
 }
 
-/* A socket to the engine's API at DOCKER_HOST (a unix socket only), with
- * timeout tv on receiving (SO_RCVTIMEO) or, for a connect that waits on a
- * full backlog, sending (SO_SNDTIMEO), not connected yet; -1 when
- * DOCKER_HOST is not such a socket. */
-static int api_socket(int optname, const struct timeval *tv, struct sockaddr_un *addr)
+static long long now_ms(void)
 {
-	const char *sock = dockerapi_socket(getenv("DOCKER_HOST"), getenv("DOCKER_CONTEXT"));
-	int fd;
-	if (!sock || strlen(sock) >= sizeof(addr->sun_path))
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dockerapi_tcp(const char *docker_host, const char *docker_context, struct strbuf *host, struct strbuf *port)
+{
+	const char *p, *end, *colon;
+	if ((docker_context && *docker_context && strcmp(docker_context, "default")) || !docker_host ||
+	    !skip_prefix(docker_host, "tcp://", &p) || !*p)
 		return -1;
-	memset(addr, 0, sizeof(*addr));
-	addr->sun_family = AF_UNIX;
-	memcpy(addr->sun_path, sock, strlen(sock) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, optname, tv, sizeof(*tv)) < 0) {
+	end = p + strcspn(p, "/?#");
+	if (*p == '[') {
+		const char *close = memchr(p, ']', (size_t)(end - p));
+		if (!close)
+			return -1;
+		strbuf_add(host, p + 1, (size_t)(close - p - 1));
+		colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
+	} else {
+		colon = memchr(p, ':', (size_t)(end - p));
+		strbuf_add(host, p, (size_t)((colon ? colon : end) - p));
+	}
+	if (colon && colon + 1 < end)
+		strbuf_add(port, colon + 1, (size_t)(end - colon - 1));
+	else {
+		/* The CLI's defaults: 2376 with TLS, 2375 without. */
+		const char *tls = getenv("DOCKER_TLS_VERIFY");
+		strbuf_addstr(port, tls && *tls ? "2376" : "2375");
+	}
+	if (!host->len || strspn(port->buf, "0123456789") != port->len) {
+		strbuf_reset(host);
+		strbuf_reset(port);
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect fd to addr within the deadline: 0; 1 not within it; -1 refused
+ * (errno). A unix socket's connect waits on a full backlog as long as
+ * SO_SNDTIMEO lets it; a TCP one waits for the handshake non-blocking. */
+static int connect_by(int fd, const struct sockaddr *addr, socklen_t len, long long deadline)
+{
+	int flags, rc = -1, e = 0;
+	socklen_t elen = sizeof(e);
+	if (addr->sa_family == AF_UNIX) {
+		long long left = deadline - now_ms();
+		struct timeval tv = { left > 0 ? left / 1000 : 0, left > 0 ? (left % 1000) * 1000 : 1000 };
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+			return -1;
+		if (connect(fd, addr, len) == 0)
+			return 0;
+		return errno == EAGAIN || errno == EINPROGRESS ? 1 : -1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -1;
+	if (connect(fd, addr, len) == 0) {
+		rc = 0;
+	} else if (errno == EINPROGRESS) {
+		for (;;) {
+			struct pollfd p = { fd, POLLOUT, 0 };
+			long long left = deadline - now_ms();
+			int n = left > 0 ? poll(&p, 1, (int)left) : 0;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				rc = 1;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 && e == 0)
+				rc = 0;
+			else
+				errno = e;
+			break;
+		}
+	}
+	fcntl(fd, F_SETFL, flags);
+	return rc;
+}
+
+/* A socket connected to the engine's API at DOCKER_HOST (unix:// or, with
+ * tcp_ok, tcp://), its reads and writes bounded by timeout_ms. The fd; -1
+ * when DOCKER_HOST is not such an address (*why 0), cannot be reached
+ * (refused, no such host: *why -1) or did not take the connection within
+ * timeout_ms (*why 1). */
+static int api_connect(int timeout_ms, int tcp_ok, int *why)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	long long deadline = now_ms() + timeout_ms;
+	const char *sock = dockerapi_socket(getenv("DOCKER_HOST"), getenv("DOCKER_CONTEXT"));
+	struct strbuf host = STRBUF_INIT, port = STRBUF_INIT;
+	int fd = -1;
+
+	*why = 0;
+	if (sock) {
+		struct sockaddr_un addr;
+		if (strlen(sock) >= sizeof(addr.sun_path))
+			return -1;
+		memset(&addr, 0, sizeof(addr));
+		addr.sun_family = AF_UNIX;
+		memcpy(addr.sun_path, sock, strlen(sock) + 1);
+		*why = -1;
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && (*why = connect_by(fd, (struct sockaddr *)&addr, sizeof(addr), deadline)) != 0) {
+			close(fd);
+			fd = -1;
+		}
+	} else if (tcp_ok && dockerapi_tcp(getenv("DOCKER_HOST"), getenv("DOCKER_CONTEXT"), &host, &port) == 0) {
+		struct addrinfo hints, *res = NULL, *ai;
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		*why = -1;
+		if (getaddrinfo(host.buf, port.buf, &hints, &res) == 0) {
+			for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+				fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+				if (fd >= 0 && (*why = connect_by(fd, ai->ai_addr, ai->ai_addrlen, deadline)) != 0) {
+					close(fd);
+					fd = -1;
+				}
+				if (*why == 1)
+					break; /* the deadline is spent */
+			}
+			freeaddrinfo(res);
+		}
+	}
+	if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)) {
 		close(fd);
 		fd = -1;
+		*why = -1;
 	}
+	strbuf_release(&host);
+	strbuf_release(&port);
 	return fd;
 }
 
-int dockerapi_image_id(const char *image, struct strbuf *id)
+int dockerapi_image_id(const char *image, struct strbuf *id, int timeout_ms)
 {
-	struct sockaddr_un addr;
-	struct timeval tv = { 5, 0 };
 	struct strbuf req = STRBUF_INIT, resp = STRBUF_INIT;
 	const char *body;
-	int fd = api_socket(SO_RCVTIMEO, &tv, &addr), ret = -1, status;
+	int why, ret = -1, status;
+	/* (a unix socket only: over TCP the engine may want TLS; the CLI asks) */
+	int fd = api_connect(timeout_ms, 0, &why);
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+	if (fd < 0) {
+		if (why == 1)
+			ret = -2;
 		goto out;
+	}
 	strbuf_addstr(&req, "GET /images/");
 	add_escaped(&req, image);
 	strbuf_addstr(&req, "/json HTTP/1.0\r\nHost: docker\r\n\r\n");
-	if (write_all(fd, req.buf, req.len) < 0 || strbuf_read_fd(&resp, fd) < 0)
+	if (write_all(fd, req.buf, req.len) < 0 || strbuf_read_fd(&resp, fd) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			ret = -2; /* took the connection, no answer in time */
 		goto out;
+	}
 	if (!skip_prefix(resp.buf, "HTTP/1.", &body) || !*body || !body[1])
 		goto out;
 	status = atoi(body + 2);
@@ -103,35 +226,23 @@ out:
 	return ret;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int dockerapi_ping(int timeout_ms)
 {
 	static const char req[] = "GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
-	struct sockaddr_un addr;
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	long long deadline = now_ms() + timeout_ms;
 	char buf[512];
 	size_t got = 0;
-	/* (SO_SNDTIMEO bounds a connect that waits on a full backlog) */
-	int fd = api_socket(SO_SNDTIMEO, &tv, &addr), ret = -1;
+	int why, ret;
+	int fd = api_connect(timeout_ms, 1, &why);
 
 	if (fd < 0)
-		goto out;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		ret = errno == EAGAIN || errno == EINPROGRESS ? 1 : -1;
-		goto out;
-	}
+		return why == 1 ? 2 : why == 0 ? -2 : -1;
 	if (write_all(fd, req, sizeof(req) - 1) < 0) {
-		ret = errno == EAGAIN ? 1 : -1;
+		ret = errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
 		goto out;
 	}
-	/* Any status line is an answer; until the deadline for it. */
+	/* Any status line is an answer (a TLS engine's "400 ... HTTPS server"
+	 * too); until the deadline for it. */
 	ret = 1;
 	while (got < 12) {
 		struct pollfd p = { fd, POLLIN, 0 };
@@ -148,10 +259,9 @@ int dockerapi_ping(int timeout_ms)
 	}
 	if (got >= 12 && !strncmp(buf, "HTTP/1.", 7))
 		ret = 0;
-	else if (got >= 12)
-		ret = -1;
+	else if (got > 0)
+		ret = -1; /* something else answered (TLS alert, not HTTP): not stuck */
 out:
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	return ret;
 }

@@ -9,6 +9,8 @@
 #include "banned.h"
 
 #include <errno.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,11 +26,123 @@ const char *engine_host(void)
 
 int engine_check_answers(const struct config *cfg, struct strbuf *err)
 {
-	if (!cfg || cfg->runner != RUNNER_DOCKER || dockerapi_ping(ENGINE_PING_MS) != 1)
+	int r;
+	/* (ssh://, a context: not asked here; every later call has its deadline) */
+	if (!cfg || cfg->runner != RUNNER_DOCKER || (r = dockerapi_ping(ENGINE_PING_MS)) < 1)
 		return 0;
-	strbuf_addf(err, "the engine at DOCKER_HOST=%s took the connection but did not answer within %d s (GET /_ping): it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
-		    engine_host(), ENGINE_PING_MS / 1000);
+	strbuf_addf(err, "the engine at DOCKER_HOST=%s %s within %d s (GET /_ping): it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
+		    engine_host(), r == 1 ? "took the connection but did not answer" : "did not take the connection",
+		    ENGINE_PING_MS / 1000);
 	return EXIT_ENGINE_UNREACHABLE;
+}
+
+int engine_answers(const struct config *cfg)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int r, timed_out = 0;
+	if (!cfg || cfg->runner != RUNNER_DOCKER)
+		return -1;
+	if ((r = dockerapi_ping(ENGINE_PING_MS)) != -2)
+		return r > 0 ? 1 : r;
+	/* ssh://, a context: the CLI asks, within the same deadline. */
+	engine_cli_argv(cfg, &c.args);
+	strvec_pushl(&c.args, "version", "--format", "{{.Server.Version}}", NULL);
+	engine_child_env(&c);
+	c.stdin_path = "";
+	c.stderr_to_stdout = 1;
+	r = run_capture_deadline(&c, &out, ENGINE_PING_MS, &timed_out, &err);
+	child_release(&c);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return timed_out ? 1 : r == 0 ? 0 : -1;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What watches a running engine call (run_wait_watch's watcher): a fixed
+ * deadline, or the stall check (its output has not grown for
+ * ENGINE_STALL_MS, and the engine does not answer a ping). */
+struct engine_watch {
+	const struct config *cfg;
+	long long deadline;            /* monotonic ms; 0: none, the stall check instead */
+	const char *log_path;          /* progress: this file's size, */
+	const struct strbuf *captured; /* or this capture's length */
+	long long size, since;         /* the last size seen, and since when */
+	int stalled;                   /* set when stopped for a stall */
+};
+
+static void watch_init(struct engine_watch *w, const struct config *cfg, int timeout_ms)
+{
+	memset(w, 0, sizeof(*w));
+	w->cfg = cfg;
+	w->since = mono_ms();
+	w->size = -1;
+	if (timeout_ms)
+		w->deadline = w->since + timeout_ms;
+}
+
+static int engine_watcher(void *data)
+{
+	struct engine_watch *w = data;
+	long long now = mono_ms(), size = 0;
+	struct stat st;
+	if (w->deadline)
+		return now >= w->deadline;
+	if (w->captured)
+		size = (long long)w->captured->len;
+	else if (w->log_path && stat(w->log_path, &st) == 0)
+		size = (long long)st.st_size;
+	if (size != w->size) {
+		w->size = size;
+		w->since = now;
+		return 0;
+	}
+	if (now - w->since < ENGINE_STALL_MS)
+		return 0;
+	/* Silent for a while: a long compile prints nothing; a stuck engine
+	 * does not answer either. */
+	if (engine_answers(w->cfg) == 1) {
+		LOG(LOG_WARN, "engine: nothing for %d s and no answer to a ping: stopping the call", ENGINE_STALL_MS / 1000);
+		w->stalled = 1;
+		return 1;
+	}
+	w->since = mono_ms();
+	return 0;
+}
+
+/* `docker image inspect`: how a call is named in a message. */
+static void cli_what(const struct config *cfg, const char **args, struct strbuf *out)
+{
+	static const char *const groups[] = { "image", "buildx", "builder", "system", "container" };
+	strbuf_addstr(out, cfg && cfg->runner == RUNNER_PODMAN ? "podman" : "docker");
+	if (!args[0])
+		return;
+	strbuf_addf(out, " %s", args[0]);
+	for (size_t i = 0; args[1] && args[1][0] != '-' && i < ARRAY_SIZE(groups); i++)
+		if (!strcmp(args[0], groups[i])) {
+			strbuf_addf(out, " %s", args[1]);
+			break;
+		}
+}
+
+static void stuck_message(const struct config *cfg, const char **args, const struct engine_watch *w, struct strbuf *err)
+{
+	struct strbuf what = STRBUF_INIT;
+	cli_what(cfg, args, &what);
+	strbuf_reset(err);
+	if (w->stalled)
+		strbuf_addf(err, "the engine at DOCKER_HOST=%s stopped answering during `%s`: nothing came from it for %d s and it did not answer a ping within %d s; restart it (scripts/engine.sh) and run the build again",
+			    engine_host(), what.buf, ENGINE_STALL_MS / 1000, ENGINE_PING_MS / 1000);
+	else
+		strbuf_addf(err, "the engine at DOCKER_HOST=%s did not answer `%s` within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
+			    engine_host(), what.buf, ENGINE_CLI_MS / 1000);
+	strbuf_release(&what);
 }
 
 void engine_buildx_argv(const struct config *cfg, struct strvec *argv)
@@ -75,19 +189,43 @@ void engine_cli_argv(const struct config *cfg, struct strvec *argv)
 	strvec_push(argv, cfg && cfg->runner == RUNNER_PODMAN ? "podman" : "docker");
 }
 
-int engine_cli(const struct config *cfg, const char **args, struct strbuf *out, struct strbuf *err)
+static int cli(const struct config *cfg, const char **args, int timeout_ms, struct strbuf *out, struct strbuf *err)
 {
 	struct child c = CHILD_INIT;
-	int rc;
-	engine_cli_argv(cfg, &c.args);
-	strvec_pushv(&c.args, args);
+	struct engine_watch w;
+	int rc, stopped;
+	if (!strcmp(args[0], "buildx") && (!cfg || cfg->runner != RUNNER_PODMAN)) {
+		/* The plugin itself: one process to stop at a deadline (the docker
+		 * CLI would run it as its child). */
+		engine_buildx_argv(cfg, &c.args);
+		strvec_pushv(&c.args, args + 1);
+	} else {
+		engine_cli_argv(cfg, &c.args);
+		strvec_pushv(&c.args, args);
+	}
 	strvec_push(&c.env, "BUILDX_BUILDER=");
 	engine_child_env(&c);
 	c.stdin_path = "";
 	c.stderr_to_stdout = 1;
-	rc = run_capture(&c, out, err);
+	watch_init(&w, cfg, timeout_ms);
+	w.captured = out;
+	rc = run_capture_watch(&c, out, engine_watcher, &w, &stopped, err);
 	child_release(&c);
+	if (stopped) {
+		stuck_message(cfg, args, &w, err);
+		return ENGINE_STUCK;
+	}
 	return rc;
+}
+
+int engine_cli(const struct config *cfg, const char **args, struct strbuf *out, struct strbuf *err)
+{
+	return cli(cfg, args, ENGINE_CLI_MS, out, err);
+}
+
+int engine_cli_long(const struct config *cfg, const char **args, struct strbuf *out, struct strbuf *err)
+{
+	return cli(cfg, args, 0, out, err);
 }
 
 /* What the runner may see of our environment: the spec's list, no more. */
@@ -338,18 +476,28 @@ int engine_build(const struct engine_build *b, int *cached, struct strbuf *err)
 		LOG(LOG_DEBUG, "engine:%s", cmd.buf);
 		strbuf_release(&cmd);
 	}
-	if (b->timeout_ms) {
-		int timed_out;
-		rc = run_command_deadline(&c, b->timeout_ms, &timed_out, err);
-		if (timed_out) {
+	{
+		struct engine_watch w;
+		int stopped = 0;
+		watch_init(&w, b->cfg, b->timeout_ms);
+		w.log_path = b->log_path;
+		rc = run_start(&c, err);
+		if (rc == 0)
+			rc = run_wait_watch(&c, engine_watcher, &w, &stopped);
+		if (stopped && w.stalled) {
+			strbuf_addf(err, "the engine at DOCKER_HOST=%s stopped answering while %s %s: its progress did not grow for %d s and it did not answer a ping within %d s; restart it (scripts/engine.sh) and run the build again (full log: %s)",
+				    engine_host(), b->target || b->tag ? "building" : "probing", b->target ? b->target : b->tag ? b->tag : "what it can build",
+				    ENGINE_STALL_MS / 1000, ENGINE_PING_MS / 1000, b->log_path);
+			ret = EXIT_ENGINE_UNREACHABLE;
+			goto out;
+		}
+		if (stopped) {
 			strbuf_addf(err, "the engine at DOCKER_HOST=%s did not finish %s within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc (full log: %s)",
 				    engine_host(), b->target || b->tag ? "a build" : "probing what it can build",
 				    b->timeout_ms / 1000, b->log_path);
 			ret = EXIT_ENGINE_UNREACHABLE;
 			goto out;
 		}
-	} else {
-		rc = run_command(&c, err);
 	}
 	if (rc < 0) {
 		ret = EXIT_ENGINE_UNREACHABLE;
@@ -414,7 +562,7 @@ static int podman_check(const struct config *cfg, const char *dir, const char *c
 		ret = EXIT_IO;
 		goto out;
 	}
-	engine_cli(cfg, (const char *[]){ "build", "--file", df.buf, ctx, NULL }, &out, &e);
+	engine_cli_long(cfg, (const char *[]){ "build", "--file", df.buf, ctx, NULL }, &out, &e);
 	if (strstr(out.buf, "only supports the --mount flag") || strstr(out.buf, "STEP 3/")) {
 		engine_cli(cfg, (const char *[]){ "--version", NULL }, &ver, &e);
 		strbuf_rtrim(&ver);

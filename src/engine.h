@@ -28,7 +28,7 @@ struct engine_build {
 	struct strvec secrets;
 	int allow_host;          /* some RUN has --network=host */
 	const struct config *cfg;
-	int timeout_ms;          /* a deadline for the whole build (the probe); 0: none */
+	int timeout_ms;          /* a deadline for the whole build (the probe); 0: none, the stall check (ENGINE_STALL_MS) */
 };
 
 #define ENGINE_BUILD_INIT { NULL, NULL, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL, NULL, STRVEC_INIT, 0, NULL, 0 }
@@ -45,10 +45,19 @@ void engine_build_release(struct engine_build *b);
 void engine_buildx_argv(const struct config *cfg, struct strvec *argv);
 /* The runner's own CLI ("docker" or "podman"), pushed on argv. */
 void engine_cli_argv(const struct config *cfg, struct strvec *argv);
-/* Run the runner's own CLI with args (NULL-terminated), no stdin, the
- * runner's environment (BUILDX_BUILDER emptied: cargo-green's choice of
- * builder must not steer it), stderr into out. Its exit code, or -1 with err. */
+/* Run the runner's own CLI with args (NULL-terminated; "buildx" ... runs
+ * the buildx plugin itself), no stdin, the runner's environment
+ * (BUILDX_BUILDER emptied: cargo-green's choice of builder must not steer
+ * it), stderr into out. Its exit code, -1 with err when it could not start,
+ * or ENGINE_STUCK with one line in err naming DOCKER_HOST and the call:
+ *   engine_cli       a question (inspect, version): ENGINE_CLI_MS at most;
+ *   engine_cli_long  work (import, create --bootstrap, a podman build): no
+ *                    deadline, but stopped when its output has not grown for
+ *                    ENGINE_STALL_MS and the engine does not answer a ping
+ *                    within ENGINE_PING_MS (engine_answers). */
+#define ENGINE_STUCK (-2)
 int engine_cli(const struct config *cfg, const char **args, struct strbuf *out, struct strbuf *err);
+int engine_cli_long(const struct config *cfg, const char **args, struct strbuf *out, struct strbuf *err);
 /* Give a runner child exactly the environment the runner may see (the
  * table in engine.c), nothing else. */
 void engine_child_env(struct child *c);
@@ -60,14 +69,32 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 int engine_probe(const struct config *cfg, const char *state, struct strbuf *err);
 /* DOCKER_HOST, or a description of the default. Points into env or static. */
 const char *engine_host(void);
-/* The plugin's first question to a docker engine, before anything else asks
- * it: does it answer at all? A socket that takes connections and never
- * answers would hang every later call (the CLI has no deadline). 0, or
- * EXIT_ENGINE_UNREACHABLE with one line in err when it did not answer the
- * API's ping within ENGINE_PING_MS. Unix sockets only (others: 0). */
+/* Deadlines. An engine that takes connections and never answers would hang
+ * every call (the CLI has none), so each call has one suited to what it
+ * does:
+ *   the ping (GET /_ping, the API's own, unix:// and tcp://)  ENGINE_PING_MS
+ *   a question to the CLI (image inspect, buildx inspect)      ENGINE_CLI_MS
+ *   the probe build at the start (FROM scratch, one COPY)      ENGINE_PROBE_MS
+ *   work: a compile, the base image's builds, an import        no deadline
+ * Work is watched instead: when its progress (the build's --progress=plain
+ * log, the CLI's output) has not grown for ENGINE_STALL_MS, the engine is
+ * pinged; no answer within ENGINE_PING_MS stops the call, one line naming
+ * DOCKER_HOST. (A compile that prints nothing for minutes on an engine that
+ * answers goes on: only a stuck engine is stopped.) */
 #define ENGINE_PING_MS 10000
-/* The probe build at the start (FROM scratch, one COPY: a second or two). */
+#define ENGINE_CLI_MS 20000
 #define ENGINE_PROBE_MS 30000
+#define ENGINE_STALL_MS 30000
+/* The plugin's first question to a docker engine, before anything else asks
+ * it: does it answer at all? 0, or EXIT_ENGINE_UNREACHABLE with one line in
+ * err when it did not answer the API's ping within ENGINE_PING_MS. unix://
+ * and tcp:// (a TLS engine's answer to plain HTTP counts); ssh:// and
+ * contexts are not pinged here (0): a stuck one fails the first CLI call
+ * after, at its deadline. */
 int engine_check_answers(const struct config *cfg, struct strbuf *err);
+/* Does the engine answer a ping within ENGINE_PING_MS (the API's; through
+ * the CLI's `version` for ssh:// and contexts)? 0 yes, 1 no (stuck), -1
+ * cannot tell (refused, podman). */
+int engine_answers(const struct config *cfg);
 
 #endif
