@@ -37,30 +37,35 @@ unit: $(B)/unit-tests
 sanitize:
 	$(MAKE) B=build/san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" unit
 
-# The stage renderer's fuzz target (tests/fuzz/stage_fuzz.c) for a bounded
-# time: libFuzzer with clang, else a deterministic random loop (driver.c);
-# both under AddressSanitizer and UBSan.
+# The fuzz targets, each for a bounded time: the stage renderer's
+# (tests/fuzz/stage_fuzz.c: no value changes a Dockerfile's structure) and
+# the settings' (tests/fuzz/config_fuzz.c: every source's values loaded or
+# refused in one clean line, the handoff exact). libFuzzer with clang, else a
+# deterministic random loop (driver.c); both under AddressSanitizer and UBSan.
 FUZZ_SECONDS ?= 20
-FUZZ_SRCS = $(filter-out src/main.c,$(SRCS)) src/stage_fuzz_test.c tests/fuzz/stage_fuzz.c
+FUZZ_TARGETS = stage config
+FUZZ_LIB_SRCS = $(filter-out src/main.c,$(SRCS)) src/stage_fuzz_test.c src/config_fuzz_test.c
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -O1 -g -fno-omit-frame-pointer
 HAVE_LIBFUZZER := $(shell printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' | \
 	clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null && echo 1)
 
 ifeq ($(HAVE_LIBFUZZER),1)
-$(B)/fuzz/stage-fuzz: $(FUZZ_SRCS) $(wildcard src/*.h)
-	@mkdir -p $(B)/fuzz/corpus
-	$(QLD)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_SRCS) $(LIBS)
-fuzz: $(B)/fuzz/stage-fuzz
-	@echo "  FUZZ  stage renderer, $(FUZZ_SECONDS) s (libFuzzer; log $(B)/fuzz/log)"
-	@$(B)/fuzz/stage-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -seed=1 -artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus >$(B)/fuzz/log 2>&1 || \
-		{ tail -n 40 $(B)/fuzz/log; exit 1; }
-	@tail -n 1 $(B)/fuzz/log
+$(B)/fuzz/%-fuzz: tests/fuzz/%_fuzz.c $(FUZZ_LIB_SRCS) $(wildcard src/*.h)
+	@mkdir -p $(B)/fuzz/$*-corpus
+	$(QLD)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_LIB_SRCS) $< $(LIBS)
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%-fuzz)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "  FUZZ  $$t, $(FUZZ_SECONDS) s (libFuzzer; log $(B)/fuzz/$$t.log)"; \
+		$(B)/fuzz/$$t-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -seed=1 -artifact_prefix=$(B)/fuzz/$$t- \
+			$(B)/fuzz/$$t-corpus >$(B)/fuzz/$$t.log 2>&1 || { tail -n 40 $(B)/fuzz/$$t.log; exit 1; }; \
+		tail -n 1 $(B)/fuzz/$$t.log; \
+	done
 else
-$(B)/fuzz/stage-fuzz: $(FUZZ_SRCS) tests/fuzz/driver.c $(wildcard src/*.h)
+$(B)/fuzz/%-fuzz: tests/fuzz/%_fuzz.c $(FUZZ_LIB_SRCS) tests/fuzz/driver.c $(wildcard src/*.h)
 	@mkdir -p $(B)/fuzz
-	$(QLD)$(CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_SRCS) tests/fuzz/driver.c $(LIBS)
-fuzz: $(B)/fuzz/stage-fuzz
-	$(B)/fuzz/stage-fuzz $(FUZZ_SECONDS)
+	$(QLD)$(CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_LIB_SRCS) $< tests/fuzz/driver.c $(LIBS)
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%-fuzz)
+	@for t in $(FUZZ_TARGETS); do $(B)/fuzz/$$t-fuzz $(FUZZ_SECONDS) $$t || exit 1; done
 endif
 
 # End to end: the real engine, real cargo, real crates (provisions the engine).

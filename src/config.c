@@ -693,13 +693,22 @@ static int load_env(struct config *cfg, struct strbuf *err)
 	return 0;
 }
 
+/* A refusal echoes what it refuses (a value, a key, a manifest's path):
+ * its control characters are escapes, the message one line. */
+static int refused(struct strbuf *err, size_t from)
+{
+	strbuf_escape_controls(err, from);
+	return -1;
+}
+
 int config_load(struct config *cfg, const struct config_toml *toml, struct strbuf *err)
 {
+	size_t from = err->len;
 	load_defaults(cfg);
 	if (toml && (load_toml_layer(cfg, toml->workspace, ORIGIN_WORKSPACE, toml->workspace_path, err) < 0 ||
 		     load_toml_layer(cfg, toml->package, ORIGIN_PACKAGE, toml->package_path, err) < 0))
-		return -1;
-	return load_env(cfg, err);
+		return refused(err, from);
+	return load_env(cfg, err) < 0 ? refused(err, from) : 0;
 }
 
 /* ---- the handoff: Cargo.toml's settings, from the plugin to its wrappers ---- */
@@ -792,10 +801,11 @@ int config_load_handoff(struct config *cfg, const char *handoff, const char *dir
 {
 	struct strbuf file = STRBUF_INIT;
 	long layer = -1;
+	size_t from = err->len;
 
 	load_defaults(cfg);
 	if (handoff && !(handoff = handoff_text(handoff, &file, err)))
-		return -1;
+		return refused(err, from);
 	/* Two passes: the unit's layer number (a "d" line naming dir), then the values. */
 	for (int pass = 0; handoff && pass < 2; pass++) {
 		for (const char *line = handoff; *line;) {
@@ -812,7 +822,7 @@ int config_load_handoff(struct config *cfg, const char *handoff, const char *dir
 				if (s && set_text(&cfg->v[s->id], s, v[2], o, *v[1] ? v[1] : NULL, err) < 0) {
 					strvec_clear(&f);
 					strbuf_release(&file);
-					return -1;
+					return refused(err, from);
 				}
 			}
 			strvec_clear(&f);
@@ -820,7 +830,7 @@ int config_load_handoff(struct config *cfg, const char *handoff, const char *dir
 		}
 	}
 	strbuf_release(&file);
-	return load_env(cfg, err);
+	return load_env(cfg, err) < 0 ? refused(err, from) : 0;
 }
 
 void config_release(struct config *cfg)

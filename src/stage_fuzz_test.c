@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned rnd_byte(struct fuzz_rnd *r)
+unsigned fuzz_rnd_byte(struct fuzz_rnd *r)
 {
 	if (r->data)
 		return r->pos < r->len ? r->data[r->pos++] : 0;
@@ -24,9 +24,9 @@ static unsigned rnd_byte(struct fuzz_rnd *r)
 	return (unsigned)(r->state >> 24) & 0xff;
 }
 
-static unsigned rnd_below(struct fuzz_rnd *r, unsigned n)
+unsigned fuzz_rnd_below(struct fuzz_rnd *r, unsigned n)
 {
-	return n ? rnd_byte(r) % n : 0;
+	return n ? fuzz_rnd_byte(r) % n : 0;
 }
 
 /* Pieces that break a naive renderer, besides random bytes. */
@@ -40,15 +40,15 @@ static const char *const nasty[] = {
 static char *rnd_value(struct fuzz_rnd *r)
 {
 	struct strbuf sb = STRBUF_INIT;
-	unsigned n = rnd_below(r, 12);
+	unsigned n = fuzz_rnd_below(r, 12);
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = rnd_byte(r);
+		unsigned k = fuzz_rnd_byte(r);
 		if (k < 96)
 			strbuf_addstr(&sb, nasty[k % ARRAY_SIZE(nasty)]);
 		else if (k < 176)
 			strbuf_addch(&sb, (char)('a' + k % 26));
 		else
-			strbuf_addch(&sb, (char)(1 + rnd_below(r, 255)));
+			strbuf_addch(&sb, (char)(1 + fuzz_rnd_below(r, 255)));
 	}
 	return strbuf_detach(&sb, NULL);
 }
@@ -58,7 +58,7 @@ static char *rnd_word(struct fuzz_rnd *r, const char *prefix, const char *alphab
 {
 	struct strbuf sb = STRBUF_INIT;
 	unsigned n;
-	if (rnd_below(r, 8) == 0) {
+	if (fuzz_rnd_below(r, 8) == 0) {
 		char *v = rnd_value(r);
 		strbuf_addstr(&sb, prefix);
 		strbuf_addstr(&sb, v);
@@ -66,9 +66,9 @@ static char *rnd_word(struct fuzz_rnd *r, const char *prefix, const char *alphab
 		return strbuf_detach(&sb, NULL);
 	}
 	strbuf_addstr(&sb, prefix);
-	n = 1 + rnd_below(r, 10);
+	n = 1 + fuzz_rnd_below(r, 10);
 	for (unsigned i = 0; i < n; i++)
-		strbuf_addch(&sb, alphabet[rnd_below(r, (unsigned)strlen(alphabet))]);
+		strbuf_addch(&sb, alphabet[fuzz_rnd_below(r, (unsigned)strlen(alphabet))]);
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -93,50 +93,50 @@ void stage_spec_fuzz(struct stage_spec *s, struct fuzz_rnd *r, struct strvec *ow
 {
 	unsigned n;
 	s->id = own(owned, rnd_word(r, "", ID_CHARS));
-	for (n = rnd_below(r, 4); n; n--)
+	for (n = fuzz_rnd_below(r, 4); n; n--)
 		push_free(&s->deps, rnd_word(r, "", ID_CHARS));
 	s->workdir = rnd_word(r, "/green/ws", PATH_CHARS);
-	if (rnd_below(r, 4)) {
+	if (fuzz_rnd_below(r, 4)) {
 		s->ctx_name = own(owned, rnd_word(r, "src-", ID_CHARS));
 		s->ctx_target = own(owned, rnd_word(r, "/green/", PATH_CHARS));
 	}
-	s->ctx_rw = (int)rnd_below(r, 2);
-	for (n = rnd_below(r, 4); n; n--) {
+	s->ctx_rw = (int)fuzz_rnd_below(r, 2);
+	for (n = fuzz_rnd_below(r, 4); n; n--) {
 		char *name = rnd_word(r, "src-", ID_CHARS), *target = rnd_word(r, "/green/", PATH_CHARS);
 		strvec_pushf(&s->dep_mounts, "%s=%s", name, target);
 		free(name);
 		free(target);
 	}
-	for (n = rnd_below(r, 7); n; n--) {
+	for (n = fuzz_rnd_below(r, 7); n; n--) {
 		char *k = rnd_word(r, "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"), *v = rnd_value(r);
 		strvec_pushf(&s->env, "%s=%s", k, v);
 		free(k);
 		free(v);
 	}
-	for (n = 1 + rnd_below(r, 6); n; n--)
+	for (n = 1 + fuzz_rnd_below(r, 6); n; n--)
 		push_free(&s->argv, rnd_value(r));
-	s->collect_dir = rnd_below(r, 4) ? rnd_word(r, "/green/target/", PATH_CHARS) : rnd_value(r);
-	s->collect_new_only = (int)rnd_below(r, 2);
-	switch (rnd_below(r, 5)) {
+	s->collect_dir = fuzz_rnd_below(r, 4) ? rnd_word(r, "/green/target/", PATH_CHARS) : rnd_value(r);
+	s->collect_new_only = (int)fuzz_rnd_below(r, 2);
+	switch (fuzz_rnd_below(r, 5)) {
 	case 0: s->network = NULL; break;
 	case 1: s->network = "default"; break;
 	case 2: s->network = "host"; break;
 	case 3: s->network = "none"; break;
 	default: s->network = own(owned, rnd_value(r)); break;
 	}
-	for (n = rnd_below(r, 3); n; n--) {
+	for (n = fuzz_rnd_below(r, 3); n; n--) {
 		char *k = rnd_word(r, "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"), *d = rnd_word(r, "", "0123456789abcdef");
 		strvec_pushf(&s->secrets, "%s:%s", k, d);
 		free(k);
 		free(d);
 	}
-	if (rnd_below(r, 3) == 0) {
+	if (fuzz_rnd_below(r, 3) == 0) {
 		s->incr_dir = rnd_value(r);
 		s->incr_prefix = rnd_value(r);
 	}
-	s->deps_ctx = rnd_below(r, 2) ? "deps" : NULL;
-	s->git_probe = (int)rnd_below(r, 2);
-	s->git_trust = (int)rnd_below(r, 2);
+	s->deps_ctx = fuzz_rnd_below(r, 2) ? "deps" : NULL;
+	s->git_probe = (int)fuzz_rnd_below(r, 2);
+	s->git_trust = (int)fuzz_rnd_below(r, 2);
 }
 
 /* Independently of stage.c: may this be a word of an instruction? */

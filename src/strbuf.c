@@ -234,3 +234,28 @@ fail:
 	errno = saved;
 	return -1;
 }
+
+void strbuf_escape_controls(struct strbuf *sb, size_t from)
+{
+	struct strbuf out = STRBUF_INIT;
+	size_t i = from;
+	while (i < sb->len && (unsigned char)sb->buf[i] >= 0x20 && sb->buf[i] != 0x7f)
+		i++;
+	if (i == sb->len)
+		return;
+	from = i;
+	for (; i < sb->len; i++) {
+		unsigned char c = (unsigned char)sb->buf[i];
+		if (c == '\n')
+			strbuf_addstr(&out, "\\n");
+		else if (c == '\t')
+			strbuf_addstr(&out, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			strbuf_addf(&out, "\\x%02x", c);
+		else
+			strbuf_addch(&out, (char)c);
+	}
+	strbuf_setlen(sb, from);
+	strbuf_addbuf(sb, &out);
+	strbuf_release(&out);
+}

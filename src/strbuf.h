@@ -35,6 +35,9 @@ void strbuf_add_shquoted(struct strbuf *sb, const char *s);
  * --secret): quoted, its quotes doubled, when it holds a quote, comma or
  * line break. */
 void strbuf_add_csv_field(struct strbuf *sb, const char *s);
+/* Control characters of sb from offset from on written as escapes (\n,
+ * \t, \xNN): a message that echoes a value stays one clean line. */
+void strbuf_escape_controls(struct strbuf *sb, size_t from);
 void strbuf_rtrim(struct strbuf *sb);
 
 /* Whole-file helpers: 0 on success, -1 with errno set. */

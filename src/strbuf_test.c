@@ -20,6 +20,18 @@ static void csv(const char *in, const char *want)
 
 void test_strbuf(void)
 {
+	{
+		struct strbuf e = STRBUF_INIT;
+		strbuf_addstr(&e, "a\nb");
+		strbuf_addstr(&e, "x\ny\t\x1b[1m\x7f\xc3\xa9\\n");
+		strbuf_escape_controls(&e, 3);
+		CHECK_STR(e.buf, "a\nbx\\ny\\t\\x1b[1m\\x7f\xc3\xa9\\n");
+		strbuf_reset(&e);
+		strbuf_addstr(&e, "clean");
+		strbuf_escape_controls(&e, 0);
+		CHECK_STR(e.buf, "clean");
+		strbuf_release(&e);
+	}
 	struct strbuf sb = STRBUF_INIT;
 	struct strvec sv = STRVEC_INIT;
 

@@ -45,6 +45,7 @@ void test_depsdir(void);
 void test_syslib(void);
 void test_store(void);
 void test_stage_fuzz(void);
+void test_config_fuzz(void);
 void test_fs_sweep(void);
 void test_store_entries(void);
 void test_dockerapi(void);
@@ -63,10 +64,19 @@ struct fuzz_rnd {
 	size_t len, pos;
 	uint64_t state;
 };
+/* A random byte, and one below n (0 for n = 0). */
+unsigned fuzz_rnd_byte(struct fuzz_rnd *r);
+unsigned fuzz_rnd_below(struct fuzz_rnd *r, unsigned n);
 void stage_spec_fuzz(struct stage_spec *s, struct fuzz_rnd *r, struct strvec *owned);
 /* Does df (one unit's stages) hold exactly the instructions s calls for? */
 int stage_structure_check(const struct stage_spec *s, const char *df, struct strbuf *why);
 /* Render one random spec into df and check it: 0, or -1 with why. */
 int stage_fuzz_one(struct fuzz_rnd *r, struct strbuf *df, struct strbuf *why);
+/* The settings fuzzer (config_fuzz_test.c), shared with
+ * tests/fuzz/config_fuzz.c: random CARGOGREEN_* values, a random green
+ * table (as cargo metadata's JSON) and a random handoff, loaded: 0, or -1
+ * with why (a rejection not one clean line, a handoff that changes a
+ * value). */
+int config_fuzz_one(struct fuzz_rnd *r, struct strbuf *why);
 
 #endif

@@ -19,6 +19,7 @@ int main(void)
 	test_syslib();
 	test_store();
 	test_stage_fuzz();
+	test_config_fuzz();
 	test_fs_sweep();
 	test_store_entries();
 	test_dockerapi();

@@ -1,5 +1,6 @@
-/* driver.c: without libFuzzer, feed stage_fuzz.c's target random inputs
- * (a fixed seed: the run is the same each time) for FUZZ_SECONDS seconds. */
+/* driver.c: without libFuzzer, feed a fuzz target (stage_fuzz.c,
+ * config_fuzz.c) random inputs (a fixed seed: the run is the same each
+ * time) for FUZZ_SECONDS seconds. Usage: TARGET SECONDS [NAME]. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,6 @@ int main(int argc, char **argv)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
-	printf("stage fuzz: %ld inputs in %.0f s, no structure broken\n", runs, seconds);
+	printf("%s fuzz: %ld inputs in %.0f s, no failure\n", argc > 2 ? argv[2] : "the", runs, seconds);
 	return 0;
 }
