@@ -40,11 +40,12 @@ sanitize:
 # The fuzz targets, each for a bounded time: the stage renderer's
 # (tests/fuzz/stage_fuzz.c: no value changes a Dockerfile's structure) and
 # the settings' (tests/fuzz/config_fuzz.c: every source's values loaded or
-# refused in one clean line, the handoff exact). libFuzzer with clang, else a
+# refused in one clean line, the handoff exact) and rustc's argv's
+# (tests/fuzz/args_fuzz.c: parsed, what is kept points into the argv). libFuzzer with clang, else a
 # deterministic random loop (driver.c); both under AddressSanitizer and UBSan.
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS = stage config
-FUZZ_LIB_SRCS = $(filter-out src/main.c,$(SRCS)) src/stage_fuzz_test.c src/config_fuzz_test.c
+FUZZ_TARGETS = stage config args
+FUZZ_LIB_SRCS = $(filter-out src/main.c,$(SRCS)) src/stage_fuzz_test.c src/config_fuzz_test.c src/args_fuzz_test.c
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -O1 -g -fno-omit-frame-pointer
 HAVE_LIBFUZZER := $(shell printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' | \
 	clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null && echo 1)

@@ -46,6 +46,7 @@ void test_syslib(void);
 void test_store(void);
 void test_stage_fuzz(void);
 void test_config_fuzz(void);
+void test_args_fuzz(void);
 void test_fs_sweep(void);
 void test_store_entries(void);
 void test_dockerapi(void);
@@ -78,5 +79,9 @@ int stage_fuzz_one(struct fuzz_rnd *r, struct strbuf *df, struct strbuf *why);
  * with why (a rejection not one clean line, a handoff that changes a
  * value). */
 int config_fuzz_one(struct fuzz_rnd *r, struct strbuf *why);
+/* The rustc argument fuzzer (args_fuzz_test.c), shared with
+ * tests/fuzz/args_fuzz.c: a random argv parsed, what is kept points into
+ * it. 0, or -1 with why. */
+int args_fuzz_one(struct fuzz_rnd *r, struct strbuf *why);
 
 #endif

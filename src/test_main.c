@@ -20,6 +20,7 @@ int main(void)
 	test_store();
 	test_stage_fuzz();
 	test_config_fuzz();
+	test_args_fuzz();
 	test_fs_sweep();
 	test_store_entries();
 	test_dockerapi();
