@@ -2,6 +2,7 @@
 #include "config.h"
 #include "env.h"
 #include "exitcode.h"
+#include "final.h"
 #include "job.h"
 #include "log.h"
 #include "unit.h"
@@ -238,8 +239,10 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	case JOB_FAILED:
 		if (!run_signal_caught()) /* an interrupted run says nothing: it ends by the signal */
 			error("%s: %s", j.self.id, err.buf);
+		final_note(cfg, &j.self, j.record_path, code ? code : 1, NULL, NULL);
 		break;
 	case JOB_DONE:
+		final_note(cfg, &j.self, j.record_path, code, NULL, NULL);
 		break;
 	}
 	ret = code;

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "final.h"
 #include "json.h"
 #include "log.h"
 #include "util.h"
@@ -269,7 +270,7 @@ const struct setting settings[S__NR] = {
 	[S_CACHE_TO_IMAGES] = { S_CACHE_TO_IMAGES, "CARGOGREEN_CACHE_TO_IMAGES", "cache-to-images", 0, KIND_LIST, NULL,
 		check_image, "docker-image://my.org/team/my-fork",
 		"Images to write cached layers to. A failed cache export does not fail the build." },
-	[S_FINAL_PATH] = { S_FINAL_PATH, "CARGOGREEN_FINAL_PATH", "final-path", 1, KIND_TEXT, NULL, check_path,
+	[S_FINAL_PATH] = { S_FINAL_PATH, "CARGOGREEN_FINAL_PATH", "final-path", 1, KIND_TEXT, NULL, final_path_check,
 		"/tmp/my-bin.Dockerfile",
 		"Write the Dockerfile of the final (primary) compile to this path: one\n"
 		"standalone file that builds the binary with all its dependencies." },

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "engine.h"
 #include "exitcode.h"
+#include "final.h"
 #include "job.h"
 #include "log.h"
 #include "run.h"
@@ -15,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +109,7 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 {
 	struct child c = CHILD_INIT;
 	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT, ref = STRBUF_INIT, id = STRBUF_INIT, stats_path = STRBUF_INIT,
-		      pins = STRBUF_INIT;
+		      pins = STRBUF_INIT, final_list = STRBUF_INIT;
 	const char *cargo = getenv("CARGO"), *rustc = getenv("RUSTC"), *tmp = getenv("TMPDIR");
 	char *self = self_exe_path();
 	struct stats s;
@@ -174,6 +176,25 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	strvec_pushf(&c.env, STATS_ENV "=%s", stats_path.buf);
 	if (pins.len)
 		strvec_pushf(&c.env, BASE_PIN_ENV "=%s", pins.buf);
+	if (cfg_get(cfg, S_FINAL_PATH) && cfg->runner != RUNNER_NONE) {
+		/* Before any compile: the file can be written (the setting's check
+		 * saw the permissions; this sees a read-only file system too). */
+		const char *fp = cfg_get(cfg, S_FINAL_PATH);
+		int existed = !access(fp, F_OK), fd = open(fp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			error("CARGOGREEN_FINAL_PATH=%s cannot be written: %s (name a writable file, e.g. CARGOGREEN_FINAL_PATH=/tmp/my-bin.Dockerfile)",
+			      fp, strerror(errno));
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		close(fd);
+		if (!existed)
+			unlink(fp);
+		/* The wrappers list their units there; the file is written after cargo. */
+		strbuf_addf(&final_list, "%s/cargo-green-final.%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+		unlink(final_list.buf);
+		strvec_pushf(&c.env, FINAL_LIST_ENV "=%s", final_list.buf);
+	}
 	LOG(LOG_INFO, "running %s with RUSTC_WRAPPER=%s", cargo, self);
 
 	/* cargo gets the terminal's signals itself (run_catch_signals, in
@@ -188,6 +209,14 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	if (c.term_signal) {
 		term_signal = c.term_signal;
 		goto out;
+	}
+	if (final_list.len) {
+		int frc = final_write(cfg, final_list.buf, ref.buf, rc != 0, &err);
+		if (frc) {
+			error("%s", err.buf);
+			if (!rc)
+				rc = frc;
+		}
 	}
 	stats_read(stats_path.buf, &s);
 	if (s.syslibs.nr) {
@@ -222,6 +251,9 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	stats_release(&s);
 out:
 	stats_remove(stats_path.buf);
+	if (final_list.len)
+		unlink(final_list.buf);
+	strbuf_release(&final_list);
 	child_release(&c);
 	strbuf_release(&err);
 	strbuf_release(&note);

@@ -51,6 +51,7 @@ void test_fs_sweep(void);
 void test_store_entries(void);
 void test_dockerapi(void);
 void test_run(void);
+void test_final(void);
 
 /* The stage fuzzer (stage_fuzz_test.c), shared with tests/fuzz/stage_fuzz.c:
  * random choices from data (0 once it is used up) or, data NULL, from a

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "env.h"
 #include "exitcode.h"
+#include "final.h"
 #include "fs.h"
 #include "job.h"
 #include "log.h"
@@ -53,6 +54,25 @@ static void warn_sandbox(const struct config *cfg, const char *why)
 int passthrough(const struct config *cfg, const char **argv, const char *why, const char *id)
 {
 	return exec_local(cfg, argv, STATS_PASS, why, id);
+}
+
+/* CARGOGREEN_FINAL_PATH: this landed unit's record, and its binary (what
+ * cargo names CARGO_BIN_NAME) when it is one. */
+static void note_final(const struct config *cfg, struct job *j, const struct rustc_args *ra, const char *out_dir,
+		       int code)
+{
+	struct strbuf bin = STRBUF_INIT;
+	char *ct = NULL;
+	const char *name = getenv("CARGO_BIN_NAME");
+	if (!cfg_get(cfg, S_FINAL_PATH))
+		return;
+	if (strvec_find(&ra->crate_types, "bin") >= 0 && !rustc_args_is_build_script(ra)) {
+		strbuf_addf(&bin, "%s/%s%s", out_dir, ra->crate_name, ra->extra_filename);
+		ct = pathmap_to_ct(&j->pm, bin.buf);
+	}
+	final_note(cfg, &j->self, j->record_path, code, ct, name && *name ? name : ra->crate_name);
+	free(ct);
+	strbuf_release(&bin);
 }
 
 /* Does cargo ask this compile to be incremental (-C incremental=DIR)? */
@@ -499,13 +519,16 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	case JOB_NO_SANDBOX:
 		/* The local rustc at host paths, as plain cargo: not stored. */
 		warn_sandbox(cfg, err.buf);
+		final_note_local(cfg, id.buf);
 		why = "no sandbox";
 		goto pass;
 	case JOB_FAILED:
 		if (!run_signal_caught()) /* an interrupted build says nothing: it ends by the signal */
 			error("%s: %s", id.buf, err.buf);
+		note_final(cfg, &j, &ra, out_dir, code ? code : 1);
 		break;
 	case JOB_DONE:
+		note_final(cfg, &j, &ra, out_dir, code);
 		break;
 	}
 	ret = code;

@@ -6,7 +6,7 @@
 #
 #   tests/e2e.sh            every check
 #   E2E_ONLY=fixture ...    only the checks whose group matches
-#                           (fixture, base, errors, settings, settings-build,
+#                           (fixture, base, errors, settings, settings-build, final,
 #                           correctness, faults, exact-*, ripgrep)
 set -uo pipefail
 
@@ -309,6 +309,8 @@ fi
 . "$ROOT/tests/e2e_correct.sh"
 # Faults, bad input and secrets: interrupts, leftovers, Dockerfile injection.
 . "$ROOT/tests/e2e_faults.sh"
+# CARGOGREEN_FINAL_PATH: one standalone Dockerfile, built again by plain docker.
+. "$ROOT/tests/e2e_final.sh"
 # Exactness on real projects, one file per class (groups exact-*); faults
 # (groups faults-*).
 for f in "$ROOT"/tests/e2e_exact_*.sh "$ROOT"/tests/e2e_faults_*.sh; do

@@ -1,0 +1,435 @@
+#include "final.h"
+#include "config.h"
+#include "exitcode.h"
+#include "paths.h"
+#include "stage.h"
+#include "strvec.h"
+#include "unit.h"
+#include "util.h"
+#include "banned.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int wanted(const struct config *cfg)
+{
+	const char *p = getenv("CARGO_PRIMARY_PACKAGE");
+	return cfg_get(cfg, S_FINAL_PATH) && getenv(FINAL_LIST_ENV) && *getenv(FINAL_LIST_ENV) &&
+	       ((p && *p) || cfg->final_path_nonprimary);
+}
+
+/* One line, appended in one write (O_APPEND): concurrent wrappers do not interleave. */
+static void append_line(const char *line, size_t len)
+{
+	int fd = open(getenv(FINAL_LIST_ENV), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, line, len) < 0) {
+		/* the file then lacks this unit: nothing else to do from a wrapper */
+	}
+	close(fd);
+}
+
+void final_note(const struct config *cfg, const struct unit *u, const char *record, int code, const char *bin_ct,
+		const char *bin_name)
+{
+	struct strbuf sb = STRBUF_INIT, failed = STRBUF_INIT, err = STRBUF_INIT;
+	if (!wanted(cfg) || !record || strchr(record, '\t') || strchr(record, '\n'))
+		return;
+	if (code) {
+		if (!u->id || !u->stage)
+			return; /* it stopped before its stage was made */
+		strbuf_addf(&failed, "%s.failed", record);
+		if (unit_write(u, failed.buf, &err) < 0) {
+			strbuf_release(&failed);
+			strbuf_release(&err);
+			return;
+		}
+		record = failed.buf;
+		bin_ct = NULL;
+	}
+	strbuf_addf(&sb, "unit\t%s\t%s\t%s\n", record, bin_ct ? bin_ct : "", bin_ct && bin_name ? bin_name : "");
+	strbuf_release(&failed);
+	strbuf_release(&err);
+	append_line(sb.buf, sb.len);
+	strbuf_release(&sb);
+}
+
+void final_note_local(const struct config *cfg, const char *id)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (!wanted(cfg))
+		return;
+	strbuf_addf(&sb, "local\t%s\n", id);
+	append_line(sb.buf, sb.len);
+	strbuf_release(&sb);
+}
+
+int final_path_check(const char *v, struct strbuf *why)
+{
+	struct stat st;
+	char *dir;
+	const char *slash;
+	int ret = 0;
+	if (!strcmp(v, "-")) {
+		strbuf_addstr(why, "'-' (stdout) is not supported: give a file's absolute path");
+		return -1;
+	}
+	if (v[0] != '/' || strchr(v, '\n')) {
+		strbuf_addstr(why, v[0] != '/' ? "the path must be absolute" : "a path cannot hold a newline");
+		return -1;
+	}
+	if (!stat(v, &st) && S_ISDIR(st.st_mode)) {
+		strbuf_addstr(why, "it is a directory: name a file in it");
+		return -1;
+	}
+	slash = strrchr(v, '/');
+	dir = slash == v ? xstrdup("/") : xstrndup(v, (size_t)(slash - v));
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		strbuf_addf(why, "its directory %s does not exist", dir);
+		ret = -1;
+	} else if (access(dir, W_OK) < 0 || (!access(v, F_OK) && access(v, W_OK) < 0)) {
+		strbuf_addstr(why, "it cannot be written (permissions)");
+		ret = -1;
+	}
+	free(dir);
+	return ret;
+}
+
+/* path relative to dir, both absolute and normalized: "." when equal. */
+static void relative_to(const char *dir, const char *path, struct strbuf *out)
+{
+	const char *rest = path_under(path, dir);
+	size_t common = 0;
+	if (rest) {
+		strbuf_addstr(out, *rest ? rest + 1 : ".");
+		return;
+	}
+	/* The longest common prefix ending at a component boundary. */
+	for (size_t i = 0; dir[i] && dir[i] == path[i]; i++)
+		if (dir[i] == '/')
+			common = i;
+	for (const char *p = dir + common; *p; p++)
+		if (*p == '/' && p[1])
+			strbuf_addstr(out, "../");
+	strbuf_addstr(out, path + common + 1);
+}
+
+/* The checksum of crates.io's NAME-VERSION (dirname) in a Cargo.lock, into sum,
+ * with its name and version. 0 if found. */
+static int lock_find(const char *lock, const char *dirname, struct strbuf *name, struct strbuf *version,
+		     struct strbuf *sum)
+{
+	struct strbuf n = STRBUF_INIT, v = STRBUF_INIT, src = STRBUF_INIT, ck = STRBUF_INIT, key = STRBUF_INIT;
+	const char *p = lock;
+	int found = -1;
+	for (;;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		int end = !eol || *p == '[';
+		if (end && n.len) {
+			strbuf_reset(&key);
+			strbuf_addf(&key, "%s-%s", n.buf, v.buf);
+			if (!strcmp(key.buf, dirname) && ck.len &&
+			    (!strcmp(src.buf, "registry+https://github.com/rust-lang/crates.io-index") ||
+			     !strcmp(src.buf, "sparse+https://index.crates.io/"))) {
+				strbuf_addbuf(name, &n);
+				strbuf_addbuf(version, &v);
+				strbuf_addbuf(sum, &ck);
+				found = 0;
+				break;
+			}
+			strbuf_reset(&n);
+			strbuf_reset(&v);
+			strbuf_reset(&src);
+			strbuf_reset(&ck);
+		}
+		if (!eol)
+			break;
+		{
+			struct { const char *k; struct strbuf *sb; } fields[] = {
+				{ "name = \"", &n }, { "version = \"", &v }, { "source = \"", &src }, { "checksum = \"", &ck } };
+			for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+				size_t kl = strlen(fields[i].k);
+				if (len > kl && !strncmp(p, fields[i].k, kl) && p[len - 1] == '"') {
+					strbuf_reset(fields[i].sb);
+					strbuf_add(fields[i].sb, p + kl, len - kl - 1);
+				}
+			}
+		}
+		p = eol + 1;
+	}
+	strbuf_release(&n);
+	strbuf_release(&v);
+	strbuf_release(&src);
+	strbuf_release(&ck);
+	strbuf_release(&key);
+	return found;
+}
+
+static int hex64(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return 0;
+	return n == 64;
+}
+
+struct listed {
+	char *record, *bin_ct, *bin_name;
+};
+
+static int cmp_listed(const void *a, const void *b)
+{
+	const struct listed *x = a, *y = b;
+	return strcmp(x->record, y->record);
+}
+
+int final_render(const struct final_in *in, struct strbuf *out, size_t *units, struct strbuf *locals,
+		 struct strbuf *err)
+{
+	struct listed *l = NULL;
+	size_t nr = 0;
+	struct strvec paths = STRVEC_INIT, names = STRVEC_INIT, crates = STRVEC_INIT, depset = STRVEC_INIT;
+	struct strbuf lock = STRBUF_INIT, contexts = STRBUF_INIT, srcs = STRBUF_INIT, fin = STRBUF_INIT;
+	struct strbuf reg = STRBUF_INIT;
+	struct closure cl = CLOSURE_INIT;
+	const char *ws = NULL;
+	int ret = -1, apt = 0, bins = 0;
+
+	*units = 0;
+	/* The list: units sorted by record, once each (a unit may land twice). */
+	for (const char *p = in->list; *p;) {
+		const char *eol = strchr(p, '\n');
+		char *line = eol ? xstrndup(p, (size_t)(eol - p)) : xstrdup(p);
+		char *f[4] = { NULL, NULL, NULL, NULL };
+		size_t k = 0;
+		for (char *s = line; k < 4;) {
+			f[k++] = s;
+			if (!(s = strchr(s, '\t')))
+				break;
+			*s++ = '\0';
+		}
+		if (k == 4 && !strcmp(f[0], "unit") && strvec_find(&paths, f[1]) < 0) {
+			strvec_push(&paths, f[1]);
+			l = xrealloc(l, (nr + 1) * sizeof(*l));
+			l[nr].record = xstrdup(f[1]);
+			l[nr].bin_ct = *f[2] ? xstrdup(f[2]) : NULL;
+			l[nr].bin_name = *f[3] ? xstrdup(f[3]) : NULL;
+			nr++;
+		} else if (k == 2 && !strcmp(f[0], "local")) {
+			strbuf_addf(locals, "%s\n", f[1]);
+		}
+		free(line);
+		p = eol ? eol + 1 : p + strlen(p);
+	}
+	if (!nr) {
+		ret = 0;
+		goto out;
+	}
+	qsort(l, nr, sizeof(*l), cmp_listed);
+	strvec_clear(&paths);
+	for (size_t i = 0; i < nr; i++)
+		strvec_push(&paths, l[i].record);
+	if (closure_collect(&cl, &paths, err) < 0)
+		goto out;
+	/* Its order from the units nothing listed depends on alone: the same
+	 * text whichever of the others cargo compiled in this run. */
+	for (size_t i = 0; i < cl.nr; i++)
+		for (size_t k = 0; k < cl.units[i].deps.nr; k++)
+			if (strvec_find(&depset, cl.units[i].deps.v[k]) < 0)
+				strvec_push(&depset, cl.units[i].deps.v[k]);
+	strvec_clear(&paths);
+	for (size_t i = 0; i < nr; i++)
+		if (strvec_find(&depset, l[i].record) < 0)
+			strvec_push(&paths, l[i].record);
+	closure_release(&cl);
+	if (closure_collect(&cl, &paths, err) < 0)
+		goto out;
+	*units = cl.nr;
+
+	/* The workspace root and its Cargo.lock (else a listed crate's own: cargo install). */
+	for (size_t i = 0; i < cl.nr && !ws; i++)
+		ws = cl.units[i].ws_root;
+	if (ws) {
+		struct strbuf p = STRBUF_INIT;
+		strbuf_addf(&p, "%s/Cargo.lock", ws);
+		strbuf_read_file(&lock, p.buf);
+		strbuf_release(&p);
+	}
+	for (size_t i = 0; i < nr && !lock.len; i++) {
+		int k = strvec_find(&cl.paths, l[i].record);
+		struct strbuf p = STRBUF_INIT;
+		if (k >= 0 && cl.units[k].ctx_origin) {
+			strbuf_addf(&p, "%s/Cargo.lock", cl.units[k].ctx_origin);
+			strbuf_read_file(&lock, p.buf);
+		}
+		strbuf_release(&p);
+	}
+
+	/* Every source context, once, in closure order. */
+	strbuf_addf(&reg, "%s/registry/src/", CT_CARGO_HOME);
+	for (size_t i = 0; i < cl.nr; i++) {
+		const struct unit *u = &cl.units[i];
+		struct strbuf name = STRBUF_INIT, version = STRBUF_INIT, sum = STRBUF_INIT, stage = STRBUF_INIT;
+		const char *dirname;
+		apt |= u->apt.nr > 0;
+		if (!u->ctx_name || strvec_find(&names, u->ctx_name) >= 0)
+			continue;
+		strvec_push(&names, u->ctx_name);
+		dirname = path_basename(u->ctx_mount);
+		if (starts_with(u->ctx_mount, reg.buf) && lock.len &&
+		    !lock_find(lock.buf, dirname, &name, &version, &sum) && hex64(sum.buf) &&
+		    stage_word_safe(name.buf) && stage_word_safe(version.buf) &&
+		    (strbuf_addf(&stage, "crate-%s", dirname), stage_id_valid(stage.buf))) {
+			if (strvec_find(&crates, stage.buf) < 0) {
+				strvec_push(&crates, stage.buf);
+				strbuf_addf(&srcs,
+					    "FROM rust-base AS %s\n"
+					    "ADD --checksum=sha256:%s https://static.crates.io/crates/%s/%s-%s.crate /green-crate.tar.gz\n"
+					    "RUN mkdir /green-src && tar -xzf /green-crate.tar.gz -C /green-src\n",
+					    stage.buf, sum.buf, name.buf, name.buf, version.buf);
+			}
+			strbuf_addf(&srcs, "FROM scratch AS %s\nCOPY --link --from=%s /green-src/%s/ /\n", u->ctx_name,
+				    stage.buf, dirname);
+		} else {
+			struct strbuf rel = STRBUF_INIT;
+			const char *home_rest = path_under(u->ctx_origin, in->cargo_home);
+			if (home_rest) {
+				strbuf_addstr(&rel, "${CARGO_HOME:-$HOME/.cargo}");
+				strbuf_add_shquoted(&rel, home_rest);
+			} else if (ws) {
+				struct strbuf r = STRBUF_INIT;
+				relative_to(ws, u->ctx_origin, &r);
+				strbuf_add_shquoted(&rel, r.buf);
+				strbuf_release(&r);
+			} else {
+				strbuf_add_shquoted(&rel, u->ctx_origin);
+			}
+			strbuf_addf(&contexts, "#     --build-context %s=%s \\\n", u->ctx_name, rel.buf);
+			strbuf_release(&rel);
+		}
+		strbuf_release(&name);
+		strbuf_release(&version);
+		strbuf_release(&sum);
+		strbuf_release(&stage);
+	}
+
+	/* The last stage: the binaries, else the outputs of the units nothing listed depends on. */
+	strbuf_addstr(&fin, "FROM scratch AS final\n");
+	for (size_t i = 0; i < nr; i++)
+		if (l[i].bin_ct && l[i].bin_name) {
+			int k = strvec_find(&cl.paths, l[i].record);
+			strbuf_addf(&fin, "COPY --link --from=o-%s %s /%s\n", cl.units[k].id, l[i].bin_ct, l[i].bin_name);
+			bins++;
+		}
+	for (size_t i = 0; i < nr && !bins; i++)
+		if (strvec_find(&depset, l[i].record) < 0) {
+			int k = strvec_find(&cl.paths, l[i].record);
+			strbuf_addf(&fin, "COPY --link --from=o-%s / /\n", cl.units[k].id);
+		}
+
+	if (in->syntax)
+		strbuf_addf(out, "# syntax=%s\n", in->syntax);
+	strbuf_addf(out, "# cargo-green: a standalone Dockerfile of %zu units (CARGOGREEN_FINAL_PATH); how to build it: at the end\n",
+		    cl.nr);
+	strbuf_addf(out, "FROM %s AS rust-base\n", in->base);
+	strbuf_addbuf(out, &srcs);
+	for (size_t i = 0; i < cl.nr; i++)
+		strbuf_addstr(out, cl.units[i].stage);
+	strbuf_addbuf(out, &fin);
+	strbuf_addf(out, "# Build it with plain docker (BuildKit >= 0.12, buildx >= 0.11), from the workspace root%s:\n",
+		    ws && path_under(in->file, ws) ? "" : " (-f: where this file is)");
+	strbuf_addstr(out, "#   docker buildx build -f ");
+	if (ws && path_under(in->file, ws)) {
+		struct strbuf r = STRBUF_INIT;
+		relative_to(ws, in->file, &r);
+		strbuf_add_shquoted(out, r.buf);
+		strbuf_release(&r);
+	} else {
+		strbuf_add_shquoted(out, path_basename(in->file));
+	}
+	strbuf_addstr(out, " \\\n");
+	strbuf_addbuf(out, &contexts);
+	strbuf_addstr(out, "#     --output=DIR .\n");
+	strbuf_addf(out, "# DIR then holds %s.\n", bins ? "the binaries" : "the outputs of the last units");
+	if (srcs.len)
+		strbuf_addstr(out, "# crates.io crates are downloaded from static.crates.io, checked against Cargo.lock's checksums.\n");
+	strbuf_addf(out, "# The base image %s must be in the engine (cargo-green's derived base is made by any `cargo green` run).\n",
+		    in->base);
+	if (apt)
+		strbuf_addstr(out, "# Some units were built with host packages added to their base (CARGOGREEN_ADD_APT_FROM_HOST): this base lacks them.\n");
+	ret = 0;
+out:
+	for (size_t i = 0; i < nr; i++) {
+		free(l[i].record);
+		free(l[i].bin_ct);
+		free(l[i].bin_name);
+	}
+	free(l);
+	closure_release(&cl);
+	strvec_clear(&paths);
+	strvec_clear(&names);
+	strvec_clear(&crates);
+	strvec_clear(&depset);
+	strbuf_release(&lock);
+	strbuf_release(&contexts);
+	strbuf_release(&srcs);
+	strbuf_release(&fin);
+	strbuf_release(&reg);
+	return ret;
+}
+
+int final_write(const struct config *cfg, const char *list_path, const char *base, int failed, struct strbuf *err)
+{
+	const char *path = cfg_get(cfg, S_FINAL_PATH);
+	struct strbuf list = STRBUF_INIT, text = STRBUF_INIT, locals = STRBUF_INIT, home = STRBUF_INIT;
+	struct final_in in = { NULL, base, NULL, path, NULL };
+	size_t units = 0;
+	int ret = 0;
+
+	if (cfg_get(cfg, S_SYNTAX_IMAGE))
+		in.syntax = cfg_get(cfg, S_SYNTAX_IMAGE) + strlen("docker-image://");
+	cargo_home(&home);
+	in.cargo_home = home.buf;
+	strbuf_read_file(&list, list_path); /* absent: no unit was listed */
+	in.list = list.buf;
+	if (final_render(&in, &text, &units, &locals, err) < 0) {
+		ret = EXIT_IO;
+		goto out;
+	}
+	if (locals.len) {
+		strbuf_setlen(&locals, locals.len - 1);
+		for (size_t i = 0; i < locals.len; i++)
+			if (locals.buf[i] == '\n')
+				locals.buf[i] = ' ';
+		fprintf(stderr,
+			"cargo-green: warning: CARGOGREEN_FINAL_PATH: %s does not hold %s, compiled by the local rustc without a sandbox: build with --release, CARGO_INCREMENTAL=0 or CARGOGREEN_INCREMENTAL=1\n",
+			path, locals.buf);
+	}
+	if (!units) {
+		if (!locals.len)
+			fprintf(stderr, "cargo-green: CARGOGREEN_FINAL_PATH: no %sunit was compiled in this run: %s left as it was\n",
+				cfg->final_path_nonprimary ? "" : "primary ", path);
+		goto out;
+	}
+	if (write_file_atomic(path, text.buf, text.len, 0644) < 0) {
+		strbuf_addf(err, "CARGOGREEN_FINAL_PATH: cannot write '%s': %s", path, strerror(errno));
+		ret = EXIT_IO;
+		goto out;
+	}
+	fprintf(stderr, "cargo-green: wrote %s (%zu units, %zu bytes%s)\n", path, units, text.len,
+		failed ? "; the build failed: it holds the units that ran, failed ones included, as they ran" : "");
+out:
+	strbuf_release(&list);
+	strbuf_release(&text);
+	strbuf_release(&locals);
+	strbuf_release(&home);
+	return ret;
+}

@@ -1,0 +1,141 @@
+#include "final.h"
+#include "fs.h"
+#include "strvec.h"
+#include "test.h"
+#include "unit.h"
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A record at DIR/NAME.green. */
+static void record(const char *dir, const char *id, const char *ctx_dir, const char *mount, const char *ws,
+		   const char *dep, struct strbuf *path)
+{
+	struct unit u = UNIT_INIT;
+	struct strbuf err = STRBUF_INIT;
+	strbuf_reset(path);
+	strbuf_addf(path, "%s/%s.green", dir, id);
+	u.id = strdup(id);
+	strbuf_addf(&err, "src-%s", id);
+	u.ctx_name = strbuf_detach(&err, NULL);
+	u.ctx_dir = strdup(ctx_dir);
+	u.ctx_origin = strdup(ctx_dir);
+	u.ctx_mount = strdup(mount);
+	u.ws_root = ws ? strdup(ws) : NULL;
+	if (dep)
+		strvec_push(&u.deps, dep);
+	strbuf_addf(&err, "FROM rust-base AS u-%s\nFROM scratch AS o-%s\n", id, id);
+	u.stage = strbuf_detach(&err, NULL);
+	CHECK(unit_write(&u, path->buf, &err) == 0);
+	unit_release(&u);
+	strbuf_release(&err);
+}
+
+void test_final(void)
+{
+	char dir[] = "/tmp/cargo-green-final-XXXXXX";
+	struct strbuf ws = STRBUF_INIT, itoa = STRBUF_INIT, other = STRBUF_INIT, app = STRBUF_INIT, lock = STRBUF_INIT,
+		      list = STRBUF_INIT, out = STRBUF_INIT, again = STRBUF_INIT, locals = STRBUF_INIT, err = STRBUF_INIT,
+		      p = STRBUF_INIT, why = STRBUF_INIT;
+	struct final_in in = { NULL, "cargo-green-rust:1", NULL, NULL, "/home/u/.cargo" };
+	size_t units = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	strbuf_addf(&ws, "%s/ws", dir);
+	mkdir_p(ws.buf, 0755);
+	strbuf_addf(&lock, "%s/Cargo.lock", ws.buf);
+	const char *lt =
+				"version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n"
+				"dependencies = [\n \"itoa\",\n]\n\n"
+				"[[package]]\nname = \"itoa\"\nversion = \"1.0.19\"\n"
+				"source = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+				"checksum = \"3bd1574e617a9a6c1f8f8181bd7e841e1f20e4277607ef28945765188d6284d4\"\n\n"
+				"[[package]]\nname = \"priv\"\nversion = \"2.0.0\"\n"
+				"source = \"registry+https://example.org/index\"\n"
+				"checksum = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n";
+	CHECK(write_file_atomic(lock.buf, lt, strlen(lt), 0644) == 0);
+	record(dir, "itoa-1", "/home/u/.cargo/registry/src/index.crates.io-x/itoa-1.0.19",
+	       "/green/cargo/registry/src/index.crates.io-x/itoa-1.0.19", NULL, NULL, &itoa);
+	record(dir, "priv-2", "/home/u/.cargo/registry/src/example.org-y/priv-2.0.0",
+	       "/green/cargo/registry/src/example.org-y/priv-2.0.0", NULL, itoa.buf, &other);
+	strbuf_addf(&p, "%s/app", ws.buf);
+	record(dir, "app-3", p.buf, "/green/ws/app", ws.buf, other.buf, &app);
+	strbuf_addf(&list, "unit\t%s\t/green/target/release/deps/app-3\tapp\nlocal\tgreet-4\nunit\t%s\t\t\n", app.buf,
+		    other.buf);
+	in.list = list.buf;
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/ci/app.Dockerfile", ws.buf);
+	in.file = p.buf;
+	CHECK(final_render(&in, &out, &units, &locals, &err) == 0);
+	CHECK(units == 3);
+	CHECK_STR(locals.buf, "greet-4\n");
+	/* crates.io by its checksum, another registry and the workspace as named contexts. */
+	CHECK(strstr(out.buf, "FROM cargo-green-rust:1 AS rust-base\n") != NULL);
+	CHECK(strstr(out.buf, "ADD --checksum=sha256:3bd1574e617a9a6c1f8f8181bd7e841e1f20e4277607ef28945765188d6284d4 "
+			      "https://static.crates.io/crates/itoa/itoa-1.0.19.crate ") != NULL);
+	CHECK(strstr(out.buf, "FROM scratch AS src-itoa-1\nCOPY --link --from=crate-itoa-1.0.19 /green-src/itoa-1.0.19/ /\n") != NULL);
+	CHECK(strstr(out.buf, "--build-context src-priv-2=${CARGO_HOME:-$HOME/.cargo}/registry/src/example.org-y/priv-2.0.0 ") != NULL);
+	CHECK(strstr(out.buf, "--build-context src-app-3=app ") != NULL);
+	CHECK(strstr(out.buf, "-f ci/app.Dockerfile ") != NULL);
+	/* Dependencies first, then the binary alone. */
+	CHECK(strstr(out.buf, "AS u-itoa-1") < strstr(out.buf, "AS u-priv-2"));
+	CHECK(strstr(out.buf, "AS u-priv-2") < strstr(out.buf, "AS u-app-3"));
+	CHECK(strstr(out.buf, "FROM scratch AS final\nCOPY --link --from=o-app-3 /green/target/release/deps/app-3 /app\n#") != NULL);
+	/* No host path. */
+	CHECK(strstr(out.buf, dir) == NULL);
+	CHECK(strstr(out.buf, "/home/u") == NULL);
+	/* The same list in another order: the same text. */
+	strbuf_reset(&list);
+	strbuf_addf(&list, "unit\t%s\t\t\nunit\t%s\t/green/target/release/deps/app-3\tapp\nunit\t%s\t\t\n", other.buf,
+		    app.buf, other.buf);
+	in.list = list.buf;
+	strbuf_reset(&locals);
+	CHECK(final_render(&in, &again, &units, &locals, &err) == 0);
+	CHECK_STR(again.buf, out.buf);
+	/* Written outside the workspace: named by its file name. */
+	in.file = "/elsewhere/app.Dockerfile";
+	strbuf_reset(&again);
+	CHECK(final_render(&in, &again, &units, &locals, &err) == 0);
+	CHECK(strstr(again.buf, "-f app.Dockerfile ") != NULL);
+	/* No binary: the outputs of what nothing listed depends on. */
+	strbuf_reset(&list);
+	strbuf_addf(&list, "unit\t%s\t\t\nunit\t%s\t\t\n", itoa.buf, other.buf);
+	in.list = list.buf;
+	strbuf_reset(&out);
+	CHECK(final_render(&in, &out, &units, &locals, &err) == 0);
+	CHECK(strstr(out.buf, "FROM scratch AS final\nCOPY --link --from=o-priv-2 / /\n#") != NULL);
+	/* Nothing listed: nothing rendered. */
+	in.list = "local\tx-1\n";
+	strbuf_reset(&out);
+	CHECK(final_render(&in, &out, &units, &locals, &err) == 0 && units == 0 && out.len == 0);
+	/* A missing record: an error naming it. */
+	strbuf_reset(&list);
+	strbuf_addf(&list, "unit\t%s/gone.green\t\t\n", dir);
+	in.list = list.buf;
+	CHECK(final_render(&in, &out, &units, &locals, &err) < 0 && strstr(err.buf, "gone.green"));
+
+	/* The setting's value. */
+	CHECK(final_path_check("rel.Dockerfile", &why) < 0 && strstr(why.buf, "absolute"));
+	strbuf_reset(&why);
+	CHECK(final_path_check("-", &why) < 0);
+	strbuf_reset(&why);
+	CHECK(final_path_check(dir, &why) < 0 && strstr(why.buf, "directory"));
+	strbuf_reset(&why);
+	CHECK(final_path_check("/nonexistent-dir/x", &why) < 0 && strstr(why.buf, "does not exist"));
+	strbuf_reset(&why);
+	CHECK(final_path_check(lock.buf, &why) == 0);
+
+	rm_rf(dir);
+	strbuf_release(&ws);
+	strbuf_release(&itoa);
+	strbuf_release(&other);
+	strbuf_release(&app);
+	strbuf_release(&lock);
+	strbuf_release(&list);
+	strbuf_release(&out);
+	strbuf_release(&again);
+	strbuf_release(&locals);
+	strbuf_release(&err);
+	strbuf_release(&p);
+	strbuf_release(&why);
+}

@@ -1,0 +1,59 @@
+# e2e_final.sh: CARGOGREEN_FINAL_PATH (sourced by tests/e2e.sh, group "final").
+# One standalone Dockerfile for the primary unit's closure: written by
+# `cargo green build`, the same text from another checkout, and built by
+# plain `docker buildx build` (no cargo-green, no cache) into the same bytes.
+
+if want final; then
+	FA="$WORK/final-a" FB="$WORK/final-b/elsewhere"
+	copy_fixture "$FA"
+	(cd "$FA" && CARGOGREEN_FINAL_PATH="$FA/app.Dockerfile" cargo green build --release --bin app >/dev/null 2>"$WORK/final-a.err"); rc=$?
+	check "FINAL_PATH: cargo green build --release --bin app succeeds and says it wrote the file (exit $rc)" \
+		grep -q "^cargo-green: wrote $FA/app.Dockerfile ([0-9]* units" "$WORK/final-a.err"
+	DF="$FA/app.Dockerfile"
+	check "FINAL_PATH: the file ends with a FROM scratch stage holding just the binary" \
+		bash -c "grep -A1 -x 'FROM scratch AS final' '$DF' | grep -qx 'COPY --link --from=o-app-[0-9a-f]* /green/target/release/deps/app-[0-9a-f]* /app'"
+	check "FINAL_PATH: every stage of the closure: the base, each compile, build scripts compiled and run" \
+		bash -c "grep -q '^FROM cargo-green-rust:.* AS rust-base$' '$DF' && grep -q '^FROM rust-base AS u-serde_derive-' '$DF' &&
+			grep -q '^FROM rust-base AS u-build_script_build-' '$DF' && grep -q '^FROM rust-base AS u-run-greet-' '$DF' &&
+			[ \$(grep -c '^FROM .* AS ' '$DF') = \$(grep '^FROM .* AS ' '$DF' | sort -u | wc -l) ]"
+	check "FINAL_PATH: crates.io sources come by ADD --checksum from static.crates.io, with Cargo.lock's checksum" \
+		bash -c "ck=\$(grep -A3 '^name = \"itoa\"' '$FA/Cargo.lock' | sed -n 's/^checksum = \"\\(.*\\)\"/\\1/p'); [ -n \"\$ck\" ] &&
+			grep -q \"^ADD --checksum=sha256:\$ck https://static.crates.io/crates/itoa/itoa-[0-9.]*.crate \" '$DF'"
+	check "FINAL_PATH: no host path, no user name in the file" \
+		bash -c "! grep -q -e '$WORK' -e '$HOME/' -e '/home/' -e \"\$(id -un)/\" '$DF'"
+
+	# Another checkout at another path: the same text, byte for byte.
+	copy_fixture "$FB"
+	(cd "$FB" && CARGOGREEN_FINAL_PATH="$FB/app.Dockerfile" cargo green build --release --bin app >/dev/null 2>"$WORK/final-b.err")
+	check "FINAL_PATH: the same file from another checkout at another path (deterministic)" cmp -s "$DF" "$FB/app.Dockerfile"
+	# Only the binary compiled again (its build script and greet fresh): still the same text.
+	touch "$FB/app/src/main.rs"
+	rm -f "$FB/app.Dockerfile"
+	(cd "$FB" && CARGOGREEN_FINAL_PATH="$FB/app.Dockerfile" cargo green build --release --bin app >/dev/null 2>"$WORK/final-b2.err")
+	check "FINAL_PATH: the same file when only the binary was compiled in the run" cmp -s "$DF" "$FB/app.Dockerfile"
+
+	# Plain docker, from the workspace root, as the file's closing comment says; no cache.
+	cmd=$(sed -n '/^# Build it with plain docker/,/--output=DIR/p' "$DF" | sed '1d; s/^# *//; s/ \\$//' | tr '\n' ' ')
+	FOUT="$WORK/final-out"
+	rm -rf "$FOUT"
+	cmd=${cmd/--output=DIR/--output=$FOUT}
+	cmd=${cmd/docker buildx build /docker buildx build --no-cache --progress=plain }
+	note "e2e: final: $cmd"
+	(cd "$FA" && eval "$cmd" >"$WORK/final-docker.log" 2>&1); rc=$?
+	check "FINAL_PATH: plain docker buildx build of the file, as its comment says, with --no-cache (exit $rc; log $WORK/final-docker.log)" \
+		bash -c "[ $rc -eq 0 ] && [ -x '$FOUT/app' ]"
+	check "FINAL_PATH: its binary is byte for byte target/release/app" cmp "$FOUT/app" "$FA/target/release/app"
+	check "FINAL_PATH: the engine downloaded crates.io's crates (no named context for them)" \
+		bash -c "grep -q 'https://static.crates.io/crates/' '$WORK/final-docker.log' && ! grep -q 'transferring src-itoa-' '$WORK/final-docker.log'"
+
+	# Bad values: one line naming the setting and the fix, exit 2, before any compile.
+	FC="$WORK/final-c"
+	copy_fixture "$FC"
+	for v in rel.Dockerfile - "$WORK" "$WORK/no-such-dir/app.Dockerfile" /proc/app.Dockerfile; do
+		(cd "$FC" && CARGOGREEN_FINAL_PATH="$v" cargo green build --release >/dev/null 2>"$WORK/final-bad.err"); rc=$?
+		check "FINAL_PATH=$v: exit 2, one line naming CARGOGREEN_FINAL_PATH and a fix, nothing compiled (exit $rc)" \
+			bash -c "[ $rc -eq 2 ] && [ \$(wc -l <'$WORK/final-bad.err') -eq 1 ] &&
+				grep -q '^cargo-green: error: CARGOGREEN_FINAL_PATH.*e\\.g\\. CARGOGREEN_FINAL_PATH=/' '$WORK/final-bad.err' &&
+				[ ! -e '$FC/target/release' ]"
+	done
+fi
