@@ -272,12 +272,24 @@ const struct setting settings[S__NR] = {
 		"Images to write cached layers to. A failed cache export does not fail the build." },
 	[S_FINAL_PATH] = { S_FINAL_PATH, "CARGOGREEN_FINAL_PATH", "final-path", 1, KIND_TEXT, NULL, final_path_check,
 		"/tmp/my-bin.Dockerfile",
-		"Write the Dockerfile of the final (primary) compile to this path: one\n"
-		"standalone file that builds the binary with all its dependencies." },
+		"After cargo, write to this absolute path one standalone Dockerfile of the\n"
+		"run's primary units (cargo's CARGO_PRIMARY_PACKAGE: the packages named on its\n"
+		"command line, or the workspace's members), all of them in one file: every\n"
+		"stage of their closure (the base, each compile, each build script compiled\n"
+		"and run), crates.io sources fetched by ADD --checksum with Cargo.lock's\n"
+		"checksum, a last FROM scratch stage with just the binaries at /NAME, and a\n"
+		"closing comment with the plain `docker buildx build` command (named contexts\n"
+		"relative to the workspace root). The same build writes the same bytes, from\n"
+		"any checkout. A run that compiles no primary unit leaves the file as it was;\n"
+		"a failed build writes the units that ran, the failed one too, and says so." },
 	[S_FINAL_PATH_NONPRIMARY] = { S_FINAL_PATH_NONPRIMARY, "CARGOGREEN_FINAL_PATH_NONPRIMARY",
 		"final-path-nonprimary", 1, KIND_BOOL, NULL, check_bool, "1",
-		"With CARGOGREEN_FINAL_PATH, write the Dockerfile on every compile, not only\n"
-		"the primary one (helps debug builds that fail early)." },
+		"With CARGOGREEN_FINAL_PATH, the file holds every unit of the run, primary or\n"
+		"not, succeeded or failed: each compile and build script run lists itself, and\n"
+		"the one file at CARGOGREEN_FINAL_PATH (the same path, no call overwriting\n"
+		"another's) holds them all with their closures, written once after cargo exits.\n"
+		"Helps debug builds that fail early: building the file reproduces the failed\n"
+		"unit (its outputs hold green/ID.stderr and green/ID.code)." },
 	[S_BASE_IMAGE] = { S_BASE_IMAGE, "CARGOGREEN_BASE_IMAGE", "base-image", 0, KIND_TEXT, NULL, check_image,
 		"docker-image://docker.io/library/rust:1-slim",
 		"The image every compile starts from, as docker-image://NAME. Its rustc must be\n"

@@ -46,6 +46,26 @@ if want final; then
 	check "FINAL_PATH: the engine downloaded crates.io's crates (no named context for them)" \
 		bash -c "grep -q 'https://static.crates.io/crates/' '$WORK/final-docker.log' && ! grep -q 'transferring src-itoa-' '$WORK/final-docker.log'"
 
+	# A build failing early: greet (not primary with --bin app) does not compile.
+	FD="$WORK/final-d"
+	copy_fixture "$FD"
+	echo 'pub fn broken() -> u32 { "not a number" }' >>"$FD/greet/src/lib.rs"
+	(cd "$FD" && CARGOGREEN_FINAL_PATH="$FD/app.Dockerfile" cargo green build --release --bin app >/dev/null 2>"$WORK/final-d1.err"); rc=$?
+	# Only app's build script compile (primary, it needs nothing of greet) ran of the primary units.
+	check "FINAL_PATH: a build failing in a dependency holds the primary units that ran, not the dependency (exit $rc)" \
+		bash -c "[ $rc -ne 0 ] && grep -q 'wrote $FD/app.Dockerfile (1 units, .*the build failed' '$WORK/final-d1.err' &&
+			grep -q '^FROM rust-base AS u-build_script_build-' '$FD/app.Dockerfile' && ! grep -q '^FROM rust-base AS u-greet-' '$FD/app.Dockerfile'"
+	(cd "$FD" && CARGOGREEN_FINAL_PATH="$FD/app.Dockerfile" CARGOGREEN_FINAL_PATH_NONPRIMARY=1 cargo green build --release --bin app >/dev/null 2>"$WORK/final-d2.err"); rc=$?
+	check "FINAL_PATH_NONPRIMARY=1: the failed build writes the units that ran, the failed one too, and says so (exit $rc)" \
+		bash -c "[ $rc -ne 0 ] && grep -q 'wrote $FD/app.Dockerfile (.*the build failed' '$WORK/final-d2.err' &&
+			grep -q '^FROM rust-base AS u-greet-' '$FD/app.Dockerfile' && grep -q '^FROM rust-base AS u-serde_derive-' '$FD/app.Dockerfile' &&
+			grep -A1 -x 'FROM scratch AS final' '$FD/app.Dockerfile' | grep -q '^COPY --link --from=o-greet-[0-9a-f]* / /$'"
+	cmd=$(sed -n '/^# Build it with plain docker/,/--output=DIR/p' "$FD/app.Dockerfile" | sed '1d; s/^# *//; s/ \\$//' | tr '\n' ' ')
+	cmd=${cmd/--output=DIR/--output=$WORK/final-d-out}
+	(cd "$FD" && eval "$cmd" >"$WORK/final-d-docker.log" 2>&1); rc=$?
+	check "FINAL_PATH_NONPRIMARY=1: plain docker reproduces the failure: greet's stderr has rustc's error (exit $rc)" \
+		bash -c "grep -q 'error\[E0308\]' '$WORK'/final-d-out/green/greet-*.stderr"
+
 	# Bad values: one line naming the setting and the fix, exit 2, before any compile.
 	FC="$WORK/final-c"
 	copy_fixture "$FC"
