@@ -138,6 +138,32 @@ int clone_entry(const char *s, const char *t, const struct stat *st, int hard)
 	return copy_file(s, t, (int)st->st_mode);
 }
 
+struct link_tree {
+	const char *dst;
+	struct strbuf to;
+};
+
+static int link_one(const char *rel, const char *full, char kind, void *data)
+{
+	struct link_tree *lt = data;
+	struct stat st;
+	strbuf_reset(&lt->to);
+	strbuf_addf(&lt->to, "%s/%s", lt->dst, rel);
+	if (kind == 'd')
+		return mkdir(lt->to.buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+	if (lstat(full, &st) < 0)
+		return -1;
+	return clone_entry(full, lt->to.buf, &st, 1) < 0 ? -1 : 0;
+}
+
+int link_tree(const char *src, const char *dst)
+{
+	struct link_tree lt = { dst, STRBUF_INIT };
+	int ret = mkdir(dst, 0755) < 0 ? -1 : tree_visit(src, link_one, &lt);
+	strbuf_release(&lt.to);
+	return ret ? -1 : 0;
+}
+
 static int mirror(const char *src, const char *dst, int top, int packages, const struct strvec *skip_names,
 		  const struct strvec *skip_paths, struct strbuf *err)
 {

@@ -41,6 +41,9 @@ int copy_file(const char *src, const char *dst, int mode);
 int clone_entry(const char *s, const char *t, const struct stat *st, int hard);
 /* Copy a tree (regular files, dirs, symlinks). 0 or -1 with errno. */
 int copy_tree(const char *src, const char *dst);
+/* The same tree at dst (absent), its regular files hard links to src's
+ * (copies where they cannot be). 0 or -1 with errno. */
+int link_tree(const char *src, const char *dst);
 
 /* Visit every entry below root, a directory before what it holds: rel is
  * its path relative to root, full root/rel, kind 'd', 'f', 'l' (symlink) or

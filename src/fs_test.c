@@ -54,3 +54,40 @@ void test_fs_sweep(void)
 	rm_rf(dir);
 	strbuf_release(&p);
 }
+
+/* link_tree: the same tree, its files hard links, its symlinks as they were. */
+void test_fs_link_tree(void)
+{
+	char dir[] = "/tmp/cargo-green-link-test.XXXXXX";
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, p = STRBUF_INIT, q = STRBUF_INIT;
+	struct stat s1, s2;
+	char target[64];
+	ssize_t n;
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	strbuf_addf(&a, "%s/a", dir);
+	strbuf_addf(&b, "%s/b", dir);
+	strbuf_addf(&p, "%s/sub/deeper", a.buf);
+	CHECK(mkdir_p(p.buf, 0755) == 0);
+	strbuf_addstr(&p, "/f");
+	CHECK(copy_file("/etc/hostname", p.buf, 0644) == 0 || copy_file("/etc/passwd", p.buf, 0644) == 0);
+	strbuf_reset(&q);
+	strbuf_addf(&q, "%s/l", a.buf);
+	CHECK(symlink("sub/deeper/f", q.buf) == 0);
+	CHECK(link_tree(a.buf, b.buf) == 0);
+	strbuf_reset(&q);
+	strbuf_addf(&q, "%s/sub/deeper/f", b.buf);
+	CHECK(stat(p.buf, &s1) == 0 && stat(q.buf, &s2) == 0 && s1.st_ino == s2.st_ino);
+	strbuf_reset(&q);
+	strbuf_addf(&q, "%s/l", b.buf);
+	n = readlink(q.buf, target, sizeof(target) - 1);
+	CHECK(n == (ssize_t)strlen("sub/deeper/f") && !memcmp(target, "sub/deeper/f", (size_t)n));
+	CHECK(link_tree(a.buf, b.buf) < 0); /* dst must be absent */
+	rm_rf(dir);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	strbuf_release(&p);
+	strbuf_release(&q);
+}

@@ -15,6 +15,7 @@
 #include "banned.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,12 +288,15 @@ struct call {
 	struct stage_result result;
 	struct engine_build b;
 	long long t0, engine_ns;
+	/* A local unit's result staged as hard links in target/cargo-green/save,
+	 * for call_save_later, or empty. */
+	struct strbuf staged;
 };
 
 static void call_init(struct call *c, struct job *j, struct strvec *learn)
 {
 	struct strbuf *bufs[] = { &c->own, &c->head, &c->base, &c->base_id, &c->dockerfile, &c->log, &c->tmp,
-				  &c->land_tmp, &c->deps_parent, &c->empty, &c->df, &c->entry };
+				  &c->land_tmp, &c->deps_parent, &c->empty, &c->df, &c->entry, &c->staged };
 	memset(c, 0, sizeof(*c));
 	c->j = j;
 	c->learn = learn;
@@ -310,7 +314,9 @@ static void call_init(struct call *c, struct job *j, struct strvec *learn)
 static void call_release(struct call *c)
 {
 	struct strbuf *bufs[] = { &c->own, &c->head, &c->base, &c->base_id, &c->dockerfile, &c->log, &c->tmp,
-				  &c->land_tmp, &c->deps_parent, &c->empty, &c->df, &c->entry };
+				  &c->land_tmp, &c->deps_parent, &c->empty, &c->df, &c->entry, &c->staged };
+	if (c->staged.len)
+		rm_rf(c->staged.buf); /* not handed to a saver */
 	if (c->tmp.len)
 		rm_rf(c->tmp.buf);
 	if (c->land_tmp.len)
@@ -692,9 +698,20 @@ static int call_build_local(struct call *c, struct strbuf *err)
 	c->outcome = CALL_BUILT;
 	LOG(LOG_DEBUG, "%s: compiled in its sandbox in %lld ms, exit %d, %zu outputs", j->spec.id, c->engine_ns / 1000000,
 	    status, after.nr);
-	strbuf_reset(&why);
-	if (c->use_store && store_save(c->key, c->tmp.buf, &why) < 0)
-		stats_warn_once(j->cfg, "store", why.buf); /* the build goes on without it, said once per run */
+	if (c->use_store) {
+		/* Saved once the call is done (call_save_later): staged now, as
+		 * links, before landing takes the tree apart. */
+		strbuf_addf(&c->staged, "%s/cargo-green/save", j->host_target);
+		mkdir_p(c->staged.buf, 0755);
+		sweep_dead_temps(c->staged.buf);
+		strbuf_addf(&c->staged, "/%s.%ld", j->spec.id, (long)getpid());
+		rm_rf(c->staged.buf);
+		if (link_tree(c->tmp.buf, c->staged.buf) < 0) {
+			LOG(LOG_WARN, "%s: cannot stage its result in %s: %s", j->spec.id, c->staged.buf, strerror(errno));
+			rm_rf(c->staged.buf);
+			strbuf_reset(&c->staged);
+		}
+	}
 out:
 	sandbox_release(&sb);
 	strvec_clear(&before);
@@ -706,6 +723,46 @@ out:
 	strbuf_release(&why);
 	free(dir);
 	return ret;
+}
+
+/* Save, a local unit: its staged result goes to the local store from a
+ * child of its own, detached, once the call is done, so that cargo does
+ * not wait for the copy (the edit loop's binary is the biggest file of a
+ * build). A failed save costs a future hit, nothing else. */
+static void call_save_later(struct call *c)
+{
+	struct strbuf why = STRBUF_INIT, mine = STRBUF_INIT;
+	pid_t pid;
+	int fd;
+	if (!c->staged.len)
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid > 0) {
+		strbuf_reset(&c->staged); /* the child's now */
+		return;
+	}
+	if (pid < 0) {
+		if (store_save(c->key, c->staged.buf, &why) < 0)
+			stats_warn_once(c->j->cfg, "store", why.buf);
+		strbuf_release(&why);
+		return; /* (call_release removes it) */
+	}
+	/* The child: cargo's pipes closed, its own session (a Ctrl-C of the
+	 * build does not cut a save short), named after its own pid so that
+	 * no sweep takes it for a dead call's. */
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	setsid();
+	strbuf_add(&mine, c->staged.buf, (size_t)(strrchr(c->staged.buf, '.') - c->staged.buf));
+	strbuf_addf(&mine, ".%ld", (long)getpid());
+	if (rename(c->staged.buf, mine.buf) == 0 && store_save(c->key, mine.buf, &why) < 0)
+		LOG(LOG_WARN, "%s: %s", c->j->spec.id, why.buf);
+	rm_rf(mine.buf);
+	_exit(0);
 }
 
 /* Result: what the command left beside its outputs. */
@@ -831,6 +888,8 @@ static enum call_stop call_run(struct job *j, int *exit_code, struct strvec *lea
 		goto out;
 	call_record(&c);
 	call_replay(&c);
+	if (c.result.code == 0)
+		call_save_later(&c);
 out:
 	if (c.stop == CALL_ERROR)
 		stats_record(j->cfg, STATS_FAILED, j->spec.id, NULL, now_ns() - c.t0, c.engine_ns);

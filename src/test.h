@@ -33,6 +33,7 @@ void test_rustc_args(void);
 void test_stats(void);
 void test_sandbox(void);
 void test_land(void);
+void test_fs_link_tree(void);
 void test_paths(void);
 void test_stage(void);
 void test_env(void);
