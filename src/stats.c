@@ -113,7 +113,12 @@ void stats_read(const char *path, struct stats *s)
 		case STATS_ENGINE_HIT: s->hit++; break;
 		case STATS_BUILT: s->miss++; break;
 		case STATS_FAILED: s->fail++; break;
-		case STATS_INCREMENTAL: s->incr++; continue;
+		case STATS_INCREMENTAL:
+			s->incr++;
+			/* (a compile at host paths records no times) */
+			s->local_us += atoll(f[4]);
+			s->local_wrapper_us += atoll(f[3]) > atoll(f[4]) ? atoll(f[3]) - atoll(f[4]) : 0;
+			continue;
 		case STATS_SYSLIB: add_note(&s->syslibs, f[2]); continue;
 		case STATS_APT_ADDED: add_note(&s->added, f[2]); continue;
 		case STATS_PASS:
@@ -163,6 +168,9 @@ void stats_print(const struct stats *s)
 	if (engine)
 		strbuf_addf(&sb, "; engine %lld ms, wrapper %lld ms (CPU %lld ms, %.1f ms a compile)", s->engine_us / 1000,
 			    s->wrapper_us / 1000, s->cpu_us / 1000, (double)s->cpu_us / 1000 / engine);
+	if (s->local_us)
+		strbuf_addf(&sb, "; local rustc %lld ms, wrapper around it %lld ms", s->local_us / 1000,
+			    s->local_wrapper_us / 1000);
 	fprintf(stderr, "%s\n", sb.buf);
 	strbuf_release(&sb);
 }

@@ -41,6 +41,7 @@ struct stats {
 	int local, hit, miss, fail, pass, incr;
 	int stale; /* passed because their dependencies were built without cargo-green */
 	long long wrapper_us, engine_us, cpu_us;
+	long long local_us, local_wrapper_us; /* sandboxed local compiles: rustc's time, and ours around it */
 	struct strvec reasons;
 	struct strvec syslibs; /* "PACKAGE=WHAT", one per package: what the base lacked */
 	struct strvec added;   /* the same, added to bases (CARGOGREEN_ADD_APT_FROM_HOST) */

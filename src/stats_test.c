@@ -26,24 +26,26 @@ void test_stats(void)
 	stats_record(&cfg, STATS_BUILT, "d-1", NULL, 9000000, 8000000);
 	stats_record(&cfg, STATS_FAILED, "e-1", NULL, 1000000, 0);
 	stats_record(&cfg, STATS_INCREMENTAL, "f-1", NULL, 0, 0);
+	stats_record(&cfg, STATS_INCREMENTAL, "f-2", NULL, 700000000, 650000000);
 	stats_record(&cfg, STATS_PASS, "g-1", PASS_DEP_PLAIN, 0, 0);
 	stats_record(&cfg, STATS_PASS, "h-1", "probe", 0, 0);
 	stats_record(&cfg, STATS_SYSLIB, "i-1", "libssl-dev=openssl", 0, 0);
 	stats_record(&cfg, STATS_SYSLIB, "j-1", "libssl-dev=openssl.pc", 0, 0);
 	stats_record(&cfg, STATS_APT_ADDED, "k-1", "zlib1g-dev=zlib", 0, 0);
 	stats_read(path.buf, &s);
-	CHECK(s.local == 2 && s.hit == 1 && s.miss == 1 && s.fail == 1 && s.incr == 1 && s.pass == 2);
+	CHECK(s.local == 2 && s.hit == 1 && s.miss == 1 && s.fail == 1 && s.incr == 2 && s.pass == 2);
 	CHECK(s.stale == 1);
 	CHECK(s.reasons.nr == 2);
 	CHECK(s.syslibs.nr == 1 && !strcmp(s.syslibs.v[0], "libssl-dev=openssl")); /* once per package */
 	CHECK(s.added.nr == 1);
 	CHECK(s.engine_us == 12000);
 	CHECK(s.wrapper_us == 7000); /* totals less the engine's, of the five compiles in BuildKit */
+	CHECK(s.local_us == 650000 && s.local_wrapper_us == 50000); /* the sandboxed local compile's, apart */
 	stats_totals(&s, &totals);
 	CHECK(strstr(totals.buf, "compiles 5\n") && strstr(totals.buf, "cached 3\n") &&
 	      strstr(totals.buf, "local_hit 2\n") && strstr(totals.buf, "engine_hit 1\n") &&
 	      strstr(totals.buf, "built 1\n") && strstr(totals.buf, "failed 1\n") &&
-	      strstr(totals.buf, "incremental 1\n") && strstr(totals.buf, "passed 2\n") && strstr(totals.buf, "stale 1\n"));
+	      strstr(totals.buf, "incremental 2\n") && strstr(totals.buf, "passed 2\n") && strstr(totals.buf, "stale 1\n"));
 	stats_release(&s);
 
 	/* A run's marks go with it; a missing file reads as nothing. */
