@@ -2,6 +2,7 @@
 #include "config.h"
 #include "exitcode.h"
 #include "paths.h"
+#include "sha256.h"
 #include "stage.h"
 #include "strvec.h"
 #include "unit.h"
@@ -172,6 +173,60 @@ static int lock_find(const char *lock, const char *dirname, struct strbuf *name,
 	return found;
 }
 
+/* A crates.io crate not in the lock file (the package cargo install builds):
+ * its name and version from its extracted Cargo.toml, its checksum the
+ * SHA-256 of the .crate cargo downloaded (and checked against the index)
+ * into CARGO_HOME/registry/cache. rest: INDEX-DIR/NAME-VERSION under
+ * registry/src. 0 if found. */
+static int cache_find(const char *cargo_home, const char *rest, struct strbuf *name, struct strbuf *version,
+		      struct strbuf *sum)
+{
+	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT, key = STRBUF_INIT;
+	const char *pkg, *dirname = path_basename(rest);
+	struct sha256 h;
+	char hex[65];
+	int ret = -1;
+	if (!starts_with(rest, "index.crates.io-") && !starts_with(rest, "github.com-1ecc6299db9ec823/"))
+		return -1;
+	strbuf_addf(&p, "%s/registry/src/%s/Cargo.toml", cargo_home, rest);
+	strbuf_addch(&text, '\n'); /* [package] may open the file */
+	if (strbuf_read_file(&text, p.buf) < 0 || !(pkg = strstr(text.buf, "\n[package]\n")))
+		goto out;
+	for (const char *l = pkg + strlen("\n[package]\n"); *l && *l != '[';) {
+		const char *eol = strchr(l, '\n');
+		size_t len = eol ? (size_t)(eol - l) : strlen(l);
+		if (len > 8 && starts_with(l, "name = \"") && l[len - 1] == '"' && !name->len)
+			strbuf_add(name, l + 8, len - 9);
+		else if (len > 11 && starts_with(l, "version = \"") && l[len - 1] == '"' && !version->len)
+			strbuf_add(version, l + 11, len - 12);
+		if (!eol)
+			break;
+		l = eol + 1;
+	}
+	strbuf_addf(&key, "%s-%s", name->buf, version->buf);
+	if (strcmp(key.buf, dirname))
+		goto out;
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/registry/cache/%.*s/%s.crate", cargo_home, (int)(dirname - 1 - rest), rest, dirname);
+	strbuf_reset(&text);
+	if (strbuf_read_file(&text, p.buf) < 0)
+		goto out;
+	sha256_init(&h);
+	sha256_update(&h, text.buf, text.len);
+	sha256_hex(&h, hex);
+	strbuf_addstr(sum, hex);
+	ret = 0;
+out:
+	if (ret) {
+		strbuf_reset(name);
+		strbuf_reset(version);
+	}
+	strbuf_release(&p);
+	strbuf_release(&text);
+	strbuf_release(&key);
+	return ret;
+}
+
 static int hex64(const char *s)
 {
 	size_t n = 0;
@@ -284,8 +339,9 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 			continue;
 		strvec_push(&names, u->ctx_name);
 		dirname = path_basename(u->ctx_mount);
-		if (starts_with(u->ctx_mount, reg.buf) && lock.len &&
-		    !lock_find(lock.buf, dirname, &name, &version, &sum) && hex64(sum.buf) &&
+		if (starts_with(u->ctx_mount, reg.buf) &&
+		    ((lock.len && !lock_find(lock.buf, dirname, &name, &version, &sum)) ||
+		     !cache_find(in->cargo_home, u->ctx_mount + reg.len, &name, &version, &sum)) && hex64(sum.buf) &&
 		    stage_word_safe(name.buf) && stage_word_safe(version.buf) &&
 		    (strbuf_addf(&stage, "crate-%s", dirname), stage_id_valid(stage.buf))) {
 			if (strvec_find(&crates, stage.buf) < 0) {
@@ -360,7 +416,8 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 	strbuf_addstr(out, "#     --output=DIR .\n");
 	strbuf_addf(out, "# DIR then holds %s.\n", bins ? "the binaries" : "the outputs of the last units");
 	if (srcs.len)
-		strbuf_addstr(out, "# crates.io crates are downloaded from static.crates.io, checked against Cargo.lock's checksums.\n");
+		strbuf_addstr(out, "# crates.io crates are downloaded from static.crates.io, checked against Cargo.lock's checksums\n"
+			       "# (a crate not in it: the SHA-256 of the .crate cargo downloaded).\n");
 	strbuf_addf(out, "# The base image %s must be in the engine (cargo-green's derived base is made by any `cargo green` run).\n",
 		    in->base);
 	if (apt)

@@ -114,6 +114,40 @@ void test_final(void)
 	in.list = list.buf;
 	CHECK(final_render(&in, &out, &units, &locals, &err) < 0 && strstr(err.buf, "gone.green"));
 
+	/* A crates.io crate not in Cargo.lock (what cargo install builds): the
+	 * SHA-256 of the .crate in CARGO_HOME/registry/cache. */
+	{
+		struct strbuf home = STRBUF_INIT, f = STRBUF_INIT, foo = STRBUF_INIT;
+		strbuf_addf(&home, "%s/home", dir);
+		strbuf_addf(&f, "%s/registry/src/index.crates.io-x/foo-bar-1.0.0", home.buf);
+		mkdir_p(f.buf, 0755);
+		strbuf_addstr(&f, "/Cargo.toml");
+		CHECK(write_file_atomic(f.buf, "[package]\nedition = \"2021\"\nname = \"foo-bar\"\nversion = \"1.0.0\"\n\n[dependencies]\n",
+					strlen("[package]\nedition = \"2021\"\nname = \"foo-bar\"\nversion = \"1.0.0\"\n\n[dependencies]\n"), 0644) == 0);
+		strbuf_reset(&f);
+		strbuf_addf(&f, "%s/registry/cache/index.crates.io-x", home.buf);
+		mkdir_p(f.buf, 0755);
+		strbuf_addstr(&f, "/foo-bar-1.0.0.crate");
+		CHECK(write_file_atomic(f.buf, "abc", 3, 0644) == 0);
+		strbuf_reset(&f);
+		strbuf_addf(&f, "%s/registry/src/index.crates.io-x/foo-bar-1.0.0", home.buf);
+		record(dir, "foo_bar-5", f.buf, "/green/cargo/registry/src/index.crates.io-x/foo-bar-1.0.0", NULL, NULL, &foo);
+		strbuf_reset(&list);
+		strbuf_addf(&list, "unit\t%s\t/green/target/release/deps/foo_bar-5\tfoo-bar\n", foo.buf);
+		in.list = list.buf;
+		in.cargo_home = home.buf;
+		strbuf_reset(&out);
+		CHECK(final_render(&in, &out, &units, &locals, &err) == 0);
+		CHECK(strstr(out.buf, "ADD --checksum=sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad "
+				      "https://static.crates.io/crates/foo-bar/foo-bar-1.0.0.crate ") != NULL);
+		CHECK(strstr(out.buf, "COPY --link --from=o-foo_bar-5 /green/target/release/deps/foo_bar-5 /foo-bar\n") != NULL);
+		CHECK(strstr(out.buf, "--build-context") == NULL);
+		in.cargo_home = "/home/u/.cargo";
+		strbuf_release(&home);
+		strbuf_release(&f);
+		strbuf_release(&foo);
+	}
+
 	/* The setting's value. */
 	CHECK(final_path_check("rel.Dockerfile", &why) < 0 && strstr(why.buf, "absolute"));
 	strbuf_reset(&why);

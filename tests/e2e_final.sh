@@ -46,6 +46,18 @@ if want final; then
 	check "FINAL_PATH: the engine downloaded crates.io's crates (no named context for them)" \
 		bash -c "grep -q 'https://static.crates.io/crates/' '$WORK/final-docker.log' && ! grep -q 'transferring src-itoa-' '$WORK/final-docker.log'"
 
+	# The dev profile, as the command is usually typed: the workspace's
+	# units compiled by the local rustc in its sandbox are in the file too.
+	FE="$WORK/final-e"
+	copy_fixture "$FE"
+	(cd "$FE" && CARGOGREEN_FINAL_PATH="$FE/app.Dockerfile" cargo green build --bin app >/dev/null 2>"$WORK/final-e.err"); rc=$?
+	cmd=$(sed -n '/^# Build it with plain docker/,/--output=DIR/p' "$FE/app.Dockerfile" | sed '1d; s/^# *//; s/ \\$//' | tr '\n' ' ')
+	cmd=${cmd/--output=DIR/--output=$WORK/final-e-out}
+	cmd=${cmd/docker buildx build /docker buildx build --no-cache }
+	(cd "$FE" && eval "$cmd" >"$WORK/final-e-docker.log" 2>&1); rc2=$?
+	check "FINAL_PATH: cargo green build --bin app (dev): plain docker --no-cache builds target/debug/app byte for byte (exit $rc, $rc2)" \
+		cmp "$WORK/final-e-out/app" "$FE/target/debug/app"
+
 	# A build failing early: greet (not primary with --bin app) does not compile.
 	FD="$WORK/final-d"
 	copy_fixture "$FD"
