@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static int wanted(const struct config *cfg)
@@ -36,6 +37,39 @@ static void append_line(const char *line, size_t len)
 	close(fd);
 }
 
+/* Where the stash dir keeps the copy of the record at path: DIR/SHA256(path).green. */
+static void stash_name(const char *dir, const char *path, struct strbuf *out)
+{
+	struct sha256 h;
+	char hex[65];
+	sha256_init(&h);
+	sha256_update(&h, path, strlen(path));
+	sha256_hex(&h, hex);
+	strbuf_addf(out, "%s/%s.green", dir, hex);
+}
+
+/* Copy the record at path and those of its closure into the stash dir
+ * (cargo install removes its target dir before the plugin renders). */
+static void stash_closure(const char *dir, const char *path, struct strvec *seen, int depth)
+{
+	struct strbuf name = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT;
+	struct unit u = UNIT_INIT;
+	if (strvec_find(seen, path) >= 0 || depth > 10000)
+		return;
+	strvec_push(seen, path);
+	stash_name(dir, path, &name);
+	if (strbuf_read_file(&text, path) == 0 && unit_read(&u, path, &err) == 0) {
+		if (access(name.buf, F_OK))
+			write_file_atomic(name.buf, text.buf, text.len, 0644);
+		for (size_t i = 0; i < u.deps.nr; i++)
+			stash_closure(dir, u.deps.v[i], seen, depth + 1);
+	}
+	unit_release(&u);
+	strbuf_release(&name);
+	strbuf_release(&text);
+	strbuf_release(&err);
+}
+
 void final_note(const struct config *cfg, const struct unit *u, const char *record, int code, const char *bin_ct,
 		const char *bin_name)
 {
@@ -55,6 +89,15 @@ void final_note(const struct config *cfg, const struct unit *u, const char *reco
 		bin_ct = NULL;
 	}
 	strbuf_addf(&sb, "unit\t%s\t%s\t%s\n", record, bin_ct ? bin_ct : "", bin_ct && bin_name ? bin_name : "");
+	{
+		struct strbuf dir = STRBUF_INIT;
+		struct strvec seen = STRVEC_INIT;
+		strbuf_addf(&dir, "%s.d", getenv(FINAL_LIST_ENV));
+		mkdir(dir.buf, 0755);
+		stash_closure(dir.buf, record, &seen, 0);
+		strvec_clear(&seen);
+		strbuf_release(&dir);
+	}
 	strbuf_release(&failed);
 	strbuf_release(&err);
 	append_line(sb.buf, sb.len);
@@ -236,6 +279,43 @@ static int hex64(const char *s)
 	return n == 64;
 }
 
+/* closure_collect, each record read from the stash when there is one. */
+static int visit(struct closure *c, const char *stash, const char *path, int depth, struct strbuf *err)
+{
+	struct unit u = UNIT_INIT;
+	struct strbuf name = STRBUF_INIT;
+	int ret;
+	if (strvec_find(&c->paths, path) >= 0)
+		return 0;
+	if (depth > 10000) {
+		strbuf_addf(err, "dependency cycle through '%s'", path);
+		return -1;
+	}
+	if (stash)
+		stash_name(stash, path, &name);
+	ret = unit_read(&u, stash && !access(name.buf, F_OK) ? name.buf : path, err);
+	strbuf_release(&name);
+	if (ret < 0)
+		return -1;
+	for (size_t i = 0; i < u.deps.nr; i++)
+		if (visit(c, stash, u.deps.v[i], depth + 1, err) < 0) {
+			unit_release(&u);
+			return -1;
+		}
+	c->units = xrealloc(c->units, (c->nr + 1) * sizeof(*c->units));
+	c->units[c->nr++] = u;
+	strvec_push(&c->paths, path);
+	return 0;
+}
+
+static int collect(struct closure *c, const char *stash, const struct strvec *roots, struct strbuf *err)
+{
+	for (size_t i = 0; i < roots->nr; i++)
+		if (visit(c, stash, roots->v[i], 0, err) < 0)
+			return -1;
+	return 0;
+}
+
 struct listed {
 	char *record, *bin_ct, *bin_name;
 };
@@ -292,7 +372,7 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 	strvec_clear(&paths);
 	for (size_t i = 0; i < nr; i++)
 		strvec_push(&paths, l[i].record);
-	if (closure_collect(&cl, &paths, err) < 0)
+	if (collect(&cl, in->stash, &paths, err) < 0)
 		goto out;
 	/* Its order from the units nothing listed depends on alone: the same
 	 * text whichever of the others cargo compiled in this run. */
@@ -305,7 +385,7 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 		if (strvec_find(&depset, l[i].record) < 0)
 			strvec_push(&paths, l[i].record);
 	closure_release(&cl);
-	if (closure_collect(&cl, &paths, err) < 0)
+	if (collect(&cl, in->stash, &paths, err) < 0)
 		goto out;
 	*units = cl.nr;
 
@@ -447,7 +527,8 @@ int final_write(const struct config *cfg, const char *list_path, const char *bas
 {
 	const char *path = cfg_get(cfg, S_FINAL_PATH);
 	struct strbuf list = STRBUF_INIT, text = STRBUF_INIT, locals = STRBUF_INIT, home = STRBUF_INIT;
-	struct final_in in = { NULL, base, NULL, path, NULL };
+	struct final_in in = { NULL, base, NULL, path, NULL, NULL };
+	struct strbuf stash = STRBUF_INIT;
 	size_t units = 0;
 	int ret = 0;
 
@@ -457,6 +538,8 @@ int final_write(const struct config *cfg, const char *list_path, const char *bas
 	in.cargo_home = home.buf;
 	strbuf_read_file(&list, list_path); /* absent: no unit was listed */
 	in.list = list.buf;
+	strbuf_addf(&stash, "%s.d", list_path);
+	in.stash = stash.buf;
 	if (final_render(&in, &text, &units, &locals, err) < 0) {
 		ret = EXIT_IO;
 		goto out;
@@ -484,6 +567,7 @@ int final_write(const struct config *cfg, const char *list_path, const char *bas
 	fprintf(stderr, "cargo-green: wrote %s (%zu units, %zu bytes%s)\n", path, units, text.len,
 		failed ? "; the build failed: it holds the units that ran, failed ones included, as they ran" : "");
 out:
+	strbuf_release(&stash);
 	strbuf_release(&list);
 	strbuf_release(&text);
 	strbuf_release(&locals);

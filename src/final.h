@@ -47,6 +47,10 @@ struct final_in {
 	const char *syntax;    /* a # syntax= image, or NULL */
 	const char *file;      /* where it is written: the comment names it relative to the workspace root */
 	const char *cargo_home; /* the host's CARGO_HOME */
+	/* The wrappers' copies of the records (LIST.d, by the SHA-256 of each
+	 * record's path), read before the records themselves: cargo install
+	 * removes its target dir before the plugin renders. Or NULL. */
+	const char *stash;
 };
 
 /* The file's text into out. *units: how many units it holds (0: none was

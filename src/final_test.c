@@ -37,7 +37,7 @@ void test_final(void)
 	struct strbuf ws = STRBUF_INIT, itoa = STRBUF_INIT, other = STRBUF_INIT, app = STRBUF_INIT, lock = STRBUF_INIT,
 		      list = STRBUF_INIT, out = STRBUF_INIT, again = STRBUF_INIT, locals = STRBUF_INIT, err = STRBUF_INIT,
 		      p = STRBUF_INIT, why = STRBUF_INIT;
-	struct final_in in = { NULL, "cargo-green-rust:1", NULL, NULL, "/home/u/.cargo" };
+	struct final_in in = { NULL, "cargo-green-rust:1", NULL, NULL, "/home/u/.cargo", NULL };
 	size_t units = 0;
 
 	CHECK(mkdtemp(dir) != NULL);

@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "exitcode.h"
 #include "final.h"
+#include "fs.h"
 #include "job.h"
 #include "log.h"
 #include "run.h"
@@ -194,6 +195,9 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		strbuf_addf(&final_list, "%s/cargo-green-final.%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
 		unlink(final_list.buf);
 		strvec_pushf(&c.env, FINAL_LIST_ENV "=%s", final_list.buf);
+		strbuf_addstr(&final_list, ".d");
+		rm_rf(final_list.buf);
+		strbuf_setlen(&final_list, final_list.len - 2);
 	}
 	LOG(LOG_INFO, "running %s with RUSTC_WRAPPER=%s", cargo, self);
 
@@ -251,8 +255,11 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	stats_release(&s);
 out:
 	stats_remove(stats_path.buf);
-	if (final_list.len)
+	if (final_list.len) {
 		unlink(final_list.buf);
+		strbuf_addstr(&final_list, ".d");
+		rm_rf(final_list.buf);
+	}
 	strbuf_release(&final_list);
 	child_release(&c);
 	strbuf_release(&err);
