@@ -190,6 +190,8 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 		j.self.ctx_dir = xstrdup(compiled.ctx_dir);
 		j.self.ctx_origin = xstrdup(compiled.ctx_origin);
 		j.self.ctx_mount = xstrdup(compiled.ctx_mount);
+		/* A path package's mirror: keyed on what its rerun-if-changed names too (direct.h). */
+		j.direct = path_under(j.self.ctx_dir, j.host_target) != NULL;
 	}
 	j.self.id = strbuf_detach(&id, NULL);
 	strvec_push(&j.dep_records, argv[0]);

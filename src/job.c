@@ -2,6 +2,7 @@
 #include "base.h"
 #include "config.h"
 #include "depsdir.h"
+#include "direct.h"
 #include "engine.h"
 #include "exitcode.h"
 #include "fs.h"
@@ -282,6 +283,8 @@ struct call {
 	struct deps_slot slot;      /* the deps context */
 	struct strbuf df;           /* the Dockerfile's text */
 	char key[STORE_KEY_HEX];
+	char prekey[STORE_KEY_HEX]; /* with j->direct: its key without its sources (direct.h) */
+	int prekeyed;
 	int use_store;              /* keyed, and the local store on */
 	struct strbuf entry;        /* on a local hit: the store's entry (read only) */
 	const char *res;            /* the result's tree: tmp, or entry */
@@ -486,6 +489,8 @@ static void call_key(struct call *c)
 			LOG(LOG_WARN, "%s: no local store: %s", j->spec.id, why.buf);
 			keyed = 0;
 		}
+		c->prekeyed = keyed && j->direct && own_ctx.len &&
+			      store_unit_key(c->head.buf, c->own.buf, pinned, target.buf, NULL, &dep_keys, c->prekey, &why) == 0;
 	}
 	free(j->self.key);
 	j->self.key = keyed ? xstrdup(c->key) : NULL;
@@ -501,8 +506,19 @@ static void call_key(struct call *c)
  * did. 1 on a hit (the result is the entry's), else 0. */
 static int call_lookup(struct call *c)
 {
-	if (!c->use_store || !store_lookup(c->key, 1, &c->entry))
+	char other[STORE_KEY_HEX];
+	if (!c->use_store)
 		return 0;
+	if (!store_lookup(c->key, 1, &c->entry)) {
+		/* An earlier build that read the same files (direct.h): its key, hence its outputs. */
+		if (!c->prekeyed || !direct_lookup(c->prekey, c->j->self.ctx_dir, other) || !strcmp(other, c->key) ||
+		    !store_lookup(other, 1, &c->entry))
+			return 0;
+		LOG(LOG_INFO, "%s: the files it reads are as in an earlier build's: its key %.16s", c->j->spec.id, other);
+		memcpy(c->key, other, STORE_KEY_HEX);
+		free(c->j->self.key);
+		c->j->self.key = xstrdup(other);
+	}
 	c->outcome = CALL_LOCAL_HIT;
 	c->res = c->entry.buf;
 	return 1;
@@ -765,6 +781,20 @@ static void call_save_later(struct call *c)
 	_exit(0);
 }
 
+/* Vouch: the files a successful build read (a compile's dep-info, a build
+ * script run's rerun-if-changed), as they are, noted for its pre-key
+ * (direct.h): a later call reading the same contents gets this key. */
+static void call_vouch(struct call *c)
+{
+	struct strvec read = STRVEC_INIT;
+	int run = starts_with(c->j->spec.id, "run-");
+	if (!c->prekeyed || !c->use_store || c->outcome == CALL_LOCAL_HIT || c->result.code != 0)
+		return;
+	if (run ? direct_files_rerun(c->result.out.buf, &read) : (direct_files_compiled(c->res, &read), 1))
+		direct_record(c->prekey, c->j->self.ctx_dir, c->j->self.ctx_mount, c->j->spec.workdir, &read, c->key);
+	strvec_clear(&read);
+}
+
 /* Result: what the command left beside its outputs. */
 static int call_read_result(struct call *c, struct strbuf *err)
 {
@@ -884,7 +914,10 @@ static enum call_stop call_run(struct job *j, int *exit_code, struct strvec *lea
 	LOG(LOG_DEBUG, "%s: keyed after %lld ms", j->spec.id, (now_ns() - c.t0) / 1000000);
 	if (!call_lookup(&c) && (j->local ? call_build_local(&c, err) : call_build(&c, err)) < 0)
 		goto out;
-	if (call_read_result(&c, err) < 0 || call_learn(&c) < 0 || call_land(&c, err) < 0)
+	if (call_read_result(&c, err) < 0 || call_learn(&c) < 0)
+		goto out;
+	call_vouch(&c);
+	if (call_land(&c, err) < 0)
 		goto out;
 	call_record(&c);
 	call_replay(&c);

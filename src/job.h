@@ -39,6 +39,8 @@ struct job {
 	 * (sandbox.h) instead of the engine, keyed and stored alike. */
 	int local;
 	char *out_stem;             /* crate name and extra filename: its outputs' names hold it */
+	/* A compile of a path crate: keyed on the files it read too (direct.h). */
+	int direct;
 };
 
 #define JOB_INIT { .pm = PATHMAP_INIT, .spec = STAGE_SPEC_INIT, .self = UNIT_INIT, .dep_records = STRVEC_INIT, \

@@ -34,6 +34,7 @@ void test_stats(void);
 void test_sandbox(void);
 void test_land(void);
 void test_fs_link_tree(void);
+void test_direct(void);
 void test_paths(void);
 void test_stage(void);
 void test_env(void);

@@ -29,6 +29,7 @@ int main(void)
 	test_sandbox();
 	test_land();
 	test_fs_link_tree();
+	test_direct();
 	test_final();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;

@@ -453,6 +453,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 				goto out;
 			}
 			j.self.ctx_dir = strbuf_detach(&mirror, NULL);
+			j.direct = 1; /* its mirror holds its whole package: keyed on what it read too */
 			if (cfg->incremental && incremental_in(&j, &ra, &err) < 0) {
 				strbuf_release(&reg);
 				error("%s: %s", id.buf, err.buf);

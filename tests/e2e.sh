@@ -71,7 +71,8 @@ outputs_sum() { (cd "$1/target/debug" && sha256sum app deps/*.rlib deps/*.so 2>/
 # rlib after its session, so a fresh compile's bytes differ).
 engine_outputs_sum() { outputs_sum "$1" | grep -v -e ' app$' -e ' deps/libgreet-'; }
 # The fixture's units compiled locally (incremental): greet and app, each
-# with its build script.
+# with its build script (which, unchanged, the store may serve: keyed on the
+# files they read).
 FIXTURE_INCR=4
 # The fixture as this run builds it: its workspace crates hold a comment of
 # this run's own, so that their first build is a first build here too
@@ -95,7 +96,7 @@ if want fixture; then
 	check "cargo green build of the fixture exits 0" test $? -eq 0
 	read -r N H M F P L E I <<<"$(stats "$WORK/a1.err")"
 	check "every compile of the fixture went through BuildKit but the workspace's own, compiled locally (${N:-0} compiles, ${I:-0} locally)" \
-		test "${N:-0}" -ge 30 -a "${F:-1}" -eq 0 -a "${I:-0}" -eq "$FIXTURE_INCR"
+		test "${N:-0}" -ge 30 -a "${F:-1}" -eq 0 -a "${I:-0}" -ge 2 -a "${I:-0}" -le "$FIXTURE_INCR"
 	check "the run's machine-readable totals are those of its summary line" \
 		bash -c "$(declare -f run_stat expect_stat note); expect_stat compiles '${N:-x}' && expect_stat built '${M:-x}' && expect_stat failed 0 && expect_stat incremental '${I:-x}' && expect_stat passed '${P:-x}' && expect_stat local_hit '${L:-x}'"
 	(cd "$A" && ./target/debug/app >"$WORK/a.out" 2>&1)
@@ -155,8 +156,10 @@ if want fixture; then
 	copy_fixture "$B2"
 	(cd "$B2" && __CARGOGREEN_NO_STORE=1 cargo green build >/dev/null 2>"$WORK/b2.err")
 	read -r N H M F P L E I <<<"$(stats "$WORK/b2.err")"
+	# (but the runs of the workspace's build scripts, whose local compiles,
+	# fresh and not stored, may have other bytes than the first's)
 	check "with the local store off, every compile is a BuildKit cache hit ($E of $N)" \
-		test "${N:-0}" -ge 30 -a "${E:-0}" -eq "$N" -a "$M" -eq 0
+		test "${N:-0}" -ge 30 -a $(( ${E:-0} + ${M:-0} )) -eq "$N" -a "${M:-3}" -le 2
 	engine_outputs_sum "$B2" >"$WORK/b2.sums"
 	check "…with the same bytes (what the engine built)" \
 		bash -c "[ \$(wc -l <'$WORK/b2.sums') -ge 13 ] && diff '$WORK/a1.engine.sums' '$WORK/b2.sums'"
