@@ -40,30 +40,6 @@ void job_release(struct job *j)
 	strvec_clear(&j->learned_apt);
 }
 
-char *find_target_dir(const char *path)
-{
-	char *p = xstrdup(path);
-	for (;;) {
-		/* cargo marks its target dirs with CACHEDIR.TAG; cargo install's
-		 * temporary one only has cargo's .rustc_info.json. */
-		struct strbuf tag = STRBUF_INIT, info = STRBUF_INIT;
-		char *slash;
-		strbuf_addf(&tag, "%s/CACHEDIR.TAG", p);
-		strbuf_addf(&info, "%s/.rustc_info.json", p);
-		int found = !access(tag.buf, F_OK) || !access(info.buf, F_OK);
-		strbuf_release(&tag);
-		strbuf_release(&info);
-		if (found)
-			return p;
-		slash = strrchr(p, '/');
-		if (!slash || slash == p)
-			break;
-		*slash = '\0';
-	}
-	free(p);
-	return NULL;
-}
-
 int job_set_target(struct job *j, const char *dir, char **norm, const char **why)
 {
 	char *n = path_normalize(dir), *spelled;

@@ -119,8 +119,5 @@ int job_mirror_sources(const char *src, const char *dst, int whole_ws, const cha
  * target dir, or its ".." may not go where the text says (a symlink). */
 int job_set_target(struct job *j, const char *dir, char **norm, const char **why);
 
-/* The target dir holding path (first ancestor with CACHEDIR.TAG or
- * .rustc_info.json). Caller frees. NULL if none. */
-char *find_target_dir(const char *path);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void state_dir(struct strbuf *out)
 {
@@ -239,4 +240,28 @@ int path_dockerfile_safe(const char *p)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			return 0;
 	return 1;
+}
+
+char *find_target_dir(const char *path)
+{
+	char *p = xstrdup(path);
+	for (;;) {
+		/* cargo marks its target dirs with CACHEDIR.TAG; cargo install's
+		 * temporary one only has cargo's .rustc_info.json. */
+		struct strbuf tag = STRBUF_INIT, info = STRBUF_INIT;
+		char *slash;
+		strbuf_addf(&tag, "%s/CACHEDIR.TAG", p);
+		strbuf_addf(&info, "%s/.rustc_info.json", p);
+		int found = !access(tag.buf, F_OK) || !access(info.buf, F_OK);
+		strbuf_release(&tag);
+		strbuf_release(&info);
+		if (found)
+			return p;
+		slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	return NULL;
 }

@@ -70,4 +70,8 @@ void state_dir(struct strbuf *out);
 /* $CARGO_HOME, or ~/.cargo. */
 void cargo_home(struct strbuf *out);
 
+/* The target dir holding path (first ancestor with CACHEDIR.TAG or
+ * .rustc_info.json). Caller frees. NULL if none. */
+char *find_target_dir(const char *path);
+
 #endif
