@@ -257,12 +257,8 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&home);
 	strbuf_release(&id);
-	if (restart) {
-		if (depth < 3)
-			return run_once(cfg, argc, argv, depth + 1);
-		error("%s: keeps needing another set-up (see ~/.cache/cargo-green/learned/)", argv[0]);
-		return EXIT_ENGINE_FAILED;
-	}
+	if (restart)
+		return job_may_restart(depth, argv[0]) ? run_once(cfg, argc, argv, depth + 1) : EXIT_ENGINE_FAILED;
 	return ret;
 }
 

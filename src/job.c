@@ -953,3 +953,11 @@ enum job_result job_run(struct job *j, int *exit_code, struct strbuf *err)
 	*exit_code = EXIT_ENGINE_FAILED;
 	return JOB_FAILED;
 }
+
+int job_may_restart(int depth, const char *what)
+{
+	if (depth < 3)
+		return 1;
+	error("%s: keeps needing another set-up (see ~/.cache/cargo-green/learned/)", what);
+	return 0;
+}

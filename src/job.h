@@ -105,6 +105,11 @@ enum job_result {
  * library the host has, it runs again with the host's package in its base. */
 enum job_result job_run(struct job *j, int *exit_code, struct strbuf *err);
 
+/* After JOB_RESTART at depth (0 for the first set-up): 1 when the caller
+ * may set the unit up again; else 0, with one line said (a unit that keeps
+ * learning a new set-up). */
+int job_may_restart(int depth, const char *what);
+
 /* Mirror a path crate's sources (without target dirs, .git or, unless
  * whole_ws, nested packages) into dst, from where they are sent to the engine. */
 #define JOB_MIRROR_GIT 2 /* whole_ws, and .git too */

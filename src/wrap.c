@@ -561,12 +561,8 @@ release:
 	strbuf_release(&err);
 	strbuf_release(&mirror);
 	strbuf_release(&shim);
-	if (restart) {
-		if (depth < 3)
-			return wrap_once(cfg, argc, argv, depth + 1);
-		error("%s: keeps needing another set-up (see ~/.cache/cargo-green/learned/)", argv[0]);
-		return EXIT_ENGINE_FAILED;
-	}
+	if (restart)
+		return job_may_restart(depth, argv[0]) ? wrap_once(cfg, argc, argv, depth + 1) : EXIT_ENGINE_FAILED;
 	return ret;
 }
 
