@@ -395,6 +395,17 @@ out:
 	return ret;
 }
 
+/* What killed saves left in entry's bucket (KEY.tmp.PID of a dead pid):
+ * gone. A save sweeps it, and so does a hit: a key that another save
+ * completed is not saved again, and its bucket would keep them. */
+static void sweep_bucket(const char *entry)
+{
+	struct strbuf bucket = STRBUF_INIT;
+	strbuf_add(&bucket, entry, (size_t)(strrchr(entry, '/') - entry));
+	sweep_dead_temps(bucket.buf);
+	strbuf_release(&bucket);
+}
+
 int store_lookup(const char *key, int digests, struct strbuf *entry)
 {
 	struct strbuf why = STRBUF_INIT, gone = STRBUF_INIT;
@@ -402,8 +413,10 @@ int store_lookup(const char *key, int digests, struct strbuf *entry)
 	entry_path(key, entry);
 	if (access(entry->buf, F_OK))
 		return 0;
-	if (!entry_check_cached(entry->buf, digests, &why))
+	if (!entry_check_cached(entry->buf, digests, &why)) {
+		sweep_bucket(entry->buf);
 		return 1;
+	}
 	/* A corrupt entry is a miss: out of the way (by one rename, so that a
 	 * reader never sees it half-removed), and the unit is built. */
 	LOG(LOG_WARN, "local store entry %s is %s: removed, a miss", entry->buf, why.buf);
@@ -432,14 +445,7 @@ int store_save(const char *key, const char *src, struct strbuf *err)
 	entry_path(key, &entry);
 	strbuf_addf(&tmp, "%s.tmp.%ld", entry.buf, (long)getpid());
 	mkdir_parent(tmp.buf, 0755);
-	{
-		/* What killed saves left in this bucket (the same key saved
-		 * again after the kill lands here): gone. */
-		struct strbuf bucket = STRBUF_INIT;
-		strbuf_add(&bucket, entry.buf, (size_t)(strrchr(entry.buf, '/') - entry.buf));
-		sweep_dead_temps(bucket.buf);
-		strbuf_release(&bucket);
-	}
+	sweep_bucket(entry.buf);
 	/* The manifest last: an entry without one is incomplete. */
 	if (copy_tree(src, tmp.buf) < 0 || store_sums(tmp.buf, 1, &sums) < 0 ||
 	    write_file_atomic(sums_path(tmp.buf, &path), sums.buf, sums.len, 0644) < 0 ||

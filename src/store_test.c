@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void put(const char *dir, const char *name, const char *text)
@@ -190,6 +191,26 @@ void test_store_entries(void)
 	CHECK(store_lookup(key, 1, &e) == 1);
 	CHECK(store_lookup(key, 0, &e) == 1);
 	CHECK(store_entry_check(e.buf, 1, &why) == 0);
+
+	/* A hit sweeps what a killed save of the same key left beside it (the
+	 * key complete, it is not saved again), not a live process's. */
+	{
+		struct strbuf dead = STRBUF_INIT, live = STRBUF_INIT;
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		waitpid(pid, NULL, 0);
+		strbuf_addf(&dead, "%s.tmp.%ld", e.buf, (long)pid);
+		strbuf_addf(&live, "%s.tmp.%ld", e.buf, (long)getpid());
+		put(dead.buf, "green/x.code", "0");
+		put(live.buf, "green/x.code", "0");
+		CHECK(store_lookup(key, 0, &e) == 1);
+		CHECK(access(dead.buf, F_OK) < 0);
+		CHECK(access(live.buf, F_OK) == 0);
+		rm_rf(live.buf);
+		strbuf_release(&dead);
+		strbuf_release(&live);
+	}
 
 	/* Truncated: a miss with sizes alone, and the entry is gone. */
 	save_then(key, src.buf, "green/target/debug/deps/libx-1.rlib", 't');
