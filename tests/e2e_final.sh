@@ -89,3 +89,17 @@ if want final; then
 				[ ! -e '$FC/target/release' ]"
 	done
 fi
+
+# A crates.io CLI as users install it: its file needs no context at all (every
+# source from static.crates.io), and plain docker rebuilds the installed bytes.
+if want ripgrep-dockerfile; then
+	FR="$WORK/final-rg"
+	mkdir -p "$FR"
+	(cd "$FR" && CARGOGREEN_FINAL_PATH="$FR/rg.Dockerfile" cargo green install --locked --root "$FR/root" ripgrep@14.1.1 >/dev/null 2>"$FR/install.err"); rc=$?
+	check "FINAL_PATH: cargo green install ripgrep writes the file, whose only build command names no context (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && grep -q '^cargo-green: wrote $FR/rg.Dockerfile' '$FR/install.err' && ! grep -q -- '--build-context' '$FR/rg.Dockerfile' &&
+			grep -q '^COPY --link --from=o-rg-[0-9a-f]* /green/target/release/deps/rg-[0-9a-f]* /rg$' '$FR/rg.Dockerfile'"
+	(cd "$FR" && docker buildx build --no-cache --progress=plain -f rg.Dockerfile --output="$FR/out" . >"$FR/docker.log" 2>&1); rc=$?
+	check "FINAL_PATH: plain docker --no-cache builds ripgrep's file into the installed rg, byte for byte (exit $rc)" \
+		cmp "$FR/out/rg" "$FR/root/bin/rg"
+fi
