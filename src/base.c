@@ -8,6 +8,7 @@
 #include "hash.h"
 #include "log.h"
 #include "run.h"
+#include "sha256.h"
 #include "util.h"
 #include "banned.h"
 
@@ -306,6 +307,114 @@ out:
 	return ret;
 }
 
+static void stamp_path(const struct config *cfg, const char *ref, const char *vv, const char *ext, struct strbuf *out);
+
+/* The value of NAME="..." (or NAME=...) in an os-release text. */
+static void osr_field(const char *osr, const char *name, struct strbuf *out)
+{
+	struct strbuf k = STRBUF_INIT;
+	const char *p;
+	strbuf_addf(&k, "\n%s=", name);
+	if (starts_with(osr, k.buf + 1))
+		p = osr + k.len - 1;
+	else if ((p = strstr(osr, k.buf)))
+		p += k.len;
+	if (p) {
+		if (*p == '"')
+			p++;
+		strbuf_add(out, p, strcspn(p, "\"\n"));
+	}
+	strbuf_release(&k);
+}
+
+int base_identity_compute(const char *vv, const char *os_release, const char *pkgs, struct strbuf *ident,
+			  struct strbuf *summary)
+{
+	struct strvec lines = STRVEC_INIT;
+	struct strbuf line = STRBUF_INIT, name = STRBUF_INIT;
+	struct sha256 md;
+	char hex[65];
+	for (const char *l = pkgs; *l;) {
+		const char *end = strchrnul(l, '\n');
+		if (end > l)
+			strvec_pushf(&lines, "%.*s", (int)(end - l), l);
+		l = *end ? end + 1 : end;
+	}
+	strvec_sort(&lines);
+	sha256_init(&md);
+	strbuf_addstr(&line, "cargo-green base identity 1\n");
+	sha256_update(&md, line.buf, line.len);
+	sha256_update(&md, vv, strlen(vv) + 1);
+	sha256_update(&md, os_release, strlen(os_release) + 1);
+	for (size_t i = 0; i < lines.nr; i++)
+		sha256_update(&md, lines.v[i], strlen(lines.v[i]) + 1);
+	sha256_hex(&md, hex);
+	strbuf_addf(ident, "sha256:%s", hex);
+	osr_field(os_release, "PRETTY_NAME", &name);
+	strbuf_reset(&line);
+	strbuf_add(&line, vv, strcspn(vv, "\n"));
+	strbuf_addf(summary, "%s, %s, %zu packages", line.buf, name.len ? name.buf : "unknown OS", lines.nr);
+	strvec_clear(&lines);
+	strbuf_release(&line);
+	strbuf_release(&name);
+	return 0;
+}
+
+/* Keep image's identity (what check_rustc's dir out holds) beside its
+ * stamp: "IDENTITY\tENGINE-ID\tSUMMARY". The engine's ID tells when the
+ * name was given to another image since (then it is checked again). */
+static int write_identity(const struct config *cfg, const char *image, const char *vv, const char *out,
+			  struct strbuf *err)
+{
+	struct strbuf p = STRBUF_INIT, osr = STRBUF_INIT, pkgs = STRBUF_INIT, ident = STRBUF_INIT, sum = STRBUF_INIT,
+		      eid = STRBUF_INIT, text = STRBUF_INIT;
+	int ret = 0;
+	strbuf_addf(&p, "%s/os", out);
+	strbuf_read_file(&osr, p.buf);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/pkgs", out);
+	strbuf_read_file(&pkgs, p.buf);
+	base_identity_compute(vv, osr.buf, pkgs.buf, &ident, &sum);
+	if (image_id(cfg, image, &eid, err) < 0)
+		strbuf_reset(err); /* checked again next time */
+	strbuf_addf(&text, "%s\t%s\t%s\n", ident.buf, eid.buf, sum.buf);
+	strbuf_reset(&p);
+	stamp_path(cfg, image, vv, "ident", &p);
+	if (write_file_atomic(p.buf, text.buf, text.len, 0644) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", p.buf, strerror(errno));
+		ret = EXIT_IO;
+	}
+	strbuf_release(&p);
+	strbuf_release(&osr);
+	strbuf_release(&pkgs);
+	strbuf_release(&ident);
+	strbuf_release(&sum);
+	strbuf_release(&eid);
+	strbuf_release(&text);
+	return ret;
+}
+
+/* The identity kept for ref: field 0 identity, 1 engine ID, 2 summary. 0 or -1. */
+static int read_identity(const struct config *cfg, const char *ref, const char *vv, int field, struct strbuf *out)
+{
+	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+	const char *f;
+	int ret = -1;
+	stamp_path(cfg, ref, vv, "ident", &p);
+	if (strbuf_read_file(&text, p.buf) == 0) {
+		f = text.buf;
+		for (int i = 0; i < field && f; i++)
+			f = strchr(f, '\t') ? strchr(f, '\t') + 1 : NULL;
+		if (f) {
+			strbuf_add(out, f, strcspn(f, "\t\n"));
+			ret = 0;
+		}
+	}
+	strbuf_release(&p);
+	strbuf_release(&text);
+	return ret;
+}
+
 /* Check that `rustc -vV` in image equals the host's, and keep the image's
  * `pkg-config --list-all` at pc_path (what its pkg-config can find). */
 static int check_rustc(const struct config *cfg, const char *image, const char *host_vv, const char *state,
@@ -317,8 +426,12 @@ static int check_rustc(const struct config *cfg, const char *image, const char *
 		      name = STRBUF_INIT;
 	int ret;
 
+	/* What the image is made of, for its identity (base_identity): its
+	 * OS release and its package set, besides rustc -vV. */
 	strbuf_addf(&df, "FROM %s AS check\n"
-		    "RUN --network=none mkdir -p /green-check && rustc -vV >/green-check/vV && { pkg-config --list-all 2>/dev/null || true; } >/green-check/pc\n"
+		    "RUN --network=none mkdir -p /green-check && rustc -vV >/green-check/vV && { pkg-config --list-all 2>/dev/null || true; } >/green-check/pc"
+		    " && { cat /etc/os-release 2>/dev/null || true; } >/green-check/os"
+		    " && { dpkg-query -W -f '${Package} ${Version} ${Architecture}\\n' 2>/dev/null || apk info -v 2>/dev/null || true; } >/green-check/pkgs\n"
 		    "FROM scratch AS out\nCOPY --from=check /green-check/ /\n", image);
 	strbuf_addf(&out, "%s/check.%ld", state, (long)getpid());
 	strbuf_addf(&name, "check.%ld", (long)getpid());
@@ -354,6 +467,8 @@ static int check_rustc(const struct config *cfg, const char *image, const char *
 		}
 		strbuf_release(&pc);
 	}
+	if (!ret)
+		ret = write_identity(cfg, image, host_vv, out.buf, err);
 out:
 	unlink(path.buf);
 	if (!ret || run_signal_caught()) /* kept only to explain a failure */
@@ -532,14 +647,16 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 			const char *inline_text, int verbose, struct strbuf *err)
 {
 	struct strbuf state = STRBUF_INIT, stamp = STRBUF_INIT, lockp = STRBUF_INIT, triple = STRBUF_INIT,
-		      sysroot = STRBUF_INIT, codename = STRBUF_INIT, os_image = STRBUF_INIT, key = STRBUF_INIT;
+		      sysroot = STRBUF_INIT, codename = STRBUF_INIT, os_image = STRBUF_INIT, key = STRBUF_INIT,
+		      ident = STRBUF_INIT;
 	int lock = -1, ret = 0, exists;
 
 	/* The stamp says it was done; the image's pkg-config list is kept beside it. */
 	state_dir(&state);
 	stamp_path(cfg, ref, vv, "ok", &stamp);
 	stamp_path(cfg, ref, vv, "pc", &key);
-	if (!access(stamp.buf, F_OK) && !access(key.buf, F_OK))
+	stamp_path(cfg, ref, vv, "ident", &ident);
+	if (!access(stamp.buf, F_OK) && !access(key.buf, F_OK) && !access(ident.buf, F_OK))
 		goto out;
 
 	strbuf_addstr(&state, "/base");
@@ -555,7 +672,7 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 		ret = EXIT_IO;
 		goto out;
 	}
-	if (!access(stamp.buf, F_OK) && !access(key.buf, F_OK))
+	if (!access(stamp.buf, F_OK) && !access(key.buf, F_OK) && !access(ident.buf, F_OK))
 		goto out; /* another wrapper made it while we waited */
 	/* What a killed run left: a half-written OS tarball, probe and check dirs. */
 	sweep_dead_temps(state.buf);
@@ -613,6 +730,7 @@ out:
 	strbuf_release(&codename);
 	strbuf_release(&os_image);
 	strbuf_release(&key);
+	strbuf_release(&ident);
 	return ret;
 }
 
@@ -634,7 +752,7 @@ int base_ensure(const struct config *cfg, const char *rustc, int verbose, struct
 int base_ensure_with(const struct config *cfg, const char *rustc, const struct strvec *extra_apt, int verbose,
 		     struct strbuf *ref, struct strbuf *id, struct strbuf *err)
 {
-	struct strbuf vv = STRBUF_INIT, base = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf vv = STRBUF_INIT, base = STRBUF_INIT, text = STRBUF_INIT, eid = STRBUF_INIT, seen = STRBUF_INIT;
 	int ret = 0, exists;
 
 	if (rustc_version_verbose(rustc, &vv, err) < 0) {
@@ -663,13 +781,28 @@ int base_ensure_with(const struct config *cfg, const char *rustc, const struct s
 		if (!id)
 			break;
 		strbuf_reset(id);
-		exists = image_id(cfg, ref->buf, id, err);
+		strbuf_reset(&eid);
+		strbuf_reset(&seen);
+		exists = image_id(cfg, ref->buf, &eid, err);
 		if (exists < 0) {
 			ret = -exists;
 			break;
 		}
-		if (exists)
+		/* The identity, as checked for the image the engine has under
+		 * that name now; another image given the name since: checked again. */
+		if (exists && read_identity(cfg, ref->buf, vv.buf, 1, &seen) == 0 && !strcmp(seen.buf, eid.buf) &&
+		    read_identity(cfg, ref->buf, vv.buf, 0, id) == 0)
 			break;
+		if (exists && attempt < 2) {
+			LOG(LOG_INFO, "base: %s is not the image checked here: checking it again", ref->buf);
+			forget_image(cfg, ref->buf, vv.buf);
+			continue;
+		}
+		if (exists) {
+			strbuf_addf(err, "the base image %s changes while it is checked (is something retagging it?)", ref->buf);
+			ret = EXIT_BASE_IMAGE;
+			break;
+		}
 		forget_image(cfg, ref->buf, vv.buf);
 		forget_image(cfg, base.buf, vv.buf);
 		if (attempt) {
@@ -683,6 +816,36 @@ out:
 	strbuf_release(&vv);
 	strbuf_release(&base);
 	strbuf_release(&text);
+	strbuf_release(&eid);
+	strbuf_release(&seen);
+	return ret;
+}
+
+int base_identity_describe(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *out)
+{
+	struct strbuf vv = STRBUF_INIT, base = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT;
+	int ret = -1;
+	if (rustc_version_verbose(rustc, &vv, &err) == 0) {
+		base_image_ref(cfg, vv.buf, &base);
+		compose_inline(cfg, base.buf, NULL, &text);
+		if (text.len) {
+			char hex[17];
+			hash_hex(text.buf, hex);
+			strbuf_addf(ref, "cargo-green-base:%s", hex);
+		} else {
+			strbuf_addbuf(ref, &base);
+		}
+		if (read_identity(cfg, ref->buf, vv.buf, 0, out) == 0) {
+			strbuf_addstr(out, " (");
+			read_identity(cfg, ref->buf, vv.buf, 2, out);
+			strbuf_addch(out, ')');
+			ret = 0;
+		}
+	}
+	strbuf_release(&vv);
+	strbuf_release(&base);
+	strbuf_release(&text);
+	strbuf_release(&err);
 	return ret;
 }
 

@@ -14,7 +14,9 @@
 struct config;
 
 /* The engine's name for the base image, ready to use (FROM target) in ref,
- * and, when id is not NULL, the image's ID as the engine has it now. With
+ * and, when id is not NULL, the image's identity (base_identity_compute, of
+ * the image the engine has under that name now: the same on every machine
+ * with the same toolchain, OS release and packages). With
  * verbose, making the image is announced on stderr (never in a wrapper:
  * its stderr is rustc's). 0, or an exit code with one line in err. */
 int base_ensure(const struct config *cfg, const char *rustc, int verbose, struct strbuf *ref, struct strbuf *id,
@@ -40,9 +42,23 @@ int base_is_derived(const struct config *cfg);
  * its `pkg-config --list-all`, kept when the image was checked. 0, or -1. */
 int base_pkgconfig_list(const struct config *cfg, const char *rustc, const char *ref, struct strbuf *out);
 
+/* A base image's identity, what it is made of rather than the engine's ID
+ * for it (which differs on every engine that makes the same base): a
+ * SHA-256 of its `rustc -vV` (vv), its /etc/os-release and its package set
+ * (pkgs: "NAME VERSION ARCH" lines of dpkg, or apk's, in any order), as
+ * "sha256:HEX" in ident, and in summary what it says ("rustc 1.95.0 (...),
+ * Debian GNU/Linux 12 (bookworm), 190 packages"). base_ensure's id. 0. */
+int base_identity_compute(const char *vv, const char *os_release, const char *pkgs, struct strbuf *ident,
+			  struct strbuf *summary);
+
+/* The base's name (ref) for cfg and, when this engine has checked it, its
+ * identity and summary in out ("sha256:HEX (SUMMARY)"); -1 when not checked
+ * yet. Reads what is kept; asks no engine. */
+int base_identity_describe(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *out);
+
 /* Set by `cargo green` for its wrappers: "REF\tID" lines, one per base image
  * it checked (units of packages with other base settings have another), the
- * pin of the local store's keys. */
+ * pin of the local store's keys: ID is the base's identity. */
 #define BASE_PIN_ENV "__CARGOGREEN_BASE_PIN"
 
 /* The ID pinned for ref in pins (BASE_PIN_ENV's text, may be NULL): 0 with

@@ -74,6 +74,8 @@ static const struct {
 	{ "CARGOGREEN_CACHE_FROM_IMAGES", "my.org/x", 0, "docker-image://" },
 	{ "CARGOGREEN_CACHE_TO_IMAGES", "docker-image://localhost:5000/x", 1, NULL },
 	{ "CARGOGREEN_CACHE_TO_IMAGES", "docker-image://x,docker-image://x", 0, "listed twice" },
+	{ "CARGOGREEN_CACHE_PRIVATE", "1", 1, NULL },
+	{ "CARGOGREEN_CACHE_PRIVATE", "yes", 0, "not a boolean" },
 	{ "CARGOGREEN_FINAL_PATH", "/tmp/app.Dockerfile", 1, NULL },
 	{ "CARGOGREEN_FINAL_PATH_NONPRIMARY", "1", 1, NULL },
 	{ "CARGOGREEN_FINAL_PATH_NONPRIMARY", "yes please", 0, "not a boolean" },
@@ -486,9 +488,36 @@ static void test_base_pins(void)
 	strbuf_release(&id);
 }
 
+/* A base's identity is what it is made of: the same whatever the package
+ * list's order, another for any change of rustc, OS or one package. */
+static void test_base_identity(void)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, sum = STRBUF_INIT;
+	const char *vv = "rustc 1.95.0 (abc 2026-01-01)\nhost: x86_64-unknown-linux-gnu\n";
+	const char *osr = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n";
+	base_identity_compute(vv, osr, "gcc 12 amd64\nlibc6 2.36 amd64\n", &a, &sum);
+	CHECK(starts_with(a.buf, "sha256:") && a.len == 7 + 64);
+	CHECK_STR(sum.buf, "rustc 1.95.0 (abc 2026-01-01), Debian GNU/Linux 12 (bookworm), 2 packages");
+	base_identity_compute(vv, osr, "libc6 2.36 amd64\ngcc 12 amd64\n", &b, &sum);
+	CHECK_STR(a.buf, b.buf);
+	strbuf_reset(&b);
+	base_identity_compute(vv, osr, "libc6 2.36 amd64\ngcc 12.1 amd64\n", &b, &sum);
+	CHECK(strcmp(a.buf, b.buf));
+	strbuf_reset(&b);
+	base_identity_compute("rustc 1.96.0 (def 2026-02-01)\n", osr, "gcc 12 amd64\nlibc6 2.36 amd64\n", &b, &sum);
+	CHECK(strcmp(a.buf, b.buf));
+	strbuf_reset(&b);
+	base_identity_compute(vv, "ID=debian\nVERSION_ID=\"13\"\n", "gcc 12 amd64\nlibc6 2.36 amd64\n", &b, &sum);
+	CHECK(strcmp(a.buf, b.buf));
+	strbuf_release(&a);
+	strbuf_release(&b);
+	strbuf_release(&sum);
+}
+
 void test_config(void)
 {
 	test_base_pins();
+	test_base_identity();
 	test_handoff();
 	test_manifest_handoff();
 	test_validators();

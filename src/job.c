@@ -438,8 +438,8 @@ static int call_prepare(struct call *c, struct strbuf *err)
 	return ret ? call_stop(c, CALL_ERROR, ret) : 0;
 }
 
-/* Key: its local store key, from the base's ID (the plugin's pin, or with
- * extra packages the ID base_ensure_with found) and every direct
+/* Key: its local store key, from the base's identity (the plugin's pin, or with
+ * extra packages the identity base_ensure_with found) and every direct
  * dependency's key; kept in its record even with the store off. None when
  * one of those is unknown. */
 static void call_key(struct call *c)

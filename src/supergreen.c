@@ -94,6 +94,19 @@ static int cmd_env(const struct config *cfg, int argc, const char **argv)
 				shown = inl.buf;
 		}
 		settings_env_render(cfg, picked[i], shown, note, &out);
+		if (picked[i]->id == S_BASE_IMAGE) {
+			/* What the local store's keys (and the registry's tags) are keyed on. */
+			const char *rustc = getenv("RUSTC");
+			struct strbuf ref = STRBUF_INIT, ident = STRBUF_INIT;
+			if (cfg->runner == RUNNER_NONE)
+				strbuf_addstr(&out, "# base identity: none (CARGOGREEN_RUNNER=none)\n");
+			else if (base_identity_describe(cfg, rustc && *rustc ? rustc : "rustc", &ref, &ident) == 0)
+				strbuf_addf(&out, "# base identity: %s = %s\n", ref.buf, ident.buf);
+			else
+				strbuf_addf(&out, "# base identity: %s, not checked on this engine yet (cargo green fetch)\n", ref.buf);
+			strbuf_release(&ref);
+			strbuf_release(&ident);
+		}
 	}
 	if (fputs(out.buf, stdout) < 0)
 		ret = EXIT_IO;
