@@ -262,14 +262,25 @@ const struct setting settings[S__NR] = {
 		"public.ecr.aws/docker)." },
 	[S_CACHE_IMAGES] = { S_CACHE_IMAGES, "CARGOGREEN_CACHE_IMAGES", "cache-images", 0, KIND_LIST, NULL, check_image,
 		"docker-image://my.org/team/my-project",
-		"Images to both read cached layers from and write them to (type=registry caches).\n"
-		"The same as listing them in both cache-from-images and cache-to-images." },
+		"Images to both read cached data from and write it to: the local store's\n"
+		"entries (each unit's outputs, keyed by its key) as OCI artifacts in that\n"
+		"repository, tagged by the key. A miss of the local store asks them, in order;\n"
+		"what a build makes is written in the background. The same as listing them in\n"
+		"both cache-from-images and cache-to-images. Credentials: ~/.docker/config.json." },
 	[S_CACHE_FROM_IMAGES] = { S_CACHE_FROM_IMAGES, "CARGOGREEN_CACHE_FROM_IMAGES", "cache-from-images", 0, KIND_LIST,
 		NULL, check_image, "docker-image://my.org/team/my-project-in-ci",
-		"Images to read cached layers from." },
+		"Images to read cached data from only (see cache-images)." },
 	[S_CACHE_TO_IMAGES] = { S_CACHE_TO_IMAGES, "CARGOGREEN_CACHE_TO_IMAGES", "cache-to-images", 0, KIND_LIST, NULL,
 		check_image, "docker-image://my.org/team/my-fork",
-		"Images to write cached layers to. A failed cache export does not fail the build." },
+		"Images to write cached data to only (see cache-images). A failed cache export\n"
+		"does not fail the build: it is said once, at the end." },
+	[S_CACHE_PRIVATE] = { S_CACHE_PRIVATE, "CARGOGREEN_CACHE_PRIVATE", "cache-private", 0, KIND_BOOL, NULL, check_bool,
+		"1",
+		"Also write to the cache images what is not public: the units of workspace,\n"
+		"path and git crates (and what depends on them), and units given secrets of\n"
+		"CARGOGREEN_SET_ENVS. Default: only units of crates from crates.io are written\n"
+		"(their sources are public). Never written, whatever this says: an entry\n"
+		"holding the value of one of the unit's secrets." },
 	[S_FINAL_PATH] = { S_FINAL_PATH, "CARGOGREEN_FINAL_PATH", "final-path", 1, KIND_TEXT, NULL, final_path_check,
 		"/tmp/my-bin.Dockerfile",
 		"After cargo, write to this absolute path one standalone Dockerfile of the\n"
@@ -698,6 +709,7 @@ static int load_env(struct config *cfg, struct strbuf *err)
 	}
 	cfg->incremental = truthy(cfg_get(cfg, S_INCREMENTAL));
 	cfg->add_apt_from_host = truthy(cfg_get(cfg, S_ADD_APT_FROM_HOST));
+	cfg->cache_private = truthy(cfg_get(cfg, S_CACHE_PRIVATE));
 	cfg->final_path_nonprimary = truthy(cfg_get(cfg, S_FINAL_PATH_NONPRIMARY));
 	{
 		const char *st = getenv(STATS_ENV);

@@ -28,6 +28,7 @@ enum setting_id {
 	S_CACHE_IMAGES,
 	S_CACHE_FROM_IMAGES,
 	S_CACHE_TO_IMAGES,
+	S_CACHE_PRIVATE,
 	S_FINAL_PATH,
 	S_FINAL_PATH_NONPRIMARY,
 	S_BASE_IMAGE,
@@ -77,6 +78,7 @@ struct config {
 	int log_level;
 	int incremental;
 	int add_apt_from_host;
+	int cache_private;
 	int final_path_nonprimary;
 	/* Internal, set by `cargo green` for its wrappers: where each wrapper
 	 * appends one line of statistics. NULL when not run under the plugin. */
