@@ -43,6 +43,7 @@ void test_strbuf(void);
 void test_config(void);
 void test_sha256(void);
 void test_engine_explain(void);
+void test_registry(void);
 void test_depsdir(void);
 void test_syslib(void);
 void test_store(void);

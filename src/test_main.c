@@ -31,6 +31,7 @@ int main(void)
 	test_fs_link_tree();
 	test_direct();
 	test_final();
+	test_registry();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }
