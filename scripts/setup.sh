@@ -18,7 +18,9 @@ for cmd in cc:gcc make:make git:git bwrap:bubblewrap; do
 	command -v "${cmd%%:*}" >/dev/null || need+=("${cmd#*:}")
 done
 # Libraries linked statically into cargo-green: SHA-256 (nettle) and JSON (jansson).
-for pkg in nettle-dev libjansson-dev; do
+# libcurl's headers (the cache images' registry client; libcurl itself is
+# loaded only when a cache image is set) and zstd (their entries are tar+zstd).
+for pkg in nettle-dev libjansson-dev libcurl4-openssl-dev zstd; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ] || ! [ -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial)" ]; then

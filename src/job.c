@@ -1,4 +1,5 @@
 #include "job.h"
+#include "cache.h"
 #include "base.h"
 #include "config.h"
 #include "depsdir.h"
@@ -263,6 +264,8 @@ struct call {
 	int prekeyed;
 	int use_store;              /* keyed, and the local store on */
 	struct strbuf entry;        /* on a local hit: the store's entry (read only) */
+	int stored;                 /* the entry of key is in the local store */
+	int from_cache;             /* ...read from the cache images in this call */
 	const char *res;            /* the result's tree: tmp, or entry */
 	struct stage_result result;
 	struct engine_build b;
@@ -438,8 +441,8 @@ static int call_prepare(struct call *c, struct strbuf *err)
 	return ret ? call_stop(c, CALL_ERROR, ret) : 0;
 }
 
-/* Key: its local store key, from the base's identity (the plugin's pin, or with
- * extra packages the identity base_ensure_with found) and every direct
+/* Key: its local store key, from the base's ID (the plugin's pin, or with
+ * extra packages the ID base_ensure_with found) and every direct
  * dependency's key; kept in its record even with the store off. None when
  * one of those is unknown. */
 static void call_key(struct call *c)
@@ -487,14 +490,20 @@ static int call_lookup(struct call *c)
 		return 0;
 	if (!store_lookup(c->key, 1, &c->entry)) {
 		/* An earlier build that read the same files (direct.h): its key, hence its outputs. */
-		if (!c->prekeyed || !direct_lookup(c->prekey, c->j->self.ctx_dir, other) || !strcmp(other, c->key) ||
-		    !store_lookup(other, 1, &c->entry))
+		if (c->prekeyed && direct_lookup(c->prekey, c->j->self.ctx_dir, other) && strcmp(other, c->key) &&
+		    store_lookup(other, 1, &c->entry)) {
+			LOG(LOG_INFO, "%s: the files it reads are as in an earlier build's: its key %.16s", c->j->spec.id, other);
+			memcpy(c->key, other, STORE_KEY_HEX);
+			free(c->j->self.key);
+			c->j->self.key = xstrdup(other);
+		} else if (cache_fetch(c->j->cfg, c->key) && store_lookup(c->key, 1, &c->entry)) {
+			/* The cache images had it: now in the local store. */
+			c->from_cache = 1;
+		} else {
 			return 0;
-		LOG(LOG_INFO, "%s: the files it reads are as in an earlier build's: its key %.16s", c->j->spec.id, other);
-		memcpy(c->key, other, STORE_KEY_HEX);
-		free(c->j->self.key);
-		c->j->self.key = xstrdup(other);
+		}
 	}
+	c->stored = 1;
 	c->outcome = CALL_LOCAL_HIT;
 	c->res = c->entry.buf;
 	return 1;
@@ -555,8 +564,12 @@ static int call_build(struct call *c, struct strbuf *err)
 	}
 	c->outcome = cached ? CALL_ENGINE_HIT : CALL_BUILT;
 	deps_slot_release(&c->slot);
-	if (!ret && c->use_store && store_save(c->key, c->tmp.buf, &why) < 0)
-		stats_warn_once(j->cfg, "store", why.buf); /* the build goes on without it, said once per run */
+	if (!ret && c->use_store) {
+		if (store_save(c->key, c->tmp.buf, &why) < 0)
+			stats_warn_once(j->cfg, "store", why.buf); /* the build goes on without it, said once per run */
+		else
+			c->stored = 1;
+	}
 out:
 	c->b.target = c->b.watch_stage = NULL;
 	strvec_clear(&ctx_names);
@@ -875,6 +888,30 @@ static void call_replay(struct call *c)
 	land_replay(&c->result.err, 2, &c->j->pm, c->j->stderr_escape);
 }
 
+/* Share: the cache images (cache.h) may get its entry, and it is noted as
+ * used by this build (for supergreen push). Public: a crates.io crate's
+ * unit over nothing but such units, with no secrets. What failed, and an
+ * entry just read from them, is not written. */
+static void call_share(struct call *c)
+{
+	struct job *j = c->j;
+	struct strvec values = STRVEC_INIT, images = STRVEC_INIT;
+	int public = !c->secrets.nr && cache_unit_public(&j->self);
+	if (!c->stored)
+		return;
+	for (size_t i = 0; public && i < c->cl.nr; i++)
+		public = cache_unit_public(&c->cl.units[i]);
+	cache_note_used(j->host_target, j->cfg, c->key, public);
+	cache_images(j->cfg, 1, &images);
+	if (images.nr && !c->from_cache && !c->result.code && (public || j->cfg->cache_private)) {
+		for (size_t i = 0; i < c->secrets.nr; i++)
+			strvec_push(&values, strchr(c->secrets.v[i], '=') + 1);
+		cache_publish_background(j->cfg, c->key, &values);
+	}
+	strvec_clear(&values);
+	strvec_clear(&images);
+}
+
 /* One attempt at j: the phases in order. CALL_ON when it ran to the end,
  * *exit_code then the command's own; else why it stopped (with
  * CALL_ERROR, *exit_code is ours and err says why). */
@@ -896,6 +933,7 @@ static enum call_stop call_run(struct job *j, int *exit_code, struct strvec *lea
 	if (call_land(&c, err) < 0)
 		goto out;
 	call_record(&c);
+	call_share(&c);
 	call_replay(&c);
 	if (c.result.code == 0)
 		call_save_later(&c);

@@ -222,3 +222,8 @@ void log_write(int level, const char *file, const char *fmt, ...)
 		the_log.level = LOG_OFF;
 	strbuf_release(&sb);
 }
+
+int log_fd(void)
+{
+	return the_log.fd;
+}

@@ -25,6 +25,8 @@ void log_setup(const struct config *cfg, const char *tag);
  * (or none are asked for), else -1 with one line in err: the plugin's check,
  * once before anything is built (a wrapper only turns its logs off). */
 int log_check(const struct config *cfg, struct strbuf *err);
+/* The log file's descriptor, or -1 (a detached child keeps it). */
+int log_fd(void);
 int log_enabled(int level, const char *file);
 void log_write(int level, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

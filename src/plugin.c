@@ -1,4 +1,5 @@
 #include "plugin.h"
+#include "cache.h"
 #include "base.h"
 #include "builder.h"
 #include "config.h"
@@ -254,6 +255,8 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	}
 	stats_release(&s);
 out:
+	if (stats_path.len)
+		cache_run_end(stats_path.buf); /* waits for the cache images' writes, says their faults */
 	stats_remove(stats_path.buf);
 	if (final_list.len) {
 		unlink(final_list.buf);

@@ -431,6 +431,31 @@ int store_lookup(const char *key, int digests, struct strbuf *entry)
 	return 0;
 }
 
+void store_entry_path(const char *key, struct strbuf *entry, struct strbuf *dir)
+{
+	entry_path(key, entry);
+	if (dir)
+		strbuf_add(dir, entry->buf, (size_t)(strrchr(entry->buf, '/') - entry->buf));
+}
+
+int store_adopt(const char *key, const char *tmp, struct strbuf *err)
+{
+	struct strbuf entry = STRBUF_INIT, why = STRBUF_INIT;
+	int ret = 0;
+	entry_path(key, &entry);
+	if (store_entry_check(tmp, 1, &why) < 0) {
+		strbuf_addf(err, "its copy of %.12s is %s", key, why.buf);
+		ret = -1;
+	} else if (rename(tmp, entry.buf) < 0 && errno != ENOTEMPTY && errno != EEXIST) {
+		strbuf_addf(err, "cannot save in the local store (%s): %s", entry.buf, strerror(errno));
+		ret = -1;
+	}
+	rm_rf(tmp); /* (after a failure, or when another build saved it first) */
+	strbuf_release(&entry);
+	strbuf_release(&why);
+	return ret;
+}
+
 static const char *sums_path(const char *dir, struct strbuf *path)
 {
 	strbuf_reset(path);

@@ -57,6 +57,15 @@ int store_sums(const char *dir, int digests, struct strbuf *out);
 /* 0, or -1 with err (nothing half-saved: the entry is whole or absent). */
 int store_save(const char *key, const char *src, struct strbuf *err);
 
+/* Where key's entry is (or would be), and its bucket's directory in dir
+ * (may be NULL): a tree made there (one rename from the entry) may become
+ * it through store_adopt. */
+void store_entry_path(const char *key, struct strbuf *entry, struct strbuf *dir);
+/* Make the tree tmp (in key's bucket) key's entry, if it matches its own
+ * manifest (every file's size and SHA-256): the registry's copy of an
+ * entry lands so. 0; -1 with why in err and tmp removed. */
+int store_adopt(const char *key, const char *tmp, struct strbuf *err);
+
 /* A digest of a secret's value keyed by a random key private to this machine
  * (made once, 0600, in the state dir): written in a stage, it changes the
  * stage's cache key when the value changes, without revealing the value.

@@ -1,6 +1,7 @@
 /* supergreen.c: cargo-green's own commands, one table of them. */
 #include "supergreen.h"
 #include "base.h"
+#include "cache.h"
 #include "config.h"
 #include "engine.h"
 #include "exitcode.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
 	"Usage:\n"
@@ -179,45 +181,49 @@ static int cmd_fetch(const struct config *cfg, int argc, const char **argv)
 	return ret;
 }
 
+/* What the last build used, written to the cache images: its target dir
+ * is $CARGO_TARGET_DIR, or the nearest target/ holding cargo-green's notes. */
 static int cmd_push(const struct config *cfg, int argc, const char **argv)
 {
 	struct strvec images = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf target = STRBUF_INIT;
+	const char *env = getenv("CARGO_TARGET_DIR");
 	int ret = 0;
-	const struct strvec *lists[] = { cfg_list(cfg, S_CACHE_IMAGES), cfg_list(cfg, S_CACHE_TO_IMAGES) };
-	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
-		for (size_t i = 0; i < lists[l]->nr; i++)
-			if (strvec_find(&images, lists[l]->v[i]) < 0)
-				strvec_push(&images, lists[l]->v[i]);
+	cache_images(cfg, 1, &images);
 	if (!images.nr) {
-		error("supergreen push: no cache images to push (set CARGOGREEN_CACHE_IMAGES or CARGOGREEN_CACHE_TO_IMAGES, e.g. CARGOGREEN_CACHE_IMAGES=docker-image://my.org/team/my-project)");
+		error("supergreen push: no cache images to push to (set CARGOGREEN_CACHE_IMAGES or CARGOGREEN_CACHE_TO_IMAGES, e.g. CARGOGREEN_CACHE_IMAGES=docker-image://my.org/team/my-project)");
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (cfg->runner == RUNNER_NONE) {
-		error("supergreen push: CARGOGREEN_RUNNER=none has no engine to push from (set CARGOGREEN_RUNNER=docker)");
-		ret = EXIT_USAGE;
-		goto out;
+	if (env && *env) {
+		strbuf_addstr(&target, env);
+	} else {
+		char cwd[4096];
+		if (getcwd(cwd, sizeof(cwd)))
+			for (char *end = cwd + strlen(cwd); end; end = strrchr(cwd, '/')) {
+				*end = '\0';
+				strbuf_reset(&target);
+				strbuf_addf(&target, "%s/target", cwd);
+				{
+					struct strbuf p = STRBUF_INIT;
+					int found;
+					strbuf_addf(&p, "%s/cargo-green/used-keys", target.buf);
+					found = !access(p.buf, F_OK);
+					strbuf_release(&p);
+					if (found)
+						break;
+				}
+				if (end == cwd) {
+					strbuf_reset(&target);
+					strbuf_addstr(&target, "target");
+					break;
+				}
+			}
 	}
-	for (size_t i = 0; i < images.nr && !ret; i++) {
-		struct child c = CHILD_INIT;
-		int rc;
-		engine_cli_argv(cfg, &c.args);
-		strvec_pushl(&c.args, "push", "--all-tags", images.v[i] + strlen("docker-image://"), NULL);
-		engine_child_env(&c);
-		rc = run_command(&c, &err);
-		child_release(&c);
-		if (rc) {
-			if (rc < 0)
-				error("supergreen push: %s", err.buf);
-			else
-				error("supergreen push: pushing %s failed with exit code %d (see above)", images.v[i], rc);
-			ret = EXIT_ENGINE_FAILED;
-		}
-	}
+	ret = cache_push_last(cfg, target.buf) ? EXIT_ENGINE_FAILED : 0;
 out:
 	strvec_clear(&images);
-	strbuf_release(&err);
+	strbuf_release(&target);
 	return ret;
 }
 

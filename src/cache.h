@@ -1,0 +1,65 @@
+/* cache.h: the local store shared through OCI registries (cache-images,
+ * cache-from-images, cache-to-images).
+ *
+ * An entry of the local store (a unit's outputs with their manifest
+ * .green-sums, under the unit's key) is one OCI artifact in the image's
+ * repository: tag = the key (64 hex digits, the same on every machine: see
+ * base.h's identity), an OCI image manifest with an empty config and one
+ * layer, the entry as tar+zstd. The manifest is written last, so an entry
+ * is there whole or not at all.
+ *
+ * A local miss asks the read images in order (GET manifest, GET blob: its
+ * digest checked, unpacked beside the entry, checked against its own
+ * manifest, then one rename): a hit is a local hit. What a build saves is
+ * written in the background by a detached process, the run's plugin
+ * waiting for those at its end. By default only units whose sources are
+ * public (crates from crates.io, over nothing but such crates) are written;
+ * cache-private writes the others too. An entry holding the value of one of
+ * its unit's secrets is never written.
+ *
+ * Faults (a registry down or slow, a refusal, a damaged blob...) never fail
+ * the build: the image is skipped for the rest of the run after a transport
+ * fault or a refusal, and the plugin says each once at the end. */
+#ifndef CACHE_H
+#define CACHE_H
+
+#include "strbuf.h"
+#include "strvec.h"
+
+struct config;
+struct unit;
+
+/* The images read (cache-images then cache-from-images) or written
+ * (cache-images then cache-to-images), without repeats, into out. */
+void cache_images(const struct config *cfg, int write, struct strvec *out);
+
+/* May a unit whose source is u's go to the cache images by default? Its
+ * sources are a crate of crates.io's (as cargo extracted it). */
+int cache_unit_public(const struct unit *u);
+
+/* A miss of the local store for key: 1 when a read image had it and it is
+ * now in the local store, 0 otherwise (faults noted for the plugin). */
+int cache_fetch(const struct config *cfg, const char *key);
+
+/* Write key's entry to the write images, in a detached process (secrets:
+ * values that must not be in what is written). */
+void cache_publish_background(const struct config *cfg, const char *key, const struct strvec *secrets);
+
+/* Write key's entry to image now: 1 written, 0 already there, -1 with err. */
+int cache_publish(const char *image, const char *key, const struct strvec *secrets, struct strbuf *err);
+
+/* At the end of a run (the plugin, stats_path its statistics file): wait for
+ * the background writes, say each fault once, one line of what was read and
+ * written, and remove the run's notes. */
+void cache_run_end(const char *stats_path);
+
+/* Note, for the end of the run, that key was used by this build (public: it
+ * may be written by default): `supergreen push` writes those of the last
+ * build. target: the host's target dir. */
+void cache_note_used(const char *target, const struct config *cfg, const char *key, int public);
+
+/* `supergreen push`: every entry the last build in target used, written to
+ * the write images, with a progress line. 0, or an exit code. */
+int cache_push_last(const struct config *cfg, const char *target);
+
+#endif
