@@ -19,6 +19,13 @@ for p in libsqlite3-dev zlib1g-dev libssl-dev; do
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >&2
 	fi
 done
+# The cache-registry tests run Debian's registry, with htpasswd auth.
+for p in docker-registry apache2-utils; do
+	if ! dpkg -s "$p" >/dev/null 2>&1; then
+		echo "test.sh: installing $p (for the cache-registry tests)" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >&2
+	fi
+done
 # The fuzz target runs under libFuzzer with clang (else a plain random loop).
 if ! command -v clang >/dev/null; then
 	echo "test.sh: installing clang (libFuzzer, for make fuzz)" >&2

@@ -314,6 +314,8 @@ fi
 . "$ROOT/tests/e2e_faults.sh"
 # CARGOGREEN_FINAL_PATH: one standalone Dockerfile, built again by plain docker.
 . "$ROOT/tests/e2e_final.sh"
+# Cache images through a real registry (group cache-registry).
+. "$ROOT/tests/e2e_cache_registry.sh"
 # Exactness on real projects, one file per class (groups exact-*); faults
 # (groups faults-*).
 for f in "$ROOT"/tests/e2e_exact_*.sh "$ROOT"/tests/e2e_faults_*.sh; do

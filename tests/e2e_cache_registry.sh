@@ -1,0 +1,219 @@
+# Cache images (issue 13): the local store shared through a real OCI registry
+# (Debian's docker-registry on 127.0.0.1, started and stopped here by pid),
+# machine A on the shared engine, machine B on a second engine of this
+# test's own (scripts/engine.sh on private paths) with its own base, store,
+# CARGO_HOME and project path. Sourced by tests/e2e.sh (group cache-registry).
+
+# cr_port: a free TCP port on 127.0.0.1.
+cr_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# cr_registry NAME PORT [auth] [tls]: a registry of its own config and storage under $CR/reg-NAME.
+cr_registry() {
+	local d="$CR/reg-$1" port=$2 extra=""
+	mkdir -p "$d/data"
+	if [ "${3:-}" = auth ]; then
+		htpasswd -Bbc "$d/htpasswd" green "s3cret-pass" >/dev/null 2>&1
+		extra="auth:
+  htpasswd:
+    realm: green-test
+    path: $d/htpasswd"
+	fi
+	{
+		printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n' "$d/data"
+		printf 'http:\n  addr: 127.0.0.1:%s\n' "$port"
+		if [ "${4:-}" = tls ]; then printf '  tls:\n    certificate: %s\n    key: %s\n' "$CR/tls/server.crt" "$CR/tls/server.key"; fi
+		[ -n "$extra" ] && printf '%s\n' "$extra"
+	} >"$d/config.yml"
+	docker-registry serve "$d/config.yml" >"$d/log" 2>&1 &
+	echo $! >"$d/pid"
+	for _ in $(seq 1 50); do
+		curl -sk -o /dev/null "http${4:+s}://127.0.0.1:$port/v2/" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+cr_registry_stop() { local p; p=$(cat "$CR/reg-$1/pid" 2>/dev/null) && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; return 0; }
+# cr_tags NAME REPO: how many tags the registry's storage holds for REPO.
+cr_tags() { ls "$CR/reg-$1/data/docker/registry/v2/repositories/$2/_manifests/tags" 2>/dev/null | wc -l; }
+# cr_blobs NAME: every blob file of the registry.
+cr_blobs() { find "$CR/reg-$1/data/docker/registry/v2/blobs" -name data -type f 2>/dev/null; }
+# cr_keys XDG: the local store's keys.
+cr_keys() { ls "$1"/cargo-green/store/*/ 2>/dev/null | grep -E '^[0-9a-f]{64}$' | sort; }
+export -f cr_keys
+# cr_stat FILE: "cached built" of the stats line.
+cr_stat() { sed -n 's/^cargo-green: [0-9]* compiles in BuildKit (\([0-9]*\) cached: .*; \([0-9]*\) built,.*/\1 \2/p' "$1" | tail -n1; }
+
+cr_e2_start() {
+	CARGOGREEN_ENGINE_RUN="$CR/e2/run" CARGOGREEN_ENGINE_DATA="$CR/e2/data/docker" CARGOGREEN_ENGINE_BRIDGE="" \
+		DOCKER_HOST="unix://$CR/e2/run/docker.sock" "$ROOT/scripts/engine.sh" >/dev/null 2>"$CR/e2-start.log"
+}
+cr_e2_stop() {
+	local d m p
+	d=$(cat "$CR/e2/run/docker.pid" 2>/dev/null) || return 0
+	local pids="$d $(ps -o pid= --ppid "$d" 2>/dev/null | tr '\n' ' ')"
+	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+	for _ in $(seq 1 60); do
+		[ -n "$(for p in $pids; do kill -0 "$p" 2>/dev/null && echo "$p"; done)" ] || break
+		sleep 0.5
+	done
+	for m in $(grep -F " $CR/e2/" /proc/mounts | awk '{print $2}' | sort -r); do umount -l "$m" 2>/dev/null; done
+}
+
+if want cache-registry; then
+	CR="$WORK/cache-registry"
+	mkdir -p "$CR"
+	if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry apache2-utils >/dev/null 2>&1
+	fi
+	P1=$(cr_port)
+	if ! command -v docker-registry >/dev/null || ! cr_registry main "$P1"; then
+		fail "cache-registry: prerequisite: Debian's docker-registry on 127.0.0.1:$P1" "$(tail -n3 "$CR/reg-main/log" 2>/dev/null)"
+	else
+		IMG="docker-image://127.0.0.1:$P1/team/cache"
+		# --- machine A: the shared engine, an empty store, publishing ---
+		A="$CR/a/project"
+		copy_fixture "$A"
+		aenv="XDG_CACHE_HOME=$CR/xdg-a CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES=$IMG CARGOGREEN_CACHE_PRIVATE=1"
+		(cd "$A" && env $aenv cargo green build >/dev/null 2>"$CR/a.err"); rc=$?
+		n=$(cr_tags main team/cache)
+		check "cache-registry: machine A's cold build publishes every compile it made ($n tags; exit $rc)" \
+			bash -c "[ $rc -eq 0 ] && [ $n -gt 30 ] && grep -q 'compiles written to the cache image 127.0.0.1:$P1/team/cache' '$CR/a.err'"
+
+		# --- machine B: another engine, its own base, an empty store, another CARGO_HOME and path ---
+		if cr_e2_start; then
+			B="$CR/b/elsewhere/project"
+			copy_fixture "$B"
+			benv="DOCKER_HOST=unix://$CR/e2/run/docker.sock XDG_CACHE_HOME=$CR/xdg-b CARGO_HOME=$CR/cargo-home-b CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_FROM_IMAGES=$IMG"
+			(cd "$B" && env $benv cargo green fetch >/dev/null 2>"$CR/b-fetch.err"); rc=$?
+			check "cache-registry: machine B's engine makes its own base (exit $rc)" test $rc -eq 0
+			grep -h '^# base identity' <(cd "$A" && env $aenv cargo supergreen env CARGOGREEN_BASE_IMAGE 2>/dev/null) >"$CR/a.ident"
+			grep -h '^# base identity' <(cd "$B" && env $benv cargo supergreen env CARGOGREEN_BASE_IMAGE 2>/dev/null) >"$CR/b.ident"
+			check "cache-registry: supergreen env says the base's identity, the same on both engines (rustc, OS, packages)" \
+				bash -c "grep -q 'sha256:[0-9a-f]\{64\} (rustc .*packages)' '$CR/a.ident' && diff '$CR/a.ident' '$CR/b.ident' >&2"
+			t0=$(date +%s.%N)
+			(cd "$B" && env $benv cargo green build >/dev/null 2>"$CR/b.err" && ./target/debug/app >"$CR/b.out"); rc=$?
+			t1=$(date +%s.%N)
+			st=$(cr_stat "$CR/b.err")
+			check "cache-registry: machine B gets every compile from the registry: 0 compiles run ($st; exit $rc; $(echo "$t1 - $t0" | bc) s)" \
+				bash -c "[ $rc -eq 0 ] && [ '${st#* }' = 0 ] && [ '${st% *}' -gt 30 ] && grep -q 'hello from build.rs' '$CR/b.out'"
+			check "cache-registry: …its binary byte-identical to A's" cmp "$A/target/debug/app" "$B/target/debug/app"
+			check "cache-registry: …the same keys on both machines (the local stores hold the same entries)" \
+				bash -c "[ -n \"\$(cr_keys '$CR/xdg-a')\" ] && diff <(cr_keys '$CR/xdg-a') <(cr_keys '$CR/xdg-b') >&2"
+			check "cache-registry: cache-from-images only reads: B wrote nothing" \
+				bash -c "[ $(cr_tags main team/cache) -eq $n ] && ! grep -q 'written to the cache image' '$CR/b.err'"
+			# A damaged blob and a manifest whose blob is gone: each said once, built instead, nothing wrong lands.
+			mapfile -t blobs < <(cr_blobs main | xargs ls -S | head -n 2)
+			head -c 100 "${blobs[0]}" >"$CR/trunc" && cat "$CR/trunc" >"${blobs[0]}"
+			rm -f "${blobs[1]}"
+			rm -rf "$B/target" "$CR/xdg-b/cargo-green/store"
+			(cd "$B" && env $benv cargo green build >/dev/null 2>"$CR/b2.err" && ./target/debug/app >"$CR/b2.out"); rc=$?
+			st=$(cr_stat "$CR/b2.err")
+			check "cache-registry: a truncated blob and a missing one: the build succeeds, those compiles run ($st; exit $rc), the binary right" \
+				bash -c "[ $rc -eq 0 ] && [ '${st#* }' -ge 1 ] && grep -q 'hello from build.rs' '$CR/b2.out' && cmp '$A/target/debug/app' '$B/target/debug/app'"
+			check "cache-registry: …each problem said once, in one line" \
+				bash -c "[ \$(grep -c 'not read: .*damaged or truncated' '$CR/b2.err') -eq 1 ] && [ \$(grep -c 'not read: .*GET blob: HTTP 404' '$CR/b2.err') -eq 1 ]"
+		else
+			fail "cache-registry: prerequisite: a second engine (scripts/engine.sh on private paths)" "$(tail -n3 "$CR/e2-start.log")"
+		fi
+		cr_e2_stop
+
+		# --- what never goes out: by default only crates.io's units; a secret's value never ---
+		D="$CR/default/project"
+		copy_fixture "$D"
+		(cd "$D" && env XDG_CACHE_HOME="$CR/xdg-d" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_TO_IMAGES="docker-image://127.0.0.1:$P1/team/public" \
+			cargo green build >/dev/null 2>"$CR/d.err"); rc=$?
+		nd=$(cr_tags main team/public)
+		mkdir -p "$CR/listing"
+		for b in $(cr_blobs main); do
+			if zstd -qdc "$b" 2>/dev/null | tar -t >/dev/null 2>&1; then
+				zstd -qdc "$b" 2>/dev/null | tar -t 2>/dev/null | sed "s|^|$(basename "$(dirname "$b")") |"
+			fi
+		done >"$CR/listing/all"
+		# The blobs of team/public only: the layers its manifests name.
+		for m in "$CR"/reg-main/data/docker/registry/v2/repositories/team/public/_manifests/tags/*/current/link; do
+			d=$(cut -d: -f2 <"$m")
+			grep -o 'sha256:[0-9a-f]\{64\}' "$CR/reg-main/data/docker/registry/v2/blobs/sha256/${d:0:2}/$d/data" | sed -n 2p
+		done | sort -u | cut -d: -f2 >"$CR/listing/public-layers"
+		: >"$CR/listing/public-files"
+		while read -r l; do zstd -qdc "$CR/reg-main/data/docker/registry/v2/blobs/sha256/${l:0:2}/$l/data" | tar -t >>"$CR/listing/public-files"; done <"$CR/listing/public-layers" 2>/dev/null
+		: >"$CR/listing/public-bytes"
+		while read -r l; do zstd -qdc "$CR/reg-main/data/docker/registry/v2/blobs/sha256/${l:0:2}/$l/data" | tar -xO >>"$CR/listing/public-bytes"; done <"$CR/listing/public-layers" 2>/dev/null
+		check "cache-registry: by default only crates.io's compiles are written ($nd tags; exit $rc), none of the workspace's (greet, app)" \
+			bash -c "[ $rc -eq 0 ] && [ $nd -gt 20 ] && [ $nd -lt $n ] && [ -s '$CR/listing/public-files' ] && ! grep -E 'greet|[/-]app[-.]|/app$' '$CR/listing/public-files' >&2 && ! grep -q 'hello from build.rs' '$CR/listing/public-bytes'"
+		# A secret, and a build script that writes its value into OUT_DIR.
+		S="$CR/secret/project"
+		copy_fixture "$S"
+		secret="green-secret-$RANDOM$RANDOM-value"
+		sed -i 's|^    let out = env::var("OUT_DIR").unwrap();|&\n    if let Ok(v) = env::var("GREEN_TOKEN") { fs::write(Path::new(\&out).join("leak.txt"), v).unwrap(); }|' "$S/greet/build.rs"
+		(cd "$S" && env XDG_CACHE_HOME="$CR/xdg-s" CARGO_INCREMENTAL=0 GREEN_TOKEN="$secret" CARGOGREEN_SET_ENVS=GREEN_TOKEN \
+			CARGOGREEN_CACHE_TO_IMAGES="docker-image://127.0.0.1:$P1/team/secret" cargo green build >/dev/null 2>"$CR/s1.err"); rc=$?
+		ns=$(cr_tags main team/secret)
+		check "cache-registry: units given a secret are not written by default ($ns tags; exit $rc)" \
+			bash -c "[ $rc -eq 0 ] && [ $ns -eq 0 ] && grep -q '$secret' '$S'/target/debug/build/greet-*/out/leak.txt"
+		rm -rf "$S/target" "$CR/xdg-s"
+		(cd "$S" && env XDG_CACHE_HOME="$CR/xdg-s" CARGO_INCREMENTAL=0 GREEN_TOKEN="$secret" CARGOGREEN_SET_ENVS=GREEN_TOKEN \
+			CARGOGREEN_CACHE_PRIVATE=1 CARGOGREEN_CACHE_TO_IMAGES="docker-image://127.0.0.1:$P1/team/secret" cargo green build >/dev/null 2>"$CR/s2.err"); rc=$?
+		ns=$(cr_tags main team/secret)
+		for b in $(cr_blobs main); do zstd -qdc "$b" 2>/dev/null | tar -xO 2>/dev/null; cat "$b"; done >"$CR/listing/every-byte"
+		check "cache-registry: with cache-private, the others are written ($ns tags), the entry holding the secret's value is not, said once; no blob holds the value (exit $rc)" \
+			bash -c "[ $rc -eq 0 ] && [ $ns -gt 20 ] && [ \$(grep -c 'holds the value of one of its secrets' '$CR/s2.err') -eq 1 ] && ! grep -qF '$secret' '$CR/listing/every-byte'"
+
+		# --- supergreen push: what the last build used ---
+		(cd "$D" && env XDG_CACHE_HOME="$CR/xdg-d" CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$P1/team/pushed" cargo supergreen push >"$CR/push.out" 2>"$CR/push.err"); rc=$?
+		check "cache-registry: supergreen push writes what the last build used, with a progress line (exit $rc, $(cr_tags main team/pushed) tags)" \
+			bash -c "[ $rc -eq 0 ] && [ $(cr_tags main team/pushed) -eq $nd ] && grep -q 'push 127.0.0.1:$P1/team/pushed: $nd/$nd ($nd written' '$CR/push.err'"
+
+		# --- faults: a registry down, a 401 ---
+		F="$CR/faults/project"
+		copy_fixture "$F"
+		down=$(cr_port)
+		(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$down/x" \
+			cargo green build >/dev/null 2>"$CR/down.err" && ./target/debug/app >"$CR/down.out"); rc=$?
+		check "cache-registry: a registry that is down: the build succeeds, one line for reading and one for writing (exit $rc)" \
+			bash -c "[ $rc -eq 0 ] && grep -q 'hello from build.rs' '$CR/down.out' && [ \$(grep -c 'cargo-green: warning: cache image 127.0.0.1:$down/x: not read: .*cannot reach' '$CR/down.err') -eq 1 ] && [ \$(grep -c 'cargo-green: warning: cache image 127.0.0.1:$down/x: not written: .*cannot reach' '$CR/down.err') -eq 1 ] && [ \$(grep -c 'cargo-green: warning: cache image' '$CR/down.err') -eq 2 ]"
+		P2=$(cr_port)
+		if cr_registry auth "$P2" auth; then
+			rm -rf "$F/target"
+			(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f2" DOCKER_CONFIG="$CR/no-docker-config" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$P2/team/c" \
+				cargo green build >/dev/null 2>"$CR/401.err"); rc=$?
+			check "cache-registry: a 401 (no credentials): the build succeeds, one line each way naming HTTP 401 and docker login (exit $rc)" \
+				bash -c "[ $rc -eq 0 ] && [ \$(grep -c 'cargo-green: warning: cache image' '$CR/401.err') -eq 2 ] && grep 'not read:' '$CR/401.err' | grep -q 'HTTP 401.*docker login' && [ $(cr_tags auth team/c) -eq 0 ]"
+			# Basic auth with the credentials of config.json's auths.
+			mkdir -p "$CR/docker-config"
+			printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}\n' "$P2" "$(printf 'green:s3cret-pass' | base64)" >"$CR/docker-config/config.json"
+			rm -rf "$F/target"
+			(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f3" DOCKER_CONFIG="$CR/docker-config" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$P2/team/c" \
+				cargo green build >/dev/null 2>"$CR/basic.err"); rc=$?
+			check "cache-registry: basic auth (htpasswd) with config.json's credentials: written ($(cr_tags auth team/c) tags; exit $rc)" \
+				bash -c "[ $rc -eq 0 ] && [ $(cr_tags auth team/c) -gt 20 ] && ! grep -q 'cargo-green: warning: cache image' '$CR/basic.err'"
+		else
+			fail "cache-registry: prerequisite: a registry with htpasswd auth" "$(tail -n3 "$CR/reg-auth/log")"
+		fi
+		cr_registry_stop auth
+		# TLS with a CA of the test's own, where docker looks for it (certs.d under XDG_CONFIG_HOME).
+		mkdir -p "$CR/tls"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=green-test-ca" -keyout "$CR/tls/ca.key" -out "$CR/tls/ca.crt" >/dev/null 2>&1
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$CR/tls/server.key" -out "$CR/tls/server.csr" >/dev/null 2>&1
+		printf 'subjectAltName=IP:127.0.0.1\n' >"$CR/tls/san"
+		openssl x509 -req -in "$CR/tls/server.csr" -CA "$CR/tls/ca.crt" -CAkey "$CR/tls/ca.key" -CAcreateserial -days 2 \
+			-extfile "$CR/tls/san" -out "$CR/tls/server.crt" >/dev/null 2>&1
+		P3=$(cr_port)
+		if cr_registry tls "$P3" "" tls; then
+			rm -rf "$F/target"
+			(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f4" XDG_CONFIG_HOME="$CR/no-config" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$P3/team/t" \
+				cargo green build >/dev/null 2>"$CR/tls0.err"); rc=$?
+			check "cache-registry: TLS without the CA: the build succeeds, nothing written, said once each way (exit $rc)" \
+				bash -c "[ $rc -eq 0 ] && [ $(cr_tags tls team/t) -eq 0 ] && [ \$(grep -c 'cargo-green: warning: cache image' '$CR/tls0.err') -eq 2 ]"
+			mkdir -p "$CR/config/docker/certs.d/127.0.0.1:$P3"
+			cp "$CR/tls/ca.crt" "$CR/config/docker/certs.d/127.0.0.1:$P3/ca.crt"
+			rm -rf "$F/target"
+			(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f5" XDG_CONFIG_HOME="$CR/config" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$P3/team/t" \
+				cargo green build >/dev/null 2>"$CR/tls1.err"); rc=$?
+			check "cache-registry: TLS with the test's own CA in certs.d: written ($(cr_tags tls team/t) tags; exit $rc)" \
+				bash -c "[ $rc -eq 0 ] && [ $(cr_tags tls team/t) -gt 20 ] && ! grep -q 'cargo-green: warning: cache image' '$CR/tls1.err'"
+		else
+			fail "cache-registry: prerequisite: a registry with TLS" "$(tail -n3 "$CR/reg-tls/log")"
+		fi
+		cr_registry_stop tls
+	fi
+	cr_registry_stop main
+fi
