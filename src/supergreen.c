@@ -22,7 +22,7 @@ static const char usage[] =
 	"  cargo green supergreen doc [ENV ...]   Documentation of the settings\n"
 	"  cargo green fetch                      cargo fetch, then prepare the base image (for offline builds)\n"
 	"  cargo green supergreen fetch           The same\n"
-	"  cargo green supergreen push            Push the cache images (all tags)\n"
+	"  cargo green supergreen push            Write what the last build used to the cache images\n"
 	"  cargo green supergreen -h | --help\n"
 	"  cargo green supergreen -V | --version\n"
 	"  cargo green ...any cargo subcommand...\n"
