@@ -189,6 +189,39 @@ if want cache-registry; then
 			fail "cache-registry: prerequisite: a registry with htpasswd auth" "$(tail -n3 "$CR/reg-auth/log")"
 		fi
 		cr_registry_stop auth
+		# The bearer-token flow: the registry's own token auth, a token server of the test's own
+		# (tests/token_server.py: JWTs signed with openssl, only for the right Basic credentials).
+		mkdir -p "$CR/token"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=green-token" -keyout "$CR/token/key" -out "$CR/token/crt" >/dev/null 2>&1
+		P4=$(cr_port) P5=$(cr_port)
+		python3 "$ROOT/tests/token_server.py" "$P5" "$CR/token/key" "$CR/token/crt" green s3cret-pass green-issuer "$CR/token/log" 			>"$CR/token/out" 2>&1 &
+		tpid=$!
+		mkdir -p "$CR/reg-token/data"
+		printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\nauth:\n  token:\n    realm: http://127.0.0.1:%s/token\n    service: green-registry\n    issuer: green-issuer\n    rootcertbundle: %s\n' \
+			"$CR/reg-token/data" "$P4" "$P5" "$CR/token/crt" >"$CR/reg-token/config.yml"
+		docker-registry serve "$CR/reg-token/config.yml" >"$CR/reg-token/log" 2>&1 &
+		echo $! >"$CR/reg-token/pid"
+		for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$P4/v2/" && curl -s -o /dev/null "http://127.0.0.1:$P5/" && break; sleep 0.1; done
+		mkdir -p "$CR/docker-config-token"
+		printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}\n' "$P4" "$(printf 'green:s3cret-pass' | base64)" >"$CR/docker-config-token/config.json"
+		rm -rf "$F/target"
+		(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f6" DOCKER_CONFIG="$CR/docker-config-token" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$P4/team/tok" \
+			cargo green build >/dev/null 2>"$CR/token1.err"); rc=$?
+		nt=$(cr_tags token team/tok)
+		check "cache-registry: bearer tokens (WWW-Authenticate: Bearer realm=...) from a token server, with config.json's credentials: written ($nt tags; exit $rc)" \
+			bash -c "[ $rc -eq 0 ] && [ $nt -gt 20 ] && grep -q '^ok repository:team/tok:pull,push' '$CR/token/log' && ! grep -q 'cargo-green: warning: cache image' '$CR/token1.err'"
+		rm -rf "$F/target"
+		(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f7" DOCKER_CONFIG="$CR/docker-config-token" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_FROM_IMAGES="docker-image://127.0.0.1:$P4/team/tok" \
+			cargo green build >/dev/null 2>"$CR/token2.err"); rc=$?
+		check "cache-registry: …and read back through a pull token ($(grep -o '[0-9]* compiles read' "$CR/token2.err"); exit $rc)" \
+			bash -c "[ $rc -eq 0 ] && grep -q '^cargo-green: $nt compiles read from the cache image 127.0.0.1:$P4/team/tok' '$CR/token2.err' && grep -q '^ok repository:team/tok:pull$' '$CR/token/log'"
+		rm -rf "$F/target"
+		(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f8" DOCKER_CONFIG="$CR/no-docker-config" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$P4/team/tok2" \
+			cargo green build >/dev/null 2>"$CR/token3.err"); rc=$?
+		check "cache-registry: the token server refusing (no credentials): the build succeeds, one line each way (exit $rc)" \
+			bash -c "[ $rc -eq 0 ] && [ \$(grep -c 'cargo-green: warning: cache image 127.0.0.1:$P4/team/tok2: not .*token server' '$CR/token3.err') -eq 2 ]"
+		cr_registry_stop token
+		kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null
 		# TLS with a CA of the test's own, where docker looks for it (certs.d under XDG_CONFIG_HOME).
 		mkdir -p "$CR/tls"
 		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=green-test-ca" -keyout "$CR/tls/ca.key" -out "$CR/tls/ca.crt" >/dev/null 2>&1
