@@ -172,16 +172,24 @@ void direct_record(const char *prekey, const char *ctx_dir, const char *ctx_moun
 	size_t ml = strlen(ctx_mount);
 
 	for (size_t i = 0; i < read->nr; i++) {
-		const char *f = read->v[i];
-		/* rustc names them as it was given them: relative to its cwd, or absolute */
+		char *n;
+		/* rustc names them as it was given them: relative to its cwd, or absolute, ".." and all */
 		strbuf_reset(&file);
-		if (f[0] != '/')
+		if (read->v[i][0] != '/')
 			strbuf_addf(&file, "%s/", workdir);
-		strbuf_addstr(&file, f);
-		f = file.buf;
-		if (!strncmp(f, ctx_mount, ml) && f[ml] == '/' && !strchr(f + ml + 1, '\t') && !strstr(f, "/../") &&
-		    strncmp(f + ml + 1, "../", 3) && strvec_find(&rels, f + ml + 1) < 0)
-			strvec_push(&rels, f + ml + 1);
+		strbuf_addstr(&file, read->v[i]);
+		n = path_normalize(file.buf);
+		if (!strncmp(n, ctx_mount, ml) && n[ml] == '/' && !strchr(n + ml + 1, '\t')) {
+			if (strvec_find(&rels, n + ml + 1) < 0)
+				strvec_push(&rels, n + ml + 1);
+		} else if (!path_under(n, CT_TARGET) && !path_under(n, CT_CARGO_HOME)) {
+			/* A file neither its sources nor what its dependencies'
+			 * keys cover (their outputs, the registry's crates): it
+			 * cannot be vouched for here, so neither can the build. */
+			free(n);
+			goto out;
+		}
+		free(n);
 	}
 	if (!rels.nr)
 		goto out; /* (no dep-info: nothing to vouch for it) */

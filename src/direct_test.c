@@ -65,6 +65,23 @@ void test_direct(void)
 	/* And back: the earlier build's key (a branch switched to and fro). */
 	put(src.buf, "src/main.rs", "fn main() {}\n");
 	CHECK(direct_lookup(pre, src.buf, key) == 1 && !strcmp(key, k1));
+	{
+		/* A file outside its sources that nothing else covers (include! of
+		 * another crate's file): the build is not vouched for. One under
+		 * them through "..": normalized, it is. */
+		const char *pre2 = "11ffeeddccbbaa99887766554433221100ffeeddccbbaa998877665544332211";
+		const char *pre3 = "22ffeeddccbbaa99887766554433221100ffeeddccbbaa998877665544332211";
+		struct strvec more = STRVEC_INIT;
+		strvec_pushv(&more, files.v);
+		strvec_push(&more, "app/../other/data.txt");
+		direct_record(pre2, src.buf, "/green/ws/app", "/green/ws", &more, k2);
+		CHECK(direct_lookup(pre2, src.buf, key) == 0);
+		strvec_clear(&more);
+		strvec_push(&more, "app/src/../src/main.rs");
+		direct_record(pre3, src.buf, "/green/ws/app", "/green/ws", &more, k2);
+		CHECK(direct_lookup(pre3, src.buf, key) == 1 && !strcmp(key, k2));
+		strvec_clear(&more);
+	}
 	/* A file it read gone: no key. */
 	strbuf_addstr(&src, "/src/main.rs");
 	unlink(src.buf);
