@@ -228,7 +228,7 @@ int engine_cli_long(const struct config *cfg, const char **args, struct strbuf *
 	return cli(cfg, args, 0, out, err);
 }
 
-/* What the runner may see of our environment: the spec's list, no more. */
+/* What the runner may see of our environment: the spec's list, and what ssh needs. */
 static const char *const runner_env[] = {
 	"BUILDKIT_COLORS", "BUILDKIT_HOST", "BUILDKIT_PROGRESS", "BUILDKIT_TTY_LOG_LINES",
 	"BUILDX_BAKE_GIT_AUTH_HEADER", "BUILDX_BAKE_GIT_AUTH_TOKEN", "BUILDX_BAKE_GIT_SSH",
@@ -239,6 +239,9 @@ static const char *const runner_env[] = {
 	"DOCKER_CONTENT_TRUST", "DOCKER_CONTENT_TRUST_SERVER", "DOCKER_CONTEXT", "DOCKER_DEFAULT_PLATFORM",
 	"DOCKER_HIDE_LEGACY_COMMANDS", "DOCKER_HOST", "DOCKER_TLS", "DOCKER_TLS_VERIFY",
 	"EXPERIMENTAL_BUILDKIT_SOURCE_POLICY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+	/* What the CLI's own ssh needs for DOCKER_HOST=ssh://HOST (or an ssh
+	 * context): to be found, its agent, and (through HOME) the CLI's config. */
+	"PATH", "SSH_AUTH_SOCK", "HOME",
 };
 
 void engine_child_env(struct child *c)
@@ -281,6 +284,28 @@ static const char *gone_signs[] = {
 	"broken pipe",
 };
 
+/* The docker CLI's own ssh failed (DOCKER_HOST=ssh:// without the forward,
+ * or an ssh context): "command [ssh ... docker system dial-stdio] has exited
+ * with exit status N, ...: stderr=WHAT SSH SAID", to the end of the output.
+ * Its last line appended to out, and N returned; 0 when it is not that. */
+static int ssh_cause(const char *output, struct strbuf *out)
+{
+	const char *p = strstr(output, "docker system dial-stdio] has exited with exit status "), *s, *end;
+	if (!p || !(s = strstr(p, "stderr=")))
+		return 0;
+	s += strlen("stderr=");
+	end = s + strlen(s);
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	for (const char *q = end; q > s; q--)
+		if (q[-1] == '\n') {
+			s = q;
+			break;
+		}
+	strbuf_add(out, s, (size_t)(end - s));
+	return atoi(p + strlen("docker system dial-stdio] has exited with exit status ")) ?: 255;
+}
+
 /* Last line of text that starts with "ERROR" or "error", trimmed. */
 static void last_error_line(const char *text, struct strbuf *out)
 {
@@ -320,6 +345,7 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 {
 	struct strbuf cause = STRBUF_INIT;
 	const char *p;
+	int rc;
 	if ((p = strstr(output, "failed to resolve source metadata for "))) {
 		/* An image the engine must pull (a syntax, base or builder image). */
 		p += strlen("failed to resolve source metadata for ");
@@ -358,6 +384,17 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 		strbuf_addf(err, "the engine at DOCKER_HOST=%s has no bridge network for CARGOGREEN_WITH_NETWORK=default (scripts/engine.sh starts one with its own bridge; or set CARGOGREEN_WITH_NETWORK=host) (full log: %s)",
 			    engine_host(), log_path);
 		return EXIT_ENGINE_FAILED;
+	}
+	if ((rc = ssh_cause(output, &cause))) {
+		/* The docker CLI's own ssh: what ssh (or the remote's shell) said. */
+		if (rc == 127)
+			strbuf_addf(err, "the host of DOCKER_HOST=%s has no docker CLI (%s): install docker there (`docker` on the PATH of ssh sessions)",
+				    engine_host(), cause.buf);
+		else
+			strbuf_addf(err, "cannot reach the engine at DOCKER_HOST=%s: %s%s (check that ssh to it logs in without a prompt: host, user and port in ~/.ssh/config, the key in your ssh agent; or set CARGOGREEN_RUNNER=none to build with the local rustc)",
+				    engine_host(), starts_with(cause.buf, "ssh: ") ? "" : "ssh: ", cause.buf);
+		strbuf_release(&cause);
+		return EXIT_ENGINE_UNREACHABLE;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(unreachable_signs); i++)
 		if (strstr(output, unreachable_signs[i])) {

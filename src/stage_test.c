@@ -147,5 +147,17 @@ void test_engine_explain(void)
 	strbuf_reset(&err);
 	CHECK(engine_explain_failure("building o-x", "ERROR: failed to solve: write /var/lib/docker/x: no space left on device\n", "/t/x.log", &err) == EXIT_ENGINE_FAILED);
 	CHECK(strstr(err.buf, "no space left on device in the engine's storage") != NULL);
+	/* The docker CLI's own ssh (DOCKER_HOST=ssh:// without the forward): ssh's words, its last line. */
+	strbuf_reset(&err);
+	CHECK(engine_explain_failure("probing what it can build",
+				     "ERROR: error during connect: Head \"http://docker.example.com/_ping\": command [ssh -o ConnectTimeout=30 -- nohost docker system dial-stdio] has exited with exit status 255, please make sure the URL is valid, and Docker 18.09 or later is installed on the remote host: stderr=ssh: Could not resolve hostname nohost: Name or service not known\n\n",
+				     "/t/x.log", &err) == EXIT_ENGINE_UNREACHABLE);
+	CHECK(strstr(err.buf, ": ssh: Could not resolve hostname nohost: Name or service not known (") != NULL);
+	CHECK(!strchr(err.buf, '\n'));
+	strbuf_reset(&err);
+	CHECK(engine_explain_failure("probing what it can build",
+				     "ERROR: error during connect: Head \"http://docker.example.com/_ping\": command [ssh -o ConnectTimeout=30 -- h docker system dial-stdio] has exited with exit status 127, please make sure the URL is valid, and Docker 18.09 or later is installed on the remote host: stderr=some motd line\nbash: line 1: docker: command not found\n",
+				     "/t/x.log", &err) == EXIT_ENGINE_UNREACHABLE);
+	CHECK(strstr(err.buf, "has no docker CLI (bash: line 1: docker: command not found)") != NULL);
 	strbuf_release(&err);
 }
