@@ -26,6 +26,11 @@ for p in docker-registry apache2-utils; do
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >&2
 	fi
 done
+# The remote tests run an sshd of their own (and the ssh client, its agent).
+if ! [ -x /usr/sbin/sshd ] || ! command -v ssh-agent >/dev/null; then
+	echo "test.sh: installing openssh-server and openssh-client (for the remote tests)" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >&2
+fi
 # The fuzz target runs under libFuzzer with clang (else a plain random loop).
 if ! command -v clang >/dev/null; then
 	echo "test.sh: installing clang (libFuzzer, for make fuzz)" >&2

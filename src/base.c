@@ -7,6 +7,7 @@
 #include "fs.h"
 #include "hash.h"
 #include "log.h"
+#include "remote.h"
 #include "run.h"
 #include "sha256.h"
 #include "util.h"
@@ -165,7 +166,9 @@ static void vv_field(const char *vv, const char *key, struct strbuf *out)
 static int image_id(const struct config *cfg, const char *image, struct strbuf *id, struct strbuf *err)
 {
 	struct strbuf out = STRBUF_INIT;
-	int rc = -1;
+	int rc = -1, r;
+	if ((r = remote_ensure(err)))
+		return -r;
 	/* The engine's API answers in a millisecond; the CLI takes ~50. */
 	if (cfg->runner == RUNNER_DOCKER && (rc = dockerapi_image_id(image, id, ENGINE_PING_MS)) >= 0)
 		return rc;
@@ -740,6 +743,9 @@ static void forget_image(const struct config *cfg, const char *ref, const char *
 	struct strbuf stamp = STRBUF_INIT;
 	stamp_path(cfg, ref, vv, "ok", &stamp);
 	unlink(stamp.buf);
+	strbuf_reset(&stamp);
+	stamp_path(cfg, ref, vv, "id", &stamp);
+	unlink(stamp.buf);
 	strbuf_release(&stamp);
 }
 
@@ -783,6 +789,11 @@ int base_ensure_with(const struct config *cfg, const char *rustc, const struct s
 		strbuf_reset(id);
 		strbuf_reset(&eid);
 		strbuf_reset(&seen);
+		/* Through ssh, the identity kept when it was last checked: a warm
+		 * build served by the local store then opens no connection. */
+		if (remote_active() && read_identity(cfg, ref->buf, vv.buf, 0, id) == 0 && id->len)
+			break;
+		strbuf_reset(id);
 		exists = image_id(cfg, ref->buf, &eid, err);
 		if (exists < 0) {
 			ret = -exists;

@@ -1,5 +1,6 @@
 #include "dockerapi.h"
 #include "json.h"
+#include "remote.h"
 #include "util.h"
 #include "banned.h"
 
@@ -129,11 +130,16 @@ static int api_connect(int timeout_ms, int tcp_ok, int *why)
 {
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	long long deadline = now_ms() + timeout_ms;
-	const char *sock = dockerapi_socket(getenv("DOCKER_HOST"), getenv("DOCKER_CONTEXT"));
-	struct strbuf host = STRBUF_INIT, port = STRBUF_INIT;
-	int fd = -1;
+	/* Through the run's ssh forward (opened now if it is not yet). */
+	const char *sock = remote_active() ? dockerapi_socket(remote_socket(), NULL)
+					   : dockerapi_socket(getenv("DOCKER_HOST"), getenv("DOCKER_CONTEXT"));
+	struct strbuf host = STRBUF_INIT, port = STRBUF_INIT, err = STRBUF_INIT;
+	int fd = -1, failed = remote_ensure(&err);
 
-	*why = 0;
+	strbuf_release(&err);
+	*why = failed ? -1 : 0;
+	if (failed)
+		return -1;
 	if (sock) {
 		struct sockaddr_un addr;
 		if (strlen(sock) >= sizeof(addr.sun_path))

@@ -4,6 +4,7 @@
 #include "exitcode.h"
 #include "fs.h"
 #include "log.h"
+#include "remote.h"
 #include "run.h"
 #include "util.h"
 #include "banned.h"
@@ -27,8 +28,9 @@ const char *engine_host(void)
 int engine_check_answers(const struct config *cfg, struct strbuf *err)
 {
 	int r;
-	/* (ssh://, a context: not asked here; every later call has its deadline) */
-	if (!cfg || cfg->runner != RUNNER_DOCKER || (r = dockerapi_ping(ENGINE_PING_MS)) < 1)
+	/* (ssh://, a context: not asked here; every later call has its deadline.
+	 * Through the run's ssh forward, the ping comes when it opens: remote.c.) */
+	if (!cfg || cfg->runner != RUNNER_DOCKER || remote_active() || (r = dockerapi_ping(ENGINE_PING_MS)) < 1)
 		return 0;
 	strbuf_addf(err, "the engine at DOCKER_HOST=%s %s within %d s (GET /_ping): it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
 		    engine_host(), r == 1 ? "took the connection but did not answer" : "did not take the connection",
@@ -194,6 +196,8 @@ static int cli(const struct config *cfg, const char **args, int timeout_ms, stru
 	struct child c = CHILD_INIT;
 	struct engine_watch w;
 	int rc, stopped;
+	if (remote_ensure(err))
+		return -1;
 	if (!strcmp(args[0], "buildx") && (!cfg || cfg->runner != RUNNER_PODMAN)) {
 		/* The plugin itself: one process to stop at a deadline (the docker
 		 * CLI would run it as its child). */
@@ -249,6 +253,9 @@ void engine_child_env(struct child *c)
 	const char *home = getenv("HOME");
 	int has_config = 0;
 	c->clear_env = 1;
+	/* The run's one ssh connection (remote.h), not one of the CLI's per call. */
+	if (remote_active())
+		strvec_pushf(&c->env, "DOCKER_HOST=%s", remote_socket());
 	for (size_t i = 0; i < ARRAY_SIZE(runner_env); i++) {
 		const char *v = getenv(runner_env[i]);
 		/* Entries already set by the caller win. */
@@ -396,6 +403,20 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 		strbuf_release(&cause);
 		return EXIT_ENGINE_UNREACHABLE;
 	}
+	strbuf_reset(&cause);
+	if (remote_active() && (remote_ssh_cause(&cause), cause.len)) {
+		/* Through the run's forward, its ssh ended: what ssh said is the cause. */
+		for (size_t i = 0; i < ARRAY_SIZE(unreachable_signs) + ARRAY_SIZE(gone_signs); i++)
+			if (strstr(output, i < ARRAY_SIZE(unreachable_signs) ? unreachable_signs[i]
+									 : gone_signs[i - ARRAY_SIZE(unreachable_signs)])) {
+				strbuf_addf(err, "lost the engine at DOCKER_HOST=%s while %s: %s%s (check that ssh to it works, then run the build again; full log: %s)",
+					    engine_host(), what, starts_with(cause.buf, "ssh: ") ? "" : "ssh: ", cause.buf,
+					    log_path);
+				strbuf_release(&cause);
+				return EXIT_ENGINE_UNREACHABLE;
+			}
+		strbuf_reset(&cause);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(unreachable_signs); i++)
 		if (strstr(output, unreachable_signs[i])) {
 			strbuf_addf(err, "cannot reach the BuildKit engine at DOCKER_HOST=%s (start one with scripts/engine.sh and export the DOCKER_HOST it prints, or set CARGOGREEN_RUNNER=none to build with the local rustc)",
@@ -458,6 +479,8 @@ int engine_build(const struct engine_build *b, int *cached, struct strbuf *err)
 	struct strbuf log = STRBUF_INIT, what = STRBUF_INIT;
 	int rc, ret = 0;
 
+	if ((ret = remote_ensure(err)))
+		return ret;
 	engine_buildx_argv(b->cfg, &c.args);
 	strvec_push(&c.args, "build");
 	if (!b->cfg || b->cfg->runner != RUNNER_PODMAN) {

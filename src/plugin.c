@@ -9,6 +9,7 @@
 #include "fs.h"
 #include "job.h"
 #include "log.h"
+#include "remote.h"
 #include "run.h"
 #include "stats.h"
 #include "syslib.h"
@@ -130,6 +131,11 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		rustc = "rustc";
 
 	log_setup(cfg, "cargo-green");
+	/* DOCKER_HOST=ssh://: one connection for the run, opened when first needed. */
+	if (cfg->runner == RUNNER_DOCKER && (rc = remote_setup(&err))) {
+		error("%s", err.buf);
+		goto out;
+	}
 	if ((rc = engine_check_answers(cfg, &err))) {
 		error("%s", err.buf);
 		goto out;
@@ -257,6 +263,7 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 out:
 	if (stats_path.len)
 		cache_run_end(stats_path.buf); /* waits for the cache images' writes, says their faults */
+	remote_close();
 	stats_remove(stats_path.buf);
 	if (final_list.len) {
 		unlink(final_list.buf);

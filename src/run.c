@@ -166,6 +166,8 @@ static int start(struct child *c, int capture_fd, struct strbuf *err)
 		add_redirect(&fa, 2, c->stderr_path, O_WRONLY | O_CREAT | O_TRUNC);
 	if (c->dir)
 		posix_spawn_file_actions_addchdir_np(&fa, c->dir);
+	if (c->close_fds)
+		posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	build_env(c, &env);
 
 	rc = posix_spawnp(&c->pid, c->args.v[0], &fa, &attr, (char *const *)c->args.v, (char *const *)env.v);

@@ -25,9 +25,10 @@ struct child {
 	int no_stdout;            /* stdout to /dev/null */
 	pid_t pid;
 	int term_signal;          /* after run_wait: the signal that ended it, or 0 */
+	int close_fds;            /* nothing of ours but 0-2 stays open in it (it may outlive us) */
 };
 
-#define CHILD_INIT { STRVEC_INIT, STRVEC_INIT, 0, NULL, NULL, NULL, NULL, 0, 0, -1, 0 }
+#define CHILD_INIT { STRVEC_INIT, STRVEC_INIT, 0, NULL, NULL, NULL, NULL, 0, 0, -1, 0, 0 }
 
 void child_release(struct child *c);
 

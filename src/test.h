@@ -55,6 +55,7 @@ void test_store_entries(void);
 void test_dockerapi(void);
 void test_run(void);
 void test_final(void);
+void test_remote(void);
 
 /* The stage fuzzer (stage_fuzz_test.c), shared with tests/fuzz/stage_fuzz.c:
  * random choices from data (0 once it is used up) or, data NULL, from a

@@ -32,6 +32,7 @@ int main(void)
 	test_direct();
 	test_final();
 	test_registry();
+	test_remote();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }

@@ -7,7 +7,7 @@
 #   tests/e2e.sh            every check
 #   E2E_ONLY=fixture ...    only the checks whose group matches
 #                           (fixture, base, errors, settings, settings-build, final, ripgrep-dockerfile,
-#                           correctness, faults, exact-*, ripgrep)
+#                           correctness, faults, exact-*, remote, ripgrep)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -321,6 +321,8 @@ fi
 for f in "$ROOT"/tests/e2e_exact_*.sh "$ROOT"/tests/e2e_faults_*.sh; do
 	[ -e "$f" ] && . "$f"
 done
+# Remote execution: DOCKER_HOST=ssh:// to an sshd and a second engine of its own (group remote).
+. "$ROOT/tests/e2e_remote.sh"
 
 if want ripgrep; then
 	# A real-world project, as users install it.

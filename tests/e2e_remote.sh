@@ -1,0 +1,242 @@
+# Remote execution (issue 14): DOCKER_HOST=ssh://HOST compiles on the remote
+# engine, the outputs come back and run here, over one ssh connection per run.
+# The "remote": an sshd of this test's own (Debian's openssh-server) on
+# 127.0.0.1, its own host key, config and authorized_keys, whose sessions
+# see DOCKER_HOST pointing at a second engine of the test's own
+# (scripts/engine.sh on private paths). The client: the real ssh with a
+# config of the test's (an `ssh` first on PATH adding -F, as a user's
+# ~/.ssh/config would) and an ssh agent holding the key. Connections are
+# counted in the sshd's own log. Sourced by tests/e2e.sh (group remote).
+
+# rm_engine_*: the second engine, stopped by its pids, what it mounted undone.
+rm_engine_stop() {
+	local d pids p m
+	d=$(cat "$RM/engine/run/docker.pid" 2>/dev/null) || return 0
+	pids="$d $(ps -o pid= --ppid "$d" 2>/dev/null | tr '\n' ' ')"
+	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+	for _ in $(seq 1 60); do
+		[ -n "$(for p in $pids; do kill -0 "$p" 2>/dev/null && echo "$p"; done)" ] || break
+		sleep 0.5
+	done
+	for m in $(grep -F " $RM/engine/" /proc/mounts | awk '{print $2}' | sort -r); do umount -l "$m" 2>/dev/null; done
+}
+# rm_conns: connections the sshd accepted so far.
+rm_conns() { grep -c 'Accepted publickey' "$RM/sshd.log" 2>/dev/null || echo 0; }
+# rm_green LOG ARGS...: cargo green ARGS in the current dir against ssh://greenbox ($RM_HOST), local
+# store and state in $RM_XDG (default $RM/xdg), stdout in LOG.out.
+rm_green() {
+	local log=$1
+	shift
+	env PATH="$RM/bin:$PATH" SSH_AUTH_SOCK="$RM/agent.sock" TMPDIR="$RM/tmp" XDG_CACHE_HOME="${RM_XDG:-$RM/xdg}" \
+		DOCKER_HOST="${RM_HOST:-ssh://greenbox}" CARGO_INCREMENTAL=0 cargo green "$@" >"$log.out" 2>"$log"
+}
+# rm_free_port: a TCP port nothing listens on at 127.0.0.1.
+rm_free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+	done
+}
+# rm_running PID: the process runs (not gone, not a zombie waiting for its reaper).
+rm_running() { [ -e "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }
+# rm_left: what runs left in the private temporary dir (forward dirs) and ssh masters of the test's.
+rm_left() {
+	local p
+	ls "$RM/tmp" | grep '^cargo-green-remote\.'
+	for p in $(ps -eo pid=,args= | grep -F -- "-S$RM/tmp/" | grep -v grep | awk '{print $1}'); do
+		rm_running "$p" && echo "ssh $p"
+	done
+}
+
+if want remote; then
+	RM="$WORK/remote"
+	mkdir -p "$RM/bin" "$RM/tmp" "$RM/ssh"
+	chmod 700 "$RM" "$RM/ssh"
+	rm_ok=1
+	for t in sshd ssh ssh-agent ssh-keygen ssh-add; do
+		command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || { fail "remote: prerequisite: $t (apt-get install openssh-server openssh-client; scripts/test.sh does)"; rm_ok=0; }
+	done
+	if [ $rm_ok = 1 ]; then
+		# The second engine, playing the remote machine's.
+		CARGOGREEN_ENGINE_RUN="$RM/engine/run" CARGOGREEN_ENGINE_DATA="$RM/engine/data/docker" \
+			DOCKER_HOST="unix://$RM/engine/run/docker.sock" "$ROOT/scripts/engine.sh" >/dev/null 2>"$RM/engine.log" \
+			|| { fail "remote: prerequisite: a second engine (scripts/engine.sh on private paths)" "$(tail -n3 "$RM/engine.log")"; rm_ok=0; }
+	fi
+	if [ $rm_ok = 1 ]; then
+		E2HOST="unix://$RM/engine/run/docker.sock"
+		P=$(rm_free_port)
+		P2=$(rm_free_port)
+		NOPORT=$(rm_free_port)
+		ssh-keygen -q -t ed25519 -N '' -f "$RM/ssh/host_key"
+		ssh-keygen -q -t ed25519 -N '' -f "$RM/ssh/id_user" -C e2e-user
+		ssh-keygen -q -t ed25519 -N '' -f "$RM/ssh/id_other" -C e2e-other
+		cp "$RM/ssh/id_user.pub" "$RM/ssh/authorized_keys"
+		# Port P: a host whose sessions reach the second engine; P2: the same
+		# host without docker on its PATH.
+		cat >"$RM/ssh/sshd_config" <<-EOF
+		ListenAddress 127.0.0.1
+		Port $P
+		Port $P2
+		HostKey $RM/ssh/host_key
+		PidFile $RM/ssh/sshd.pid
+		AuthorizedKeysFile $RM/ssh/authorized_keys
+		StrictModes no
+		UsePAM no
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		PermitRootLogin prohibit-password
+		AllowStreamLocalForwarding yes
+		LogLevel VERBOSE
+		SetEnv DOCKER_HOST=$E2HOST
+		Match LocalPort $P2
+			SetEnv PATH=/nonexistent
+		EOF
+		mkdir -p /run/sshd
+		/usr/sbin/sshd -f "$RM/ssh/sshd_config" -E "$RM/sshd.log"
+		{
+			echo "[127.0.0.1]:$P $(cat "$RM/ssh/host_key.pub")"
+			echo "[127.0.0.1]:$P2 $(cat "$RM/ssh/host_key.pub")"
+		} >"$RM/ssh/known_hosts"
+		: >"$RM/ssh/known_hosts.empty"
+		cat >"$RM/ssh/config" <<-EOF
+		Host greenbox
+			HostName 127.0.0.1
+			Port $P
+			User $(id -un)
+		Host nodocker
+			HostName 127.0.0.1
+			Port $P2
+			User $(id -un)
+		Host wrongkey
+			HostName 127.0.0.1
+			Port $P
+			User $(id -un)
+			IdentityAgent none
+			IdentityFile $RM/ssh/id_other
+		Host strange
+			HostName 127.0.0.1
+			Port $P
+			User $(id -un)
+			UserKnownHostsFile $RM/ssh/known_hosts.empty
+		Host *
+			UserKnownHostsFile $RM/ssh/known_hosts
+			StrictHostKeyChecking yes
+		EOF
+		printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$RM/ssh/config" >"$RM/bin/ssh"
+		chmod +x "$RM/bin/ssh"
+		eval "$(ssh-agent -a "$RM/agent.sock")" >/dev/null
+		RM_AGENT=$SSH_AGENT_PID
+		unset SSH_AGENT_PID
+		SSH_AUTH_SOCK="$RM/agent.sock" ssh-add -q "$RM/ssh/id_user"
+		for _ in $(seq 1 20); do [ -s "$RM/ssh/sshd.pid" ] && break; sleep 0.2; done
+		PATH="$RM/bin:$PATH" SSH_AUTH_SOCK="$RM/agent.sock" ssh -o BatchMode=yes greenbox true 2>"$RM/ssh-try.err"
+		check "remote: prerequisite: ssh greenbox logs in (the test's sshd on 127.0.0.1:$P, its agent)" test $? -eq 0
+	fi
+	if [ $rm_ok = 1 ]; then
+		RA="$WORK/remote/a"
+		copy_fixture "$RA"
+		c0=$(rm_conns)
+		(cd "$RA" && rm_green "$RM/cold.err" build); rc=$?
+		c1=$(rm_conns)
+		read -r N H M F P_ L E I <<<"$(stats "$RM/cold.err")"
+		check "remote: DOCKER_HOST=ssh://greenbox cargo green build of the fixture, cold (base image made on the remote first), exits 0 ($rc)" test "$rc" -eq 0
+		check "remote: …every compile went to the engine and was built there (${N:-0} compiles, ${M:-0} built, ${I:-0} locally)" \
+			test "${N:-0}" -ge 30 -a "${M:-0}" -eq "${N:-0}" -a "${F:-1}" -eq 0 -a "${I:-1}" -eq 0
+		ids=$(ls "$RA/target/cargo-green/df" 2>/dev/null | sort -u)
+		on_remote=$(DOCKER_HOST=$E2HOST docker buildx du --verbose 2>/dev/null | grep -o '\[o-[^ ]*' | sed 's/^\[o-//' | sort -u)
+		missing=$(comm -23 <(echo "$ids") <(echo "$on_remote") | grep -c .)
+		check "remote: …each unit's output stage is in the remote engine's build cache ($(echo "$ids" | grep -c .) units, $missing missing)" \
+			test "$(echo "$ids" | grep -c .)" -ge 30 -a "$missing" -eq 0
+		check "remote: …over one ssh connection for the whole run ($((c1 - c0)))" test $((c1 - c0)) -eq 1
+		(cd "$RA" && ./target/debug/app >"$RM/app.out" 2>&1)
+		check "remote: …the binary runs here" grep -q 'hello from build.rs' "$RM/app.out"
+		left=$(rm_left)
+		check "remote: …the connection is closed and its private dir removed when cargo is done" test -z "$left"
+
+		(cd "$RA" && cargo clean -q)
+		c0=$(rm_conns)
+		(cd "$RA" && rm_green "$RM/warm.err" build); rc=$?
+		c1=$(rm_conns)
+		read -r N H M F P_ L E I <<<"$(stats "$RM/warm.err")"
+		check "remote: after cargo clean, the local store serves every compile ($H of $N) and no ssh connection is opened ($((c1 - c0)))" \
+			test "$rc" -eq 0 -a "${N:-0}" -ge 30 -a "${L:-0}" -eq "${N:-0}" -a $((c1 - c0)) -eq 0
+
+		c0=$(rm_conns)
+		(cd "$RA" && rm_green "$RM/test.err" test); rc=$?
+		c1=$(rm_conns)
+		check "remote: cargo green test compiles the tests there and they pass here (exit $rc, $((c1 - c0)) connection)" \
+			bash -c "[ $rc -eq 0 ] && grep -q 'test result: ok' '$RM/test.err.out' && [ $((c1 - c0)) -le 1 ]"
+
+		# Two runs at once, each needing the engine (own local stores): each its own connection.
+		for x in b c; do copy_fixture "$RM/$x"; done
+		c0=$(rm_conns)
+		(cd "$RM/b" && RM_XDG="$RM/xdg-b" rm_green "$RM/b.err" check) &
+		pb=$!
+		(cd "$RM/c" && RM_XDG="$RM/xdg-c" rm_green "$RM/c.err" check) &
+		pc=$!
+		wait $pb; rb=$?
+		wait $pc; rcc=$?
+		c1=$(rm_conns)
+		left=$(rm_left)
+		check "remote: two runs at once both succeed ($rb, $rcc), over a connection each ($((c1 - c0))), both closed after" \
+			bash -c "[ $rb -eq 0 ] && [ $rcc -eq 0 ] && [ $((c1 - c0)) -eq 2 ] && [ -z '$left' ]"
+
+		# Ctrl-C while the engine works: the connection closed, nothing left.
+		copy_fixture "$RM/int"
+		(cd "$RM/int" && exec setsid env PATH="$RM/bin:$PATH" SSH_AUTH_SOCK="$RM/agent.sock" TMPDIR="$RM/tmp" \
+			XDG_CACHE_HOME="$RM/xdg-int" DOCKER_HOST=ssh://greenbox CARGO_INCREMENTAL=0 __CARGOGREEN_NO_CACHE=1 \
+			cargo green build >/dev/null 2>"$RM/int.err") &
+		pint=$!
+		for _ in $(seq 1 200); do ls "$RM"/tmp/cargo-green-remote.*/master.pid >/dev/null 2>&1 && break; sleep 0.1; done
+		master=$(cat "$RM"/tmp/cargo-green-remote.*/master.pid 2>/dev/null)
+		sleep 2
+		kill -INT -- -"$pint" 2>/dev/null
+		wait $pint; rc=$?
+		left=$(rm_left)
+		alive=no
+		[ -n "$master" ] && rm_running "$master" && alive=yes
+		check "remote: Ctrl-C during a build: it ends by the signal ($rc), its ssh connection (pid ${master:-none}) closed, its dir removed" \
+			bash -c "[ $rc -eq 130 ] && [ -n '$master' ] && [ $alive = no ] && [ -z '$left' ]"
+
+		# The connection lost mid-build: the sshd's session process killed.
+		copy_fixture "$RM/lost"
+		(cd "$RM/lost" && RM_XDG="$RM/xdg-lost" __CARGOGREEN_NO_CACHE=1 rm_green "$RM/lost.err" build) &
+		pl=$!
+		for _ in $(seq 1 200); do [ "$(ls "$RM/lost/target/cargo-green/df" 2>/dev/null | wc -l)" -ge 3 ] && break; sleep 0.1; done
+		for p in $(ps -o pid= --ppid "$(cat "$RM/ssh/sshd.pid")"); do kill "$p"; done
+		wait $pl; rc=$?
+		errs=$(grep -c 'cargo-green: error: ' "$RM/lost.err")
+		lost=$(grep -c 'cargo-green: error: .*lost the engine at DOCKER_HOST=ssh://greenbox while .*: ssh: ' "$RM/lost.err")
+		left=$(rm_left)
+		check "remote: the connection lost mid-build: the build fails ($rc), each error ($lost of $errs) one line naming DOCKER_HOST and that ssh's connection ended" \
+			test "$rc" -ne 0 -a "$errs" -ge 1 -a "$lost" -eq "$errs"
+		check "remote: …nothing half-written: no landing left in target/cargo-green/tmp, the connection closed, the dir removed" \
+			bash -c "[ -z '$left' ] && ! ls '$RM'/lost/target/cargo-green/tmp/ 2>/dev/null | grep -q ."
+
+		# Errors: before anything is built, one line naming DOCKER_HOST and ssh's own words, exit 3.
+		# rm_error_case NAME DOCKER_HOST EXIT TEXT
+		rm_error_case() {
+			local name=$1 host=$2 code=$3 want=$4 rc left
+			copy_fixture "$RM/e-$name"
+			(cd "$RM/e-$name" && RM_HOST=$host rm_green "$RM/e-$name.err" build); rc=$?
+			left=$(rm_left)
+			check "remote: error, $name: exit $code ($rc), one line naming DOCKER_HOST=$host and the cause ($want), nothing built" \
+				bash -c "[ $rc -eq $code ] && [ \$(wc -l <'$RM/e-$name.err') -eq 1 ] && grep -q '^cargo-green: error: .*DOCKER_HOST=$host' '$RM/e-$name.err' && grep -qF -- '$want' '$RM/e-$name.err' && [ ! -d '$RM/e-$name/target/debug' ] && [ -z '$left' ]"
+		}
+		rm_error_case unknown-host ssh://nosuchhost.invalid 3 "Could not resolve hostname nosuchhost.invalid"
+		rm_error_case refused "ssh://$(id -un)@127.0.0.1:$NOPORT" 3 "port $NOPORT: Connection refused"
+		rm_error_case wrong-key ssh://wrongkey 3 "Permission denied (publickey)"
+		rm_error_case unknown-host-key ssh://strange 3 "Host key verification failed"
+		rm_error_case no-docker ssh://nodocker 3 "has no docker CLI (bash: line 1: docker: command not found)"
+		rm_error_case not-ssh "ssh://a:b:c" 2 "is not an ssh address"
+		# The same without the forward: docker's own ssh, its cause found in buildx's output.
+		copy_fixture "$RM/e-cli"
+		(cd "$RM/e-cli" && RM_HOST=ssh://nodocker __CARGOGREEN_NO_SSH_FORWARD=1 rm_green "$RM/e-cli.err" build); rc=$?
+		check "remote: error through docker's own ssh (no forward): exit 3 ($rc), one line with the remote's words" \
+			bash -c "[ $rc -eq 3 ] && [ \$(wc -l <'$RM/e-cli.err') -eq 1 ] && grep -qF 'DOCKER_HOST=ssh://nodocker has no docker CLI (bash: line 1: docker: command not found)' '$RM/e-cli.err'"
+	fi
+	[ -n "${RM_AGENT:-}" ] && kill "$RM_AGENT" 2>/dev/null
+	[ -s "$RM/ssh/sshd.pid" ] && kill "$(cat "$RM/ssh/sshd.pid")" 2>/dev/null
+	rm_engine_stop
+fi
