@@ -13,27 +13,64 @@
 
 #define MAX_SLOTS 64
 
-int deps_slot_acquire(const char *parent, struct deps_slot *s, struct strbuf *err)
+/* How many of trees the slot at dir did not hold last (dir.trees): what
+ * a sync would add, and the engine be sent. */
+static size_t slot_misses(const char *dir, const struct strvec *trees)
 {
-	struct strbuf lock = STRBUF_INIT;
+	struct strbuf p = STRBUF_INIT, last = STRBUF_INIT;
+	size_t miss = 0;
+	strbuf_addf(&p, "%s.trees", dir);
+	if (strbuf_read_file(&last, p.buf) < 0)
+		strbuf_reset(&last);
+	for (size_t i = 0; trees && i < trees->nr; i++) {
+		const char *hit = last.buf;
+		size_t n = strlen(trees->v[i]);
+		while ((hit = strstr(hit, trees->v[i])) && ((hit != last.buf && hit[-1] != '\n') || hit[n] != '\n'))
+			hit += n;
+		miss += !hit;
+	}
+	strbuf_release(&p);
+	strbuf_release(&last);
+	return miss;
+}
+
+int deps_slot_acquire(const char *parent, struct deps_slot *s, const struct strvec *trees, struct strbuf *err)
+{
+	struct strbuf lock = STRBUF_INIT, dir = STRBUF_INIT;
+	size_t best_miss = 0;
+	int best = -1, best_fd = -1;
 	if (mkdir_p(parent, 0755) < 0) {
 		strbuf_addf(err, "cannot create '%s': %s", parent, strerror(errno));
 		return -1;
 	}
+	/* Of the free slots that exist, the one that held most of trees last;
+	 * a new one only when none is free. */
 	for (int n = 0; n < MAX_SLOTS; n++) {
-		int fd, saved;
+		int fd, saved, exists;
 		strbuf_reset(&lock);
 		strbuf_addf(&lock, "%s/%d.lock", parent, n);
+		exists = !access(lock.buf, F_OK);
+		if (!exists && best >= 0)
+			break;
 		fd = open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
 			break;
 		/* The last slot waits for its holder rather than failing. */
-		if (flock(fd, n == MAX_SLOTS - 1 ? LOCK_EX : LOCK_EX | LOCK_NB) == 0) {
-			s->lock_fd = fd;
-			strbuf_reset(&s->dir);
-			strbuf_addf(&s->dir, "%s/%d", parent, n);
-			strbuf_release(&lock);
-			return 0;
+		if (flock(fd, n == MAX_SLOTS - 1 && best < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) == 0) {
+			size_t miss;
+			strbuf_reset(&dir);
+			strbuf_addf(&dir, "%s/%d", parent, n);
+			miss = slot_misses(dir.buf, trees);
+			if (best < 0 || miss < best_miss) {
+				if (best_fd >= 0)
+					close(best_fd);
+				best = n, best_fd = fd, best_miss = miss;
+			} else {
+				close(fd);
+			}
+			if (!exists || !miss)
+				break;
+			continue;
 		}
 		saved = errno;
 		close(fd);
@@ -41,8 +78,17 @@ int deps_slot_acquire(const char *parent, struct deps_slot *s, struct strbuf *er
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			break;
 	}
+	if (best >= 0) {
+		s->lock_fd = best_fd;
+		strbuf_reset(&s->dir);
+		strbuf_addf(&s->dir, "%s/%d", parent, best);
+		strbuf_release(&lock);
+		strbuf_release(&dir);
+		return 0;
+	}
 	strbuf_addf(err, "cannot lock '%s': %s", lock.buf, strerror(errno));
 	strbuf_release(&lock);
+	strbuf_release(&dir);
 	return -1;
 }
 
@@ -188,5 +234,16 @@ int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strbu
 			ret = -1;
 		}
 	wants_release(&w);
+	if (!ret) {
+		/* What it holds now, for the next choice of a slot. */
+		struct strbuf p = STRBUF_INIT, list = STRBUF_INIT;
+		strbuf_addf(&p, "%s.trees", s->dir.buf);
+		for (size_t i = 0; i < trees->nr; i++)
+			strbuf_addf(&list, "%s\n", trees->v[i]);
+		if (write_file_atomic(p.buf, list.buf, list.len, 0644) < 0)
+			unlink(p.buf); /* (then it is chosen as if empty) */
+		strbuf_release(&p);
+		strbuf_release(&list);
+	}
 	return ret;
 }

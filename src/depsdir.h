@@ -20,13 +20,18 @@ struct deps_slot {
 };
 #define DEPS_SLOT_INIT { -1, STRBUF_INIT }
 
-/* Take the first free slot under parent (parent/N, locked by parent/N.lock
- * until deps_slot_release). 0, or -1 with err. */
-int deps_slot_acquire(const char *parent, struct deps_slot *s, struct strbuf *err);
+/* Take a free slot under parent (parent/N, locked by parent/N.lock until
+ * deps_slot_release): of those that exist, the one whose last sync held
+ * most of trees (parent/N.trees lists them), a new one only when none is
+ * free. The engine keeps one snapshot of each slot's context (the call
+ * names its session after the slot: job.c), the last it was sent, and is
+ * sent only what differs: the closest slot sends least. 0, or -1 with err. */
+int deps_slot_acquire(const char *parent, struct deps_slot *s, const struct strvec *trees, struct strbuf *err);
 
 /* Make the slot's directory hold exactly the union of the trees (regular
  * files as hard links, where two trees hold one name the first wins;
- * directories, empty ones too; symlinks). 0, or -1 with err. */
+ * directories, empty ones too; symlinks), and note them in its .trees.
+ * 0, or -1 with err. */
 int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strbuf *err);
 
 /* Unlock the slot (its directory stays, for the next call). */

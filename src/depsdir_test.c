@@ -90,8 +90,8 @@ void test_depsdir(void)
 	mkdir_p(p.buf, 0755);
 
 	/* Two calls at once get two slots. */
-	CHECK(deps_slot_acquire(parent.buf, &s1, &err) == 0);
-	CHECK(deps_slot_acquire(parent.buf, &s2, &err) == 0);
+	CHECK(deps_slot_acquire(parent.buf, &s1, NULL, &err) == 0);
+	CHECK(deps_slot_acquire(parent.buf, &s2, NULL, &err) == 0);
 	CHECK(strcmp(s1.dir.buf, s2.dir.buf) != 0);
 	deps_slot_release(&s2);
 
@@ -126,6 +126,35 @@ void test_depsdir(void)
 	strvec_clear(&trees);
 	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
 	check_listing(s1.dir.buf, "");
+
+	/* The free slot that held most of a closure is the one taken (slot 1
+	 * held b, slot 0 a; a closure of b and a third tree goes to slot 1). */
+	strvec_push(&trees, a.buf);
+	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
+	CHECK(deps_slot_acquire(parent.buf, &s2, NULL, &err) == 0);
+	strvec_clear(&trees);
+	strvec_push(&trees, b.buf);
+	CHECK(deps_slot_sync(&s2, &trees, &err) == 0);
+	{
+		struct deps_slot s3 = DEPS_SLOT_INIT;
+		struct strbuf want = STRBUF_INIT;
+		strbuf_addstr(&want, s2.dir.buf);
+		deps_slot_release(&s1);
+		deps_slot_release(&s2);
+		strvec_push(&trees, "/elsewhere/c");
+		CHECK(deps_slot_acquire(parent.buf, &s3, &trees, &err) == 0);
+		CHECK_STR(s3.dir.buf, want.buf);
+		deps_slot_release(&s3);
+		/* Nothing in common: the first free one, no new slot. */
+		strvec_clear(&trees);
+		strvec_push(&trees, "/elsewhere/d");
+		CHECK(deps_slot_acquire(parent.buf, &s3, &trees, &err) == 0);
+		CHECK(ends_with(s3.dir.buf, "/0"));
+		deps_slot_release(&s3);
+		strbuf_release(&want);
+		CHECK(deps_slot_acquire(parent.buf, &s1, NULL, &err) == 0);
+		strvec_clear(&trees);
+	}
 
 	/* A tree that is gone is an error, named. */
 	strvec_push(&trees, "/nonexistent/cargo-green");

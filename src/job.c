@@ -147,7 +147,7 @@ static int apply_settings(struct job *j, struct strvec *secrets, struct strbuf *
 static int gather_outputs(const char *parent, const struct strvec *trees, struct deps_slot *slot,
 			  struct strbuf *err)
 {
-	if (deps_slot_acquire(parent, slot, err) < 0)
+	if (deps_slot_acquire(parent, slot, trees, err) < 0)
 		return -1;
 	if (deps_slot_sync(slot, trees, err) < 0) {
 		deps_slot_release(slot);
@@ -424,6 +424,19 @@ static int call_prepare(struct call *c, struct strbuf *err)
 
 	/* A local unit reads its closure's outputs in target/: its Dockerfile (a record) is its own stage. */
 	c->compact = j->local || (!getenv(CLOSURE_STAGES_ENV) && land_closure_outputs(j, &c->cl, &c->dep_trees) == 0);
+	if (c->compact && c->dep_trees.nr == c->cl.nr) {
+		/* A build script's binary is for its run alone: no compile reads
+		 * another crate's, and each (~4.5 MB in debug) would go to the
+		 * engine again with every dependent's closure. */
+		struct strvec keep = STRVEC_INIT;
+		for (size_t i = 0; i < c->cl.nr; i++)
+			if (!starts_with(c->cl.units[i].id, "build_script_") ||
+			    strvec_find(&j->spec.deps, c->cl.units[i].id) >= 0)
+				strvec_push(&keep, c->dep_trees.v[i]);
+		strvec_clear(&c->dep_trees);
+		strvec_pushv(&c->dep_trees, keep.v);
+		strvec_clear(&keep);
+	}
 	c->with_dep_sources = !c->compact;
 	ret = write_dockerfile(j, &c->cl, &c->head, &c->own, c->compact, c->with_dep_sources, &c->df,
 			       c->dockerfile.buf, err);
@@ -533,6 +546,15 @@ static int call_build(struct call *c, struct strbuf *err)
 		deps = NULL;
 		if ((ret = write_dockerfile(j, &c->cl, &c->head, &c->own, 0, 1, &c->df, c->dockerfile.buf, err)))
 			goto out;
+	}
+	if (deps) {
+		/* buildx names the session after its main context's directory, and
+		 * BuildKit keeps the last sync of a context per name and session:
+		 * one directory per slot, so that the slot's context is synced from
+		 * what the engine has of it (depsdir.h). */
+		strbuf_addf(&c->empty, "/%s", path_basename(c->slot.dir.buf));
+		mkdir_p(c->empty.buf, 0755);
+		c->b.main_ctx = c->empty.buf;
 	}
 	for (;;) {
 		strvec_clear(&c->b.contexts);

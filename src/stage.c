@@ -236,6 +236,13 @@ int stage_render(const struct stage_spec *s, struct strbuf *out, struct strbuf *
 
 	if (spec_check(s, err) < 0)
 		return -1;
+	/* The dependencies' outputs, as a stage of their own that the RUN may
+	 * write over: BuildKit syncs a named context by difference only from
+	 * the snapshot its last sync left, which a writable mount of the context
+	 * itself consumes (it finalizes it), so that every call sent its whole
+	 * closure again. A COPY reads it and keeps it. */
+	if (s->deps_ctx)
+		strbuf_addf(out, "FROM scratch AS d-%s\nCOPY --from=%s / /\n", s->id, s->deps_ctx);
 	strbuf_addf(out, "FROM rust-base AS u-%s\n", s->id);
 	for (size_t i = 0; !s->deps_ctx && i < s->deps.nr; i++)
 		strbuf_addf(out, "COPY --link --from=e-%s / /\n", s->deps.v[i]);
@@ -253,7 +260,7 @@ int stage_render(const struct stage_spec *s, struct strbuf *out, struct strbuf *
 		if (s->ctx_name)
 			strvec_pushf(&m, "%s\t%s", s->ctx_target, s->ctx_name);
 		if (s->deps_ctx)
-			strvec_pushf(&m, "%s\t%s", CT_TARGET, s->deps_ctx);
+			strvec_pushf(&m, "%s\td-%s", CT_TARGET, s->id);
 		for (size_t i = 0; i < s->dep_mounts.nr; i++) {
 			const char *eq = strchr(s->dep_mounts.v[i], '=');
 			strvec_pushf(&m, "%s\t%.*s", eq + 1, (int)(eq - s->dep_mounts.v[i]), s->dep_mounts.v[i]);
@@ -262,7 +269,7 @@ int stage_render(const struct stage_spec *s, struct strbuf *out, struct strbuf *
 		for (size_t i = 0; i < m.nr; i++) {
 			const char *eq = strrchr(m.v[i], '\t');
 			int own = s->ctx_name && !strcmp(eq + 1, s->ctx_name);
-			int deps = s->deps_ctx && !strcmp(eq + 1, s->deps_ctx);
+			int deps = s->deps_ctx && starts_with(eq + 1, "d-") && !strcmp(eq + 3, s->id);
 			strbuf_addf(out, " \\\n  --mount=type=bind,from=%s,", eq + 1);
 			add_mount_target(out, m.v[i], (size_t)(eq - m.v[i]));
 			strbuf_addstr(out, (own && s->ctx_rw) || deps ? ",rw" : "");
