@@ -123,19 +123,24 @@ static void out_dir(const struct job *j, const char *id, struct strbuf *out)
 	strbuf_addf(out, "%s/cargo-green/out/%s", j->host_target, id);
 }
 
-/* Where a unit's outputs are, as the engine made them: its out dir, or
- * when it has none (its outputs came from the local store) the stored tree
- * of its key. 0, or -1 when neither is there. */
+/* Where a unit's outputs are, as the engine made them: the stored tree of
+ * its key, or its out dir when the store has none. The stored tree first:
+ * its files never change, mtimes included, where landing gives the out
+ * dir's (hard links of what lands in target/) the time of each run; the
+ * engine syncs the deps context by difference of stat data, and would be
+ * sent again, every run, what it already has. 0, or -1 when neither is
+ * there. */
 static int unit_outputs(const struct job *j, const struct unit *u, struct strbuf *path)
 {
 	strbuf_reset(path);
+	/* (sizes only: the dependency's own hit or save checked its digests) */
+	if (u->key && store_lookup(u->key, 0, path)) {
+		strbuf_addstr(path, CT_TARGET);
+		if (!access(path->buf, F_OK))
+			return 0;
+	}
+	strbuf_reset(path);
 	out_dir(j, u->id, path);
-	if (!access(path->buf, F_OK))
-		return 0;
-	/* (sizes only: the dependency's own hit checked its digests) */
-	if (!u->key || !store_lookup(u->key, 0, path))
-		return -1;
-	strbuf_addstr(path, CT_TARGET);
 	return access(path->buf, F_OK) ? -1 : 0;
 }
 
