@@ -168,6 +168,17 @@ if want remote; then
 		check "remote: cargo green test compiles the tests there and they pass here (exit $rc, $((c1 - c0)) connection)" \
 			bash -c "[ $rc -eq 0 ] && grep -q 'test result: ok' '$RM/test.err.out' && [ $((c1 - c0)) -le 1 ]"
 
+		# An edit of a workspace crate: the engine already has the closure of
+		# its dependents, and is sent only what differs (BuildKit's transfer of
+		# the deps context, in app's engine log, against the closure's size).
+		echo "// an edit" >>"$RA/greet/src/lib.rs"
+		(cd "$RA" && rm_green "$RM/edit.err" build); rc=$?
+		sent=$(grep -h 'transferring deps: .* done' "$RA"/target/cargo-green/log/app-*.log 2>/dev/null | tail -n1 |
+			awk '{v=$4; m=1; if (v ~ /kB$/) m=1e3; else if (v ~ /MB$/) m=1e6; else if (v ~ /GB$/) m=1e9; sub(/[kMG]?B$/, "", v); printf "%d", v * m}')
+		closure=$(for d in "$RA"/target/cargo-green/deps/[0-9]*/; do du -sb "$d" | cut -f1; done | sort -n | tail -n1)
+		check "remote: after an edit of greet, app's deps context goes by difference (${sent:-?} bytes sent, closure ${closure:-?})" \
+			test "$rc" -eq 0 -a -n "$sent" -a "${closure:-0}" -gt 10000000 -a "${sent:-999999999}" -lt $((${closure:-0} / 5))
+
 		# Two runs at once, each needing the engine (own local stores): each its own connection.
 		for x in b c; do copy_fixture "$RM/$x"; done
 		c0=$(rm_conns)
