@@ -13,62 +13,73 @@
 
 #define MAX_SLOTS 64
 
-/* How many of trees the slot at dir did not hold last (dir.trees): what
- * a sync would add, and the engine be sent. */
-static size_t slot_misses(const char *dir, const struct strvec *trees)
+/* Of trees, how many the slot at dir did not hold last (dir.trees): what a
+ * sync would add, and the engine be sent; in *lost, how many it held that
+ * trees lack: what the engine's copy of it would no longer have. */
+static size_t slot_misses(const char *dir, const struct strvec *trees, size_t *lost)
 {
 	struct strbuf p = STRBUF_INIT, last = STRBUF_INIT;
-	size_t miss = 0;
+	size_t miss = 0, held = 0, kept = 0;
 	strbuf_addf(&p, "%s.trees", dir);
 	if (strbuf_read_file(&last, p.buf) < 0)
 		strbuf_reset(&last);
+	for (size_t i = 0; i < last.len; i++)
+		held += last.buf[i] == '\n';
 	for (size_t i = 0; trees && i < trees->nr; i++) {
 		const char *hit = last.buf;
 		size_t n = strlen(trees->v[i]);
 		while ((hit = strstr(hit, trees->v[i])) && ((hit != last.buf && hit[-1] != '\n') || hit[n] != '\n'))
 			hit += n;
 		miss += !hit;
+		kept += !!hit;
 	}
+	*lost = held > kept ? held - kept : 0;
 	strbuf_release(&p);
 	strbuf_release(&last);
 	return miss;
 }
 
+/* Slots made only so as not to overwrite another closure (each is one more
+ * snapshot kept by the engine). */
+#define SPARE_SLOTS 4
+
 int deps_slot_acquire(const char *parent, struct deps_slot *s, const struct strvec *trees, struct strbuf *err)
 {
 	struct strbuf lock = STRBUF_INIT, dir = STRBUF_INIT;
-	size_t best_miss = 0;
+	size_t best_miss = 0, best_lost = 0, want = trees ? trees->nr : 0;
 	int best = -1, best_fd = -1;
 	if (mkdir_p(parent, 0755) < 0) {
 		strbuf_addf(err, "cannot create '%s': %s", parent, strerror(errno));
 		return -1;
 	}
-	/* Of the free slots that exist, the one that held most of trees last;
-	 * a new one only when none is free. */
+	/* Of the free slots that exist, the one that held most of trees last
+	 * (then the one that loses least); a new one when none is free, or
+	 * when the best has nothing of trees and holds another closure (a few
+	 * at most). */
 	for (int n = 0; n < MAX_SLOTS; n++) {
 		int fd, saved, exists;
 		strbuf_reset(&lock);
 		strbuf_addf(&lock, "%s/%d.lock", parent, n);
 		exists = !access(lock.buf, F_OK);
-		if (!exists && best >= 0)
+		if (!exists && best >= 0 && !(want && best_miss == want && best_lost && n < SPARE_SLOTS))
 			break;
 		fd = open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
 			break;
 		/* The last slot waits for its holder rather than failing. */
 		if (flock(fd, n == MAX_SLOTS - 1 && best < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) == 0) {
-			size_t miss;
+			size_t miss, lost;
 			strbuf_reset(&dir);
 			strbuf_addf(&dir, "%s/%d", parent, n);
-			miss = slot_misses(dir.buf, trees);
-			if (best < 0 || miss < best_miss) {
+			miss = slot_misses(dir.buf, trees, &lost);
+			if (best < 0 || miss < best_miss || (miss == best_miss && lost < best_lost)) {
 				if (best_fd >= 0)
 					close(best_fd);
-				best = n, best_fd = fd, best_miss = miss;
+				best = n, best_fd = fd, best_miss = miss, best_lost = lost;
 			} else {
 				close(fd);
 			}
-			if (!exists || !miss)
+			if (!exists || (!miss && !lost))
 				break;
 			continue;
 		}
