@@ -173,7 +173,8 @@ if want remote; then
 		# the deps context, in app's engine log, against the closure's size).
 		echo "// an edit" >>"$RA/greet/src/lib.rs"
 		(cd "$RA" && rm_green "$RM/edit.err" build); rc=$?
-		sent=$(grep -h 'transferring deps: .* done' "$RA"/target/cargo-green/log/app-*.log 2>/dev/null | tail -n1 |
+		# (the app unit this build made: the newest of app's logs; the tests' are older)
+		sent=$(grep -h 'transferring deps: .* done' "$(ls -t "$RA"/target/cargo-green/log/app-*.log | head -n1)" 2>/dev/null | tail -n1 |
 			awk '{v=$4; m=1; if (v ~ /kB$/) m=1e3; else if (v ~ /MB$/) m=1e6; else if (v ~ /GB$/) m=1e9; sub(/[kMG]?B$/, "", v); printf "%d", v * m}')
 		closure=$(for d in "$RA"/target/cargo-green/deps/[0-9]*/; do du -sb "$d" | cut -f1; done | sort -n | tail -n1)
 		check "remote: after an edit of greet, app's deps context goes by difference (${sent:-?} bytes sent, closure ${closure:-?})" \
