@@ -5,6 +5,7 @@
 #include "final.h"
 #include "job.h"
 #include "log.h"
+#include "wrap.h"
 #include "unit.h"
 #include "run.h"
 #include "util.h"
@@ -228,6 +229,11 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 		strvec_push(&j.spec.argv, argv[i]);
 	j.record_path = unit_record_for_run_dir(run_dir, strlen(run_dir));
 	j.stderr_escape = ESCAPE_NONE;
+	/* A build script the local rustc compiled (a workspace or path crate's,
+	 * incremental): it runs in the same sandbox, as fast as cargo runs it,
+	 * keyed and stored alike (cargo runs it again on every edit of its
+	 * package when it names no rerun-if-changed). */
+	j.local = j.self.local = compiled.local && !getenv(NO_SANDBOX_ENV);
 
 	switch (job_run(&j, &code, &err)) {
 	case JOB_RESTART:

@@ -654,6 +654,48 @@ static void local_sandbox(const struct call *c, struct sandbox *sb)
 	sb->network = j->spec.network && strcmp(j->spec.network, "none");
 	strvec_pushv(&sb->env, j->spec.env.v);
 	strvec_pushv(&sb->env, c->secrets.v);
+	if (!j->out_stem) {
+		/* A build script's run: its real binary (target/ holds the shim)
+		 * over its path, its OUT_DIR fresh (tmp's, what it makes is the
+		 * result), the result dir for git's stand-in (git_probe). */
+		const char *bin = j->spec.argv.v[0];
+		int k = strvec_find(&c->cl.paths, j->dep_records.v[0]);
+		struct strbuf real = STRBUF_INIT, out = STRBUF_INIT;
+		if (k >= 0 && starts_with(bin, CT_TARGET "/") && land_unit_outputs(j, &c->cl.units[k], &real) == 0) {
+			strbuf_addstr(&real, bin + strlen(CT_TARGET));
+			sandbox_bind(sb, 0, real.buf, bin);
+		}
+		strbuf_addf(&out, "%s%s", c->tmp.buf, j->spec.collect_dir);
+		sandbox_bind(sb, 1, out.buf, j->spec.collect_dir);
+		strbuf_reset(&out);
+		strbuf_addf(&out, "%s/" STAGE_RESULT_DIR, c->tmp.buf);
+		sandbox_bind(sb, 1, out.buf, CT_OUT "/" STAGE_RESULT_DIR);
+		if (j->spec.git_probe) {
+			strbuf_reset(&out);
+			strbuf_addf(&out, "%s/green-git", c->tmp.buf);
+			strbuf_reset(&real);
+			strbuf_addf(&real, "%s/git", out.buf);
+			mkdir_p(out.buf, 0755);
+			{
+				struct strbuf text = STRBUF_INIT;
+				strbuf_addf(&text, "#!/bin/sh\n: >" CT_OUT "/" STAGE_RESULT_DIR "/%s.git\n"
+					    "echo 'fatal: not a git repository (or any of the parent directories): .git' >&2\nexit 128\n",
+					    j->spec.id);
+				write_file_atomic(real.buf, text.buf, text.len, 0755);
+				strbuf_release(&text);
+			}
+			sandbox_bind(sb, 0, out.buf, "/tmp/green-git");
+			strvec_pushf(&sb->env, "PATH=/tmp/green-git:%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+		} else {
+			strvec_pushf(&sb->env, "PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+		}
+		strvec_pushv(&sb->argv, j->spec.argv.v);
+		strbuf_release(&real);
+		strbuf_release(&out);
+		free(home);
+		strvec_clear(&seen);
+		return;
+	}
 	strvec_pushf(&sb->env, "PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
 	strvec_push(&sb->argv, j->rustc);
 	for (size_t i = 1; i < j->spec.argv.nr; i++)
@@ -676,8 +718,8 @@ static int call_build_local(struct call *c, struct strbuf *err)
 	int status = 0, ret = 0;
 	long long t1;
 
-	if (!dir || !j->out_stem)
-		BUG("a local unit without its out dir or stem");
+	if (!dir)
+		BUG("a local unit without its out dir");
 	strbuf_addf(&out, "%s/" STAGE_RESULT_DIR, c->tmp.buf);
 	strbuf_addf(&to, "%s%s", c->tmp.buf, j->spec.collect_dir);
 	if (mkdir_p(out.buf, 0755) < 0 || mkdir_p(to.buf, 0755) < 0) {
@@ -691,7 +733,8 @@ static int call_build_local(struct call *c, struct strbuf *err)
 	local_sandbox(c, &sb);
 	sb.stdout_path = out.buf;
 	sb.stderr_path = errs.buf;
-	outputs_snapshot(dir, j->out_stem, &before);
+	if (j->out_stem) /* (a run's outputs are its fresh OUT_DIR's, in tmp already) */
+		outputs_snapshot(dir, j->out_stem, &before);
 	t1 = now_ns();
 	if (sandbox_run(&sb, &status, err) < 0) {
 		ret = call_stop(c, CALL_NO_SANDBOX, 0);
@@ -705,7 +748,8 @@ static int call_build_local(struct call *c, struct strbuf *err)
 		ret = call_stop(c, CALL_ERROR, EXIT_IO);
 		goto out;
 	}
-	outputs_snapshot(dir, j->out_stem, &after);
+	if (j->out_stem)
+		outputs_snapshot(dir, j->out_stem, &after);
 	for (size_t i = 0; i < after.nr; i++) {
 		struct strbuf from = STRBUF_INIT, dst = STRBUF_INIT;
 		size_t n = strcspn(after.v[i], "\t");

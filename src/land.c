@@ -130,7 +130,7 @@ static void out_dir(const struct job *j, const char *id, struct strbuf *out)
  * engine syncs the deps context by difference of stat data, and would be
  * sent again, every run, what it already has. 0, or -1 when neither is
  * there. */
-static int unit_outputs(const struct job *j, const struct unit *u, struct strbuf *path)
+int land_unit_outputs(const struct job *j, const struct unit *u, struct strbuf *path)
 {
 	strbuf_reset(path);
 	/* (sizes only: the dependency's own hit or save checked its digests) */
@@ -166,7 +166,7 @@ int land_closure_outputs(const struct job *j, const struct closure *cl, struct s
 	struct strbuf src = STRBUF_INIT;
 	int ret = 0;
 	for (size_t i = 0; !ret && i < cl->nr; i++) {
-		ret = unit_outputs(j, &cl->units[i], &src);
+		ret = land_unit_outputs(j, &cl->units[i], &src);
 		strvec_push(trees, src.buf);
 	}
 	if (ret)

@@ -34,5 +34,8 @@ const char *land_keep_outputs(const struct job *j, const char *tree, int stored,
  * closure order): each unit's out dir, or its stored tree. 0, or -1 with
  * trees emptied when a unit's are not there. */
 int land_closure_outputs(const struct job *j, const struct closure *cl, struct strvec *trees);
+/* Where unit u's outputs are (laid out as CT_TARGET): its out dir, or its
+ * stored tree. 0, or -1 when neither is there. */
+int land_unit_outputs(const struct job *j, const struct unit *u, struct strbuf *path);
 
 #endif

@@ -34,6 +34,8 @@ int unit_write(const struct unit *u, const char *path, struct strbuf *err)
 		strbuf_addf(&sb, "ws %s\n", u->ws_root);
 	if (u->ctx_full)
 		strbuf_addstr(&sb, "ctx-full\n");
+	if (u->local)
+		strbuf_addstr(&sb, "local\n");
 	for (size_t i = 0; i < u->deps.nr; i++)
 		strbuf_addf(&sb, "dep %s\n", u->deps.v[i]);
 	if (u->key)
@@ -85,6 +87,8 @@ int unit_read(struct unit *u, const char *path, struct strbuf *err)
 			u->ws_root = xstrdup(v);
 		} else if (!strcmp(line, "ctx-full")) {
 			u->ctx_full = 1;
+		} else if (!strcmp(line, "local")) {
+			u->local = 1;
 		} else if (skip_prefix(line, "dep ", &v)) {
 			strvec_push(&u->deps, v);
 		} else if (skip_prefix(line, "key ", &v)) {

@@ -33,9 +33,10 @@ struct unit {
 	char *stage;
 	char *key;        /* the local store's key of this unit (store_unit_key), or NULL */
 	struct strvec apt; /* extra packages of its base (sorted) */
+	int local;        /* compiled by the local rustc in its sandbox (job.h's local) */
 };
 
-#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, STRVEC_INIT, NULL, NULL, STRVEC_INIT }
+#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, STRVEC_INIT, NULL, NULL, STRVEC_INIT, 0 }
 
 void unit_release(struct unit *u);
 int unit_write(const struct unit *u, const char *path, struct strbuf *err);

@@ -311,7 +311,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		 * in a profile with incremental on): the local rustc with its
 		 * incremental state, as plain cargo, in a sandbox at the fixed
 		 * paths (sandbox.h): keyed and stored as the engine's units. */
-		j.local = 1;
+		j.local = j.self.local = 1;
 		if (argv[0][0] != '/' || getenv(NO_SANDBOX_ENV)) {
 			why = argv[0][0] != '/' ? "rustc not named by its path" : NO_SANDBOX_ENV;
 			goto pass;

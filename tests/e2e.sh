@@ -109,7 +109,7 @@ if want fixture; then
 	check "a dependency's build script never runs on the host: cargo runs a shim" grep -q '__build-script-run' "$shim"
 	check "its OUT_DIR came back to the host" test -s "$(ls "$A"/target/debug/build/serde-*/out/private.rs | head -n1)"
 	own=$(ls "$A"/target/debug/build/greet-*/build-script-build | head -n1)
-	check "a workspace crate's build script, compiled locally (incremental), runs in BuildKit as any other: cargo runs a shim" \
+	check "a workspace crate's build script, compiled locally (incremental), runs through cargo-green (in its sandbox): cargo runs a shim" \
 		bash -c "grep -q '__build-script-run' '$own' && grep -q 'hello from build.rs' '$WORK/a.out'"
 	check "no host path and no user name in any Dockerfile" \
 		bash -c "[ \$(ls '$A'/target/cargo-green/df/*/Dockerfile | wc -l) -ge 30 ] && ! grep -rlE -e '$A' -e '$HOME' '$A/target/cargo-green/df/'"
