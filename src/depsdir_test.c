@@ -9,15 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void put(const char *root, const char *rel, const char *text)
-{
-	struct strbuf p = STRBUF_INIT;
-	strbuf_addf(&p, "%s/%s", root, rel);
-	mkdir_parent(p.buf, 0755);
-	write_file_atomic(p.buf, text, strlen(text), 0644);
-	strbuf_release(&p);
-}
-
 static ino_t ino(const char *root, const char *rel)
 {
 	struct strbuf p = STRBUF_INIT;
@@ -82,10 +73,10 @@ void test_depsdir(void)
 	strbuf_addf(&a, "%s/a", root);
 	strbuf_addf(&b, "%s/b", root);
 	strbuf_addf(&parent, "%s/deps", root);
-	put(a.buf, "debug/deps/libx.rlib", "x from a");
-	put(a.buf, "debug/deps/x.d", "x.d");
-	put(b.buf, "debug/deps/libx.rlib", "x from b");
-	put(b.buf, "debug/build/y-1/out/gen.rs", "gen");
+	test_put(a.buf, "debug/deps/libx.rlib", "x from a", 0644);
+	test_put(a.buf, "debug/deps/x.d", "x.d", 0644);
+	test_put(b.buf, "debug/deps/libx.rlib", "x from b", 0644);
+	test_put(b.buf, "debug/build/y-1/out/gen.rs", "gen", 0644);
 	strbuf_addf(&p, "%s/debug/build/y-1/out/empty", b.buf);
 	mkdir_p(p.buf, 0755);
 
@@ -108,7 +99,7 @@ void test_depsdir(void)
 	/* Another closure: what it does not hold goes, a name now from another tree is relinked. */
 	strvec_clear(&trees);
 	strvec_push(&trees, b.buf);
-	put(s1.dir.buf, "stray", "left by a crash");
+	test_put(s1.dir.buf, "stray", "left by a crash", 0644);
 	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
 	check_listing(s1.dir.buf, "d:debug d:debug/build d:debug/build/y-1 d:debug/build/y-1/out "
 				  "d:debug/build/y-1/out/empty f:debug/build/y-1/out/gen.rs d:debug/deps "
@@ -117,7 +108,7 @@ void test_depsdir(void)
 
 	/* A rebuilt unit (a new file under the same name) is relinked; kept files stay as they are. */
 	ino_t gen = ino(s1.dir.buf, "debug/build/y-1/out/gen.rs");
-	put(b.buf, "debug/deps/libx.rlib", "x from b, rebuilt");
+	test_put(b.buf, "debug/deps/libx.rlib", "x from b, rebuilt", 0644);
 	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
 	CHECK(ino(s1.dir.buf, "debug/deps/libx.rlib") == ino(b.buf, "debug/deps/libx.rlib"));
 	CHECK(ino(s1.dir.buf, "debug/build/y-1/out/gen.rs") == gen);

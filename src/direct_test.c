@@ -6,15 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static void put(const char *dir, const char *rel, const char *text)
-{
-	struct strbuf p = STRBUF_INIT;
-	strbuf_addf(&p, "%s/%s", dir, rel);
-	mkdir_parent(p.buf, 0755);
-	write_file_atomic(p.buf, text, strlen(text), 0644);
-	strbuf_release(&p);
-}
-
 void test_direct(void)
 {
 	char dir[] = "/tmp/cargo-green-direct-test.XXXXXX";
@@ -43,11 +34,11 @@ void test_direct(void)
 	k1[STORE_KEY_HEX - 1] = '\0';
 	memset(k2, 'b', STORE_KEY_HEX - 1);
 	k2[STORE_KEY_HEX - 1] = '\0';
-	put(src.buf, "src/main.rs", "fn main() {}\n");
-	put(src.buf, "src/other.rs", "// not read\n");
-	put(tree.buf, "green/target/debug/deps/app-1.d",
+	test_put(src.buf, "src/main.rs", "fn main() {}\n", 0644);
+	test_put(src.buf, "src/other.rs", "// not read\n", 0644);
+	test_put(tree.buf, "green/target/debug/deps/app-1.d",
 	    "/green/target/debug/deps/app-1: app/src/main.rs /green/cargo/registry/x.rs\n"
-	    "app/src/main.rs:\n/green/cargo/registry/x.rs:\n");
+	    "app/src/main.rs:\n/green/cargo/registry/x.rs:\n", 0644);
 
 	CHECK(direct_lookup(pre, src.buf, key) == 0); /* nothing recorded yet */
 	direct_files_compiled(tree.buf, &files);
@@ -55,15 +46,15 @@ void test_direct(void)
 	direct_record(pre, src.buf, "/green/ws/app", "/green/ws", &files, k1);
 	CHECK(direct_lookup(pre, src.buf, key) == 1 && !strcmp(key, k1));
 	/* A file it did not read changes: the same key. */
-	put(src.buf, "src/other.rs", "// changed, still not read\n");
+	test_put(src.buf, "src/other.rs", "// changed, still not read\n", 0644);
 	CHECK(direct_lookup(pre, src.buf, key) == 1 && !strcmp(key, k1));
 	/* A file it read changes: no key, until a build with it is recorded. */
-	put(src.buf, "src/main.rs", "fn main() { println!(); }\n");
+	test_put(src.buf, "src/main.rs", "fn main() { println!(); }\n", 0644);
 	CHECK(direct_lookup(pre, src.buf, key) == 0);
 	direct_record(pre, src.buf, "/green/ws/app", "/green/ws", &files, k2);
 	CHECK(direct_lookup(pre, src.buf, key) == 1 && !strcmp(key, k2));
 	/* And back: the earlier build's key (a branch switched to and fro). */
-	put(src.buf, "src/main.rs", "fn main() {}\n");
+	test_put(src.buf, "src/main.rs", "fn main() {}\n", 0644);
 	CHECK(direct_lookup(pre, src.buf, key) == 1 && !strcmp(key, k1));
 	{
 		/* A file outside its sources that nothing else covers (include! of

@@ -8,15 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void put(const char *dir, const char *rel, const char *text, int mode)
-{
-	struct strbuf p = STRBUF_INIT;
-	strbuf_addf(&p, "%s/%s", dir, rel);
-	mkdir_parent(p.buf, 0755);
-	write_file_atomic(p.buf, text, strlen(text), mode);
-	strbuf_release(&p);
-}
-
 static void read_at(const char *dir, const char *rel, struct strbuf *out)
 {
 	struct strbuf p = STRBUF_INIT;
@@ -58,10 +49,10 @@ void test_land(void)
 	j.spec.id = "app-1";
 	j.shim_ct = xstrdup(CT_TARGET "/debug/build/app-1/build_script_build-1");
 	j.shim_text = xstrdup("#!/bin/sh\nexec shim\n");
-	put(tree.buf, "debug/deps/libapp-1.rlib", "rlib bytes", 0644);
-	put(tree.buf, "debug/deps/app-1.d", CT_TARGET "/debug/deps/app-1.d: " CT_WS "/src/main.rs\n", 0644);
-	put(tree.buf, "debug/build/app-1/build_script_build-1", "real build script", 0755);
-	put(target.buf, "debug/deps/libapp-1.rlib", "an older build", 0644);
+	test_put(tree.buf, "debug/deps/libapp-1.rlib", "rlib bytes", 0644);
+	test_put(tree.buf, "debug/deps/app-1.d", CT_TARGET "/debug/deps/app-1.d: " CT_WS "/src/main.rs\n", 0644);
+	test_put(tree.buf, "debug/build/app-1/build_script_build-1", "real build script", 0755);
+	test_put(target.buf, "debug/deps/libapp-1.rlib", "an older build", 0644);
 
 	CHECK(land_tree(&j, tree.buf, 0, tmp.buf, &err) == 0);
 	CHECK_STR(err.buf, "");
@@ -78,7 +69,7 @@ void test_land(void)
 	CHECK(access(tmp.buf, F_OK) < 0);
 
 	/* From the local store: copies, never links (a tool rewriting an output in place must not reach the store). */
-	put(tree.buf, "debug/deps/libapp-1.rmeta", "rmeta bytes", 0644);
+	test_put(tree.buf, "debug/deps/libapp-1.rmeta", "rmeta bytes", 0644);
 	CHECK(land_tree(&j, tree.buf, 1, tmp.buf, &err) == 0);
 	read_at(target.buf, "debug/deps/libapp-1.rmeta", &got);
 	CHECK_STR(got.buf, "rmeta bytes");

@@ -29,6 +29,9 @@ extern int test_passed, test_failed;
 		} \
 	} while (0)
 
+/* Write text as root/rel with mode, its parent dirs made (test fixtures). */
+void test_put(const char *root, const char *rel, const char *text, int mode);
+
 void test_rustc_args(void);
 void test_stats(void);
 void test_sandbox(void);

@@ -1,8 +1,21 @@
 /* test_main.c: runs every table of unit tests; ends with "N passed, N failed". */
 #include "test.h"
+#include "fs.h"
+#include "strbuf.h"
+#include "util.h"
+#include <string.h>
 #include <stdio.h>
 
 int test_passed, test_failed;
+
+void test_put(const char *root, const char *rel, const char *text, int mode)
+{
+	struct strbuf p = STRBUF_INIT;
+	strbuf_addf(&p, "%s/%s", root, rel);
+	mkdir_parent(p.buf, 0755);
+	write_file_atomic(p.buf, text, strlen(text), mode);
+	strbuf_release(&p);
+}
 
 int main(void)
 {
