@@ -660,46 +660,36 @@ static void local_sandbox(const struct call *c, struct sandbox *sb)
 		 * result), the result dir for git's stand-in (git_probe). */
 		const char *bin = j->spec.argv.v[0];
 		int k = strvec_find(&c->cl.paths, j->dep_records.v[0]);
-		struct strbuf real = STRBUF_INIT, out = STRBUF_INIT;
-		if (k >= 0 && starts_with(bin, CT_TARGET "/") && land_unit_outputs(j, &c->cl.units[k], &real) == 0) {
-			strbuf_addstr(&real, bin + strlen(CT_TARGET));
-			sandbox_bind(sb, 0, real.buf, bin);
+		struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+		if (k >= 0 && starts_with(bin, CT_TARGET "/") && land_unit_outputs(j, &c->cl.units[k], &p) == 0) {
+			strbuf_addstr(&p, bin + strlen(CT_TARGET));
+			sandbox_bind(sb, 0, p.buf, bin);
 		}
-		strbuf_addf(&out, "%s%s", c->tmp.buf, j->spec.collect_dir);
-		sandbox_bind(sb, 1, out.buf, j->spec.collect_dir);
-		strbuf_reset(&out);
-		strbuf_addf(&out, "%s/" STAGE_RESULT_DIR, c->tmp.buf);
-		sandbox_bind(sb, 1, out.buf, CT_OUT "/" STAGE_RESULT_DIR);
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s%s", c->tmp.buf, j->spec.collect_dir);
+		sandbox_bind(sb, 1, p.buf, j->spec.collect_dir);
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/" STAGE_RESULT_DIR, c->tmp.buf);
+		sandbox_bind(sb, 1, p.buf, CT_OUT "/" STAGE_RESULT_DIR);
 		if (j->spec.git_probe) {
-			strbuf_reset(&out);
-			strbuf_addf(&out, "%s/green-git", c->tmp.buf);
-			strbuf_reset(&real);
-			strbuf_addf(&real, "%s/git", out.buf);
-			mkdir_p(out.buf, 0755);
-			{
-				struct strbuf text = STRBUF_INIT;
-				strbuf_addf(&text, "#!/bin/sh\n: >" CT_OUT "/" STAGE_RESULT_DIR "/%s.git\n"
-					    "echo 'fatal: not a git repository (or any of the parent directories): .git' >&2\nexit 128\n",
-					    j->spec.id);
-				write_file_atomic(real.buf, text.buf, text.len, 0755);
-				strbuf_release(&text);
-			}
-			sandbox_bind(sb, 0, out.buf, "/tmp/green-git");
-			strvec_pushf(&sb->env, "PATH=/tmp/green-git:%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
-		} else {
-			strvec_pushf(&sb->env, "PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+			strbuf_reset(&p);
+			strbuf_addf(&p, "%s/green-git", c->tmp.buf);
+			sandbox_bind(sb, 0, p.buf, STAGE_GIT_DIR);
+			mkdir_p(p.buf, 0755);
+			strbuf_addstr(&p, "/git");
+			stage_git_standin(j->spec.id, &text);
+			write_file_atomic(p.buf, text.buf, text.len, 0755);
 		}
+		strbuf_release(&p);
+		strbuf_release(&text);
 		strvec_pushv(&sb->argv, j->spec.argv.v);
-		strbuf_release(&real);
-		strbuf_release(&out);
-		free(home);
-		strvec_clear(&seen);
-		return;
+	} else {
+		strvec_push(&sb->argv, j->rustc);
+		for (size_t i = 1; i < j->spec.argv.nr; i++)
+			strvec_push(&sb->argv, j->spec.argv.v[i]);
 	}
-	strvec_pushf(&sb->env, "PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
-	strvec_push(&sb->argv, j->rustc);
-	for (size_t i = 1; i < j->spec.argv.nr; i++)
-		strvec_push(&sb->argv, j->spec.argv.v[i]);
+	strvec_pushf(&sb->env, "PATH=%s%s", !j->out_stem && j->spec.git_probe ? STAGE_GIT_DIR ":" : "",
+		     path ? path : "/usr/local/bin:/usr/bin:/bin");
 	strvec_clear(&seen);
 	free(home);
 }

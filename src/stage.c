@@ -7,6 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+void stage_git_standin(const char *id, struct strbuf *out)
+{
+	strbuf_addf(out, "#!/bin/sh\n: >" CT_OUT "/" STAGE_RESULT_DIR "/%s.git\n"
+		    "echo 'fatal: not a git repository (or any of the parent directories): .git' >&2\nexit 128\n", id);
+}
+
 void stage_result_read(const char *root, const char *id, struct stage_result *r)
 {
 	struct strbuf p = STRBUF_INIT, code = STRBUF_INIT;
@@ -298,13 +304,14 @@ int stage_render(const struct stage_spec *s, struct strbuf *out, struct strbuf *
 		add_value(&body, s->ctx_target, &nl);
 		strbuf_addstr(&body, "/" INCR_SUBDIR "/. \"$i/\"; fi\n");
 	}
-	if (s->git_probe)
-		strbuf_addf(&body, "mkdir -p /tmp/green-git\ncat >/tmp/green-git/git <<'GREEN_GIT'\n#!/bin/sh\n: >%s/%s.git\n"
-			    "echo 'fatal: not a git repository (or any of the parent directories): .git' >&2\nexit 128\n"
-			    "GREEN_GIT\nchmod +x /tmp/green-git/git\n", logs, s->id);
+	if (s->git_probe) {
+		strbuf_addstr(&body, "mkdir -p " STAGE_GIT_DIR "\ncat >" STAGE_GIT_DIR "/git <<'GREEN_GIT'\n");
+		stage_git_standin(s->id, &body);
+		strbuf_addstr(&body, "GREEN_GIT\nchmod +x " STAGE_GIT_DIR "/git\n");
+	}
 	if (s->git_trust)
 		strbuf_addstr(&body, "git config --system --add safe.directory '*' 2>/dev/null || true\n");
-	strbuf_addstr(&body, s->git_probe ? "env -i PATH=\"/tmp/green-git:$PATH\"" : "env -i PATH=\"$PATH\"");
+	strbuf_addstr(&body, s->git_probe ? "env -i PATH=\"" STAGE_GIT_DIR ":$PATH\"" : "env -i PATH=\"$PATH\"");
 	for (size_t i = 0; i < s->env.nr; i++) {
 		strbuf_addstr(&body, " \\\n  ");
 		add_value(&body, s->env.v[i], &nl);

@@ -82,6 +82,12 @@ struct stage_result {
 /* The result of unit id in the exported tree root (what was CT_OUT),
  * r reset first. An absent or partial result reads as not finished. */
 void stage_result_read(const char *root, const char *id, struct stage_result *r);
+
+/* git_probe's stand-in: the dir put first on PATH, and the script there
+ * (appended to out) that marks CT_OUT/STAGE_RESULT_DIR/ID.git and answers
+ * as git does outside a repository. The stage and the local sandbox use it. */
+#define STAGE_GIT_DIR "/tmp/green-git"
+void stage_git_standin(const char *id, struct strbuf *out);
 void stage_result_release(struct stage_result *r);
 /* Append the u-, o- and e- stages of s to out (u- and o- with deps_ctx).
  *
