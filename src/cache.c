@@ -275,6 +275,40 @@ static int scan_one(const char *rel, const char *full, char kind, void *data)
 	return 0;
 }
 
+int cache_archive_check(const char *key, const char *file, const char *bucket, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT, why = STRBUF_INIT;
+	struct child c = CHILD_INIT;
+	int rc, ret = -1;
+	strbuf_addf(&tmp, "%s/%s.pushcheck.%ld", bucket, key, (long)getpid());
+	rm_rf(tmp.buf);
+	if (mkdir_p(tmp.buf, 0755) < 0) {
+		strbuf_addf(err, "cannot pack entry %.12s: %s: %s", key, tmp.buf, strerror(errno));
+		goto out;
+	}
+	strvec_pushl(&c.args, "tar", "--zstd", "-xf", file, "-C", tmp.buf, "--no-same-owner", NULL);
+	c.stdin_path = "";
+	c.no_stdout = 1;
+	c.stderr_path = "/dev/null";
+	rc = run_command(&c, err);
+	if (rc) {
+		if (!err->len)
+			strbuf_addf(err, "cannot pack entry %.12s: its archive does not unpack (tar --zstd exit %d)", key, rc);
+		goto out;
+	}
+	if (store_entry_check(tmp.buf, 1, &why) < 0) {
+		strbuf_addf(err, "cannot pack entry %.12s: its archive %s", key, why.buf);
+		goto out;
+	}
+	ret = 0;
+out:
+	rm_rf(tmp.buf);
+	child_release(&c);
+	strbuf_release(&tmp);
+	strbuf_release(&why);
+	return ret;
+}
+
 /* The entry of key as a blob in data (tar+zstd, the same bytes for the same
  * tree: sorted names, no times, no owners). 0, or -1 with err. */
 static int make_blob(const char *key, const struct strvec *secrets, struct strbuf *data, struct strbuf *digest,
@@ -300,12 +334,18 @@ static int make_blob(const char *key, const struct strvec *secrets, struct strbu
 		}
 	}
 	strbuf_addf(&file, "%s/%s.push.%ld.tar.zst", bucket.buf, key, (long)getpid());
+	/* Exit 1 is tar's "file changed as we read it": its ctime moved, which
+	 * a build hard-linking a stored file does (a dependent's deps context,
+	 * a landing) while the bytes stay as saved. Such an archive is kept
+	 * only once unpacked and found to match the entry's manifest. */
 	strvec_pushl(&c.args, "tar", "--zstd", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
-		     "--format=gnu", "-cf", file.buf, "-C", entry.buf, ".", NULL);
+		     "--format=gnu", "--warning=no-file-changed", "-cf", file.buf, "-C", entry.buf, ".", NULL);
 	c.stdin_path = "";
 	c.no_stdout = 1;
 	c.stderr_path = "/dev/null";
 	rc = run_command(&c, err);
+	if (rc == 1 && !err->len && cache_archive_check(key, file.buf, bucket.buf, err) == 0)
+		rc = 0;
 	if (rc || strbuf_read_file(data, file.buf) < 0) {
 		if (!err->len)
 			strbuf_addf(err, "cannot pack entry %.12s (tar --zstd exit %d)", key, rc);

@@ -62,4 +62,9 @@ void cache_note_used(const char *target, const struct config *cfg, const char *k
  * the write images, with a progress line. 0, or an exit code. */
 int cache_push_last(const struct config *cfg, const char *target);
 
+/* 0 when the archive file (tar+zstd, made from key's entry) unpacks, in
+ * a scratch dir under dir, to a tree that matches the manifest it holds:
+ * every file's size and SHA-256; else -1 with err. */
+int cache_archive_check(const char *key, const char *file, const char *dir, struct strbuf *err);
+
 #endif

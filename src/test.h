@@ -50,6 +50,7 @@ void test_registry(void);
 void test_depsdir(void);
 void test_syslib(void);
 void test_store(void);
+void test_cache_archive(void);
 void test_stage_fuzz(void);
 void test_config_fuzz(void);
 void test_args_fuzz(void);

@@ -31,6 +31,7 @@ int main(void)
 	test_depsdir();
 	test_syslib();
 	test_store();
+	test_cache_archive();
 	test_stage_fuzz();
 	test_config_fuzz();
 	test_args_fuzz();
