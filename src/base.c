@@ -1,6 +1,7 @@
 #include "base.h"
 #include "paths.h"
 #include "config.h"
+#include "stage.h"
 #include "dockerapi.h"
 #include "engine.h"
 #include "exitcode.h"

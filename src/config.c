@@ -2,6 +2,7 @@
 #include "final.h"
 #include "json.h"
 #include "log.h"
+#include "stage.h"
 #include "util.h"
 #include "banned.h"
 
@@ -143,36 +144,6 @@ static int check_env_name(const char *v, struct strbuf *why)
 		return -1;
 	}
 	return 0;
-}
-
-/* The stage name of the last FROM line of a Dockerfile text, or NULL. */
-char *dockerfile_last_stage(const char *text)
-{
-	char *name = NULL;
-	for (const char *line = text; *line;) {
-		const char *end = strchrnul(line, '\n'), *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!strncasecmp(p, "FROM ", 5)) {
-			const char *as = NULL;
-			for (const char *q = p; q + 4 <= end; q++)
-				if ((q[0] == ' ' || q[0] == '\t') && !strncasecmp(q + 1, "AS", 2) && (q[3] == ' ' || q[3] == '\t'))
-					as = q + 4;
-			free(name);
-			name = NULL;
-			if (as) {
-				while (as < end && (*as == ' ' || *as == '\t'))
-					as++;
-				const char *e = as;
-				while (e < end && *e != ' ' && *e != '\t' && *e != '\r')
-					e++;
-				if (e > as)
-					name = xstrndup(as, (size_t)(e - as));
-			}
-		}
-		line = *end ? end + 1 : end;
-	}
-	return name;
 }
 
 static int check_inline(const char *v, struct strbuf *why)
@@ -388,15 +359,6 @@ const struct setting *setting_find(const char *name)
 			return &settings[i];
 	}
 	return NULL;
-}
-
-int env_name_is_secret(const char *name)
-{
-	static const char *words[] = { "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE", "AUTH", "KEY" };
-	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
-		if (strcasestr(name, words[i]))
-			return 1;
-	return 0;
 }
 
 /* A value as it can be shown on one line: quoted, newlines escaped, cut. */

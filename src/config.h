@@ -132,14 +132,6 @@ const char *origin_name(enum origin o);
 /* `key = "example"` or `key = [ "a", "b" ]`: the setting in Cargo.toml. */
 void setting_toml_example(const struct setting *s, struct strbuf *out);
 
-/* The stage name of the last FROM line of a Dockerfile text (FROM x AS
- * NAME), or NULL if it names none. Caller frees. */
-char *dockerfile_last_stage(const char *text);
-
-/* Is this environment variable name one whose value must stay secret
- * (…TOKEN, …SECRET, …PASSWORD, …KEY…)? */
-int env_name_is_secret(const char *name);
-
 #define STATS_ENV "__CARGOGREEN_STATS"
 
 #endif

@@ -182,3 +182,12 @@ void env_filter(const char **environ_, enum env_use use, const struct strvec *ex
 	}
 	strvec_sort(out);
 }
+
+int env_name_is_secret(const char *name)
+{
+	static const char *words[] = { "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE", "AUTH", "KEY" };
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (strcasestr(name, words[i]))
+			return 1;
+	return 0;
+}

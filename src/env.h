@@ -39,4 +39,8 @@ int env_is_ruled(const char *name);
  * value known). Each entry of out is "NAME" or "NAME=VALUE"; no duplicates. */
 void env_read_by(const char *text, struct strvec *out);
 
+/* Is this environment variable name one whose value must stay secret
+ * (…TOKEN, …SECRET, …PASSWORD, …KEY…)? */
+int env_name_is_secret(const char *name);
+
 #endif

@@ -3,6 +3,10 @@
 
 void test_env(void)
 {
+	/* Names whose values are secrets. */
+	CHECK(env_name_is_secret("GIT_AUTH_TOKEN"));
+	CHECK(env_name_is_secret("AWS_SECRET_ACCESS_KEY"));
+	CHECK(!env_name_is_secret("TYPENUM_BUILD_OP"));
 	const char *environ_[] = {
 		"HOME=/root", "PATH=/usr/bin", "CARGO_MAKEFLAGS=-j --jobserver-fds=3,4", "MAKEFLAGS=-j",
 		"CARGO_PKG_NAME=greet", "CARGO_MANIFEST_DIR=/home/u/proj/greet",

@@ -5,6 +5,7 @@
 #include "depsdir.h"
 #include "direct.h"
 #include "engine.h"
+#include "env.h"
 #include "exitcode.h"
 #include "fs.h"
 #include "land.h"

@@ -354,3 +354,32 @@ int stage_render(const struct stage_spec *s, struct strbuf *out, struct strbuf *
 		strbuf_addf(out, "COPY --link --from=e-%s / /\n", s->deps.v[i]);
 	return 0;
 }
+
+char *dockerfile_last_stage(const char *text)
+{
+	char *name = NULL;
+	for (const char *line = text; *line;) {
+		const char *end = strchrnul(line, '\n'), *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!strncasecmp(p, "FROM ", 5)) {
+			const char *as = NULL;
+			for (const char *q = p; q + 4 <= end; q++)
+				if ((q[0] == ' ' || q[0] == '\t') && !strncasecmp(q + 1, "AS", 2) && (q[3] == ' ' || q[3] == '\t'))
+					as = q + 4;
+			free(name);
+			name = NULL;
+			if (as) {
+				while (as < end && (*as == ' ' || *as == '\t'))
+					as++;
+				const char *e = as;
+				while (e < end && *e != ' ' && *e != '\t' && *e != '\r')
+					e++;
+				if (e > as)
+					name = xstrndup(as, (size_t)(e - as));
+			}
+		}
+		line = *end ? end + 1 : end;
+	}
+	return name;
+}

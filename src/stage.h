@@ -110,4 +110,8 @@ int stage_word_safe(const char *s);
  * STAGE_NL_DEF), another control character as $(printf '\ooo'). */
 void stage_add_value(struct strbuf *out, const char *s, int *nl);
 
+/* The stage name of the last FROM line of a Dockerfile text (FROM x AS
+ * NAME), or NULL if it names none. Caller frees. */
+char *dockerfile_last_stage(const char *text);
+
 #endif

@@ -5,8 +5,20 @@
 #include "test.h"
 #include "util.h"
 
+#include <stdlib.h>
+
 void test_stage(void)
 {
+	/* The last FROM's stage name: any case of AS, leading blanks, CR. */
+	{
+		char *n = dockerfile_last_stage("FROM debian AS a\nRUN x\n  from a as final\r\n");
+		CHECK_STR(n, "final");
+		free(n);
+		n = dockerfile_last_stage("FROM debian AS a\nFROM a\n");
+		CHECK(n == NULL);
+		n = dockerfile_last_stage("RUN echo FROM x AS y\n");
+		CHECK(n == NULL);
+	}
 	struct stage_spec s = STAGE_SPEC_INIT;
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 
