@@ -142,7 +142,7 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 			*slash = '\0';
 	}
 	strbuf_addf(&id, "run-%s", path_basename(run_dir));
-	log_setup(cfg, id.buf);
+	config_log_setup(cfg, id.buf);
 	if (!stage_id_valid(id.buf)) {
 		error("build script run '%s': not usable as a stage name", id.buf);
 		ret = EXIT_USAGE;

@@ -350,6 +350,18 @@ const char *origin_name(enum origin o)
 	return names[o];
 }
 
+void config_log_setup(const struct config *cfg, const char *tag)
+{
+	log_setup(cfg_get(cfg, S_LOG), cfg_get(cfg, S_LOG_STYLE), cfg_get(cfg, S_LOG_PATH), tag);
+}
+
+int config_log_check(const struct config *cfg, struct strbuf *err)
+{
+	static const char *said[] = { "the default", "from [workspace.metadata.green]", "from [package.metadata.green]",
+				      "from the environment" };
+	return log_check(cfg_get(cfg, S_LOG), cfg_get(cfg, S_LOG_PATH), said[cfg->v[S_LOG_PATH].origin], err);
+}
+
 const struct setting *setting_find(const char *name)
 {
 	for (unsigned i = 0; i < S__NR; i++) {

@@ -128,6 +128,9 @@ static inline const struct strvec *cfg_list(const struct config *cfg, enum setti
 
 /* A setting by its environment name, with or without CARGOGREEN_; NULL if none. */
 const struct setting *setting_find(const char *name);
+/* log_setup() and log_check() with cfg's CARGOGREEN_LOG, _LOG_STYLE and _LOG_PATH. */
+void config_log_setup(const struct config *cfg, const char *tag);
+int config_log_check(const struct config *cfg, struct strbuf *err);
 const char *origin_name(enum origin o);
 /* `key = "example"` or `key = [ "a", "b" ]`: the setting in Cargo.toml. */
 void setting_toml_example(const struct setting *s, struct strbuf *out);

@@ -1,5 +1,4 @@
 #include "log.h"
-#include "config.h"
 #include "strbuf.h"
 #include "util.h"
 #include "banned.h"
@@ -137,15 +136,14 @@ static void setup_one(const char *m, size_t mlen, int level, void *data)
 		the_log.level = level;
 }
 
-void log_setup(const struct config *cfg, const char *tag)
+void log_setup(const char *filter, const char *style, const char *path, const char *tag)
 {
-	const char *filter = cfg_get(cfg, S_LOG), *style = cfg_get(cfg, S_LOG_STYLE);
 	snprintf(the_log.tag, sizeof(the_log.tag), "%s", tag);
 	if (!filter || filter_walk(filter, NULL, setup_one, NULL) < 0 || the_log.level <= LOG_OFF) {
 		the_log.level = LOG_OFF;
 		return;
 	}
-	the_log.fd = open(cfg_get(cfg, S_LOG_PATH), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	the_log.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (the_log.fd < 0)
 		the_log.level = LOG_OFF;
 	the_log.color = style && !strcmp(style, "always");
@@ -158,9 +156,8 @@ static void max_one(const char *m, size_t mlen, int level, void *data)
 		*max = level;
 }
 
-int log_check(const struct config *cfg, struct strbuf *err)
+int log_check(const char *filter, const char *path, const char *origin, struct strbuf *err)
 {
-	const char *filter = cfg_get(cfg, S_LOG), *path = cfg_get(cfg, S_LOG_PATH);
 	int fd, level = LOG_OFF;
 	if (!filter || filter_walk(filter, NULL, max_one, &level) < 0 || level <= LOG_OFF)
 		return 0;
@@ -169,8 +166,8 @@ int log_check(const struct config *cfg, struct strbuf *err)
 		close(fd);
 		return 0;
 	}
-	strbuf_addf(err, "CARGOGREEN_LOG_PATH=\"%s\"%s: cannot open it to append the logs CARGOGREEN_LOG asks for: %s (set CARGOGREEN_LOG_PATH to a file in a writable directory, e.g. CARGOGREEN_LOG_PATH=/tmp/my-logs.txt)",
-		    path, getenv("CARGOGREEN_LOG_PATH") ? " (from the environment)" : " (the default)", strerror(errno));
+	strbuf_addf(err, "CARGOGREEN_LOG_PATH=\"%s\" (%s): cannot open it to append the logs CARGOGREEN_LOG asks for: %s (set CARGOGREEN_LOG_PATH to a file in a writable directory, e.g. CARGOGREEN_LOG_PATH=/tmp/my-logs.txt)",
+		    path, origin, strerror(errno));
 	return -1;
 }
 

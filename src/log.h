@@ -13,18 +13,20 @@
 
 enum log_level { LOG_OFF = 0, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
 
-struct config;
-
 /* 0 if filter is valid, else -1 with what is wrong in why. */
 int log_filter_check(const char *filter, struct strbuf *why);
 /* The level a filter gives a module ("engine"); LOG_OFF if filter is NULL. */
 int log_filter_level(const char *filter, const char *module);
 
-void log_setup(const struct config *cfg, const char *tag);
-/* 0 if the logs CARGOGREEN_LOG asks for can be written to CARGOGREEN_LOG_PATH
- * (or none are asked for), else -1 with one line in err: the plugin's check,
- * once before anything is built (a wrapper only turns its logs off). */
-int log_check(const struct config *cfg, struct strbuf *err);
+/* The log of this process: filter (CARGOGREEN_LOG, NULL for none), style
+ * (CARGOGREEN_LOG_STYLE), the file it appends to, the tag of its lines.
+ * config_log_setup() gives it a config's values. */
+void log_setup(const char *filter, const char *style, const char *path, const char *tag);
+/* 0 if the logs filter asks for can be appended to path (or none are asked
+ * for), else -1 with one line in err naming path and origin (where its value
+ * came from: "from the environment", ...): the plugin's check, once before
+ * anything is built (a wrapper only turns its logs off). */
+int log_check(const char *filter, const char *path, const char *origin, struct strbuf *err);
 /* The log file's descriptor, or -1 (a detached child keeps it). */
 int log_fd(void);
 int log_enabled(int level, const char *file);

@@ -77,7 +77,7 @@ int main(int argc, const char **argv)
 		if (ret == 0)
 			ret = plugin_handoff(handoff.buf, &err);
 		if (ret == 0 && mode == MODE_PLUGIN)
-			ret = log_check(&cfg, &err);
+			ret = config_log_check(&cfg, &err);
 		strbuf_release(&handoff);
 	}
 	if (ret < 0) {

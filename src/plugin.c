@@ -130,7 +130,7 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	if (!rustc || !*rustc)
 		rustc = "rustc";
 
-	log_setup(cfg, "cargo-green");
+	config_log_setup(cfg, "cargo-green");
 	/* DOCKER_HOST=ssh://: one connection for the run, opened when first needed. */
 	if (cfg->runner == RUNNER_DOCKER && (rc = remote_setup(&err))) {
 		error("%s", err.buf);

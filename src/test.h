@@ -41,6 +41,7 @@ void test_direct(void);
 void test_paths(void);
 void test_stage(void);
 void test_env(void);
+void test_log(void);
 void test_unit(void);
 void test_strbuf(void);
 void test_config(void);

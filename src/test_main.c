@@ -23,6 +23,7 @@ int main(void)
 	test_paths();
 	test_stage();
 	test_env();
+	test_log();
 	test_unit();
 	test_strbuf();
 	test_config();

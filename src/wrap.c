@@ -298,7 +298,7 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		strbuf_addf(&id, "%s%s", ra.crate_name, ra.extra_filename);
 	else
 		strbuf_addf(&id, "%s-%s", ra.crate_name, ra.metadata);
-	log_setup(cfg, id.buf);
+	config_log_setup(cfg, id.buf);
 	if (cfg->runner == RUNNER_NONE) {
 		why = "CARGOGREEN_RUNNER=none";
 		goto pass;
