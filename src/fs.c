@@ -138,80 +138,100 @@ int clone_entry(const char *s, const char *t, const struct stat *st, int hard)
 	return copy_file(s, t, (int)st->st_mode);
 }
 
-struct link_tree {
+struct clone_tree {
 	const char *dst;
+	int hard;
 	struct strbuf to;
 };
 
-static int link_one(const char *rel, const char *full, char kind, void *data)
+static int clone_one(const char *rel, const char *full, char kind, void *data)
 {
-	struct link_tree *lt = data;
+	struct clone_tree *ct = data;
 	struct stat st;
-	strbuf_reset(&lt->to);
-	strbuf_addf(&lt->to, "%s/%s", lt->dst, rel);
+	strbuf_reset(&ct->to);
+	strbuf_addf(&ct->to, "%s/%s", ct->dst, rel);
 	if (kind == 'd')
-		return mkdir(lt->to.buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+		return mkdir(ct->to.buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 	if (lstat(full, &st) < 0)
 		return -1;
-	return clone_entry(full, lt->to.buf, &st, 1) < 0 ? -1 : 0;
+	return clone_entry(full, ct->to.buf, &st, ct->hard) < 0 ? -1 : 0;
+}
+
+/* dst made (fresh: it must not exist), or kept, then src's tree in it. */
+static int clone_tree(const char *src, const char *dst, int hard, int fresh)
+{
+	struct clone_tree ct = { dst, hard, STRBUF_INIT };
+	int ret = mkdir(dst, 0755) < 0 && (fresh || errno != EEXIST) ? -1 : tree_visit(src, clone_one, &ct);
+	strbuf_release(&ct.to);
+	return ret ? -1 : 0;
 }
 
 int link_tree(const char *src, const char *dst)
 {
-	struct link_tree lt = { dst, STRBUF_INIT };
-	int ret = mkdir(dst, 0755) < 0 ? -1 : tree_visit(src, link_one, &lt);
-	strbuf_release(&lt.to);
-	return ret ? -1 : 0;
+	return clone_tree(src, dst, 1, 1);
 }
 
-static int mirror(const char *src, const char *dst, int top, int packages, const struct strvec *skip_names,
+int copy_tree(const char *src, const char *dst)
+{
+	return clone_tree(src, dst, 0, 0);
+}
+
+struct mirror {
+	const char *src, *dst;
+	int packages;
+	const struct strvec *skip_names, *skip_paths;
+	struct strbuf to, *err;
+};
+
+static int mirror_one(const char *rel, const char *full, char kind, void *data)
+{
+	struct mirror *m = data;
+	const char *name = strrchr(rel, '/');
+	struct stat st;
+	name = name ? name + 1 : rel;
+	if (strvec_find(m->skip_names, name) >= 0 || strvec_find(m->skip_paths, full) >= 0 || lstat(full, &st) < 0)
+		return VISIT_SKIP;
+	strbuf_reset(&m->to);
+	strbuf_addf(&m->to, "%s/%s", m->dst, rel);
+	if (kind == 'd') {
+		struct strbuf manifest = STRBUF_INIT;
+		int other_package;
+		if (mkdir(m->to.buf, 0755) < 0 && errno != EEXIST) {
+			strbuf_addf(m->err, "cannot create '%s': %s", m->to.buf, strerror(errno));
+			return -1;
+		}
+		if (access(full, R_OK | X_OK) < 0) {
+			strbuf_addf(m->err, "cannot read '%s': %s", full, strerror(errno));
+			return -1;
+		}
+		/* Below the top, a directory holding a Cargo.toml is another package. */
+		strbuf_addf(&manifest, "%s/Cargo.toml", full);
+		other_package = !m->packages && !access(manifest.buf, F_OK);
+		strbuf_release(&manifest);
+		return other_package ? VISIT_SKIP : 0;
+	}
+	if (clone_entry(full, m->to.buf, &st, 1) < 0) {
+		strbuf_addf(m->err, "cannot copy '%s' to '%s': %s", full, m->to.buf, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* src's tree into dst (made), as mirror_tree says. */
+static int mirror(const char *src, const char *dst, int packages, const struct strvec *skip_names,
 		  const struct strvec *skip_paths, struct strbuf *err)
 {
-	DIR *d = opendir(src);
-	struct dirent *e;
-	int ret = 0;
-
-	if (!d) {
-		strbuf_addf(err, "cannot read '%s': %s", src, strerror(errno));
-		return -1;
-	}
+	struct mirror m = { src, dst, packages, skip_names, skip_paths, STRBUF_INIT, err };
+	int ret;
 	if (mkdir(dst, 0755) < 0 && errno != EEXIST) {
 		strbuf_addf(err, "cannot create '%s': %s", dst, strerror(errno));
-		closedir(d);
 		return -1;
 	}
-	if (!top && !packages) {
-		struct strbuf manifest = STRBUF_INIT;
-		strbuf_addf(&manifest, "%s/Cargo.toml", src);
-		int other_package = !access(manifest.buf, F_OK);
-		strbuf_release(&manifest);
-		if (other_package) {
-			closedir(d);
-			return 0;
-		}
-	}
-	while (!ret && (e = readdir(d))) {
-		struct strbuf s = STRBUF_INIT, t = STRBUF_INIT;
-		struct stat st;
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    strvec_find(skip_names, e->d_name) >= 0)
-			continue;
-		strbuf_addf(&s, "%s/%s", src, e->d_name);
-		strbuf_addf(&t, "%s/%s", dst, e->d_name);
-		if (strvec_find(skip_paths, s.buf) >= 0 || lstat(s.buf, &st) < 0)
-			goto next;
-		if (S_ISDIR(st.st_mode)) {
-			ret = mirror(s.buf, t.buf, 0, packages, skip_names, skip_paths, err);
-		} else if (clone_entry(s.buf, t.buf, &st, 1) < 0) {
-			strbuf_addf(err, "cannot copy '%s' to '%s': %s", s.buf, t.buf, strerror(errno));
-			ret = -1;
-		}
-	next:
-		strbuf_release(&s);
-		strbuf_release(&t);
-	}
-	closedir(d);
-	return ret;
+	ret = tree_visit(src, mirror_one, &m);
+	if (ret && !err->len)
+		strbuf_addf(err, "cannot read '%s': %s", src, strerror(errno));
+	strbuf_release(&m.to);
+	return ret ? -1 : 0;
 }
 
 int mirror_tree(const char *src, const char *dst, int packages, const struct strvec *skip_names,
@@ -223,7 +243,7 @@ int mirror_tree(const char *src, const char *dst, int packages, const struct str
 	strbuf_addf(&tmp, "%s.tmp.%ld", dst, (long)getpid());
 	mkdir_parent(tmp.buf, 0755);
 	rm_rf(tmp.buf);
-	ret = mirror(src, tmp.buf, 1, packages, skip_names, skip_paths, err);
+	ret = mirror(src, tmp.buf, packages, skip_names, skip_paths, err);
 	if (!ret) {
 		struct strbuf old = STRBUF_INIT;
 		strbuf_addf(&old, "%s.old.%ld", dst, (long)getpid());
@@ -253,32 +273,6 @@ int dir_entries(const char *dir, struct strvec *out)
 	closedir(d);
 	strvec_sort(out);
 	return 0;
-}
-
-int copy_tree(const char *src, const char *dst)
-{
-	struct strvec names = STRVEC_INIT;
-	int ret = 0;
-	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
-		return -1;
-	if (dir_entries(src, &names) < 0)
-		return -1;
-	for (size_t i = 0; !ret && i < names.nr; i++) {
-		struct strbuf s = STRBUF_INIT, t = STRBUF_INIT;
-		struct stat st;
-		strbuf_addf(&s, "%s/%s", src, names.v[i]);
-		strbuf_addf(&t, "%s/%s", dst, names.v[i]);
-		if (lstat(s.buf, &st) < 0)
-			ret = -1;
-		else if (S_ISDIR(st.st_mode))
-			ret = copy_tree(s.buf, t.buf);
-		else
-			ret = clone_entry(s.buf, t.buf, &st, 0);
-		strbuf_release(&s);
-		strbuf_release(&t);
-	}
-	strvec_clear(&names);
-	return ret;
 }
 
 /* The kind of an entry: from readdir's d_type, else from lstat. */

@@ -91,3 +91,84 @@ void test_fs_link_tree(void)
 	strbuf_release(&p);
 	strbuf_release(&q);
 }
+
+static int exists(const char *root, const char *rel)
+{
+	struct strbuf p = STRBUF_INIT;
+	int ok;
+	strbuf_addf(&p, "%s/%s", root, rel);
+	ok = access(p.buf, F_OK) == 0;
+	strbuf_release(&p);
+	return ok;
+}
+
+/* copy_tree: copies (not links), into a dir that may exist; mirror_tree:
+ * a workspace's sources without what it is told to leave out, other
+ * packages below the top only when asked, dst replaced whole. */
+void test_fs_mirror(void)
+{
+	char dir[] = "/tmp/cargo-green-mirror-test.XXXXXX";
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, p = STRBUF_INIT, q = STRBUF_INIT, err = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT, paths = STRVEC_INIT;
+	struct stat s1, s2;
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	strbuf_addf(&a, "%s/ws", dir);
+	strbuf_addf(&b, "%s/copy", dir);
+	test_put(a.buf, "Cargo.toml", "[workspace]\n", 0644);
+	test_put(a.buf, "src/main.rs", "fn main() {}\n", 0644);
+	test_put(a.buf, "src/.git/HEAD", "ref\n", 0644);
+	test_put(a.buf, "target/debug/x", "out\n", 0644);
+	test_put(a.buf, "member/Cargo.toml", "[package]\n", 0644);
+	test_put(a.buf, "member/src/lib.rs", "\n", 0644);
+	test_put(a.buf, "notes/big.bin", "bytes\n", 0644);
+
+	CHECK(copy_tree(a.buf, b.buf) == 0);
+	CHECK(exists(b.buf, "member/src/lib.rs") && exists(b.buf, "src/.git/HEAD"));
+	strbuf_addf(&p, "%s/src/main.rs", a.buf);
+	strbuf_addf(&q, "%s/src/main.rs", b.buf);
+	CHECK(stat(p.buf, &s1) == 0 && stat(q.buf, &s2) == 0 && s1.st_ino != s2.st_ino);
+
+	strvec_push(&names, ".git");
+	strvec_push(&names, "target");
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/notes", a.buf);
+	strvec_push(&paths, p.buf);
+	strbuf_reset(&q);
+	strbuf_addf(&q, "%s/mirror", dir);
+	test_put(q.buf, "stale", "gone after\n", 0644);
+	CHECK(mirror_tree(a.buf, q.buf, 0, &names, &paths, &err) == 0);
+	CHECK_STR(err.buf, "");
+	CHECK(exists(q.buf, "Cargo.toml") && exists(q.buf, "src/main.rs"));
+	CHECK(!exists(q.buf, "src/.git") && !exists(q.buf, "target") && !exists(q.buf, "notes"));
+	CHECK(!exists(q.buf, "stale"));
+	/* Another package below the top: its dir, not what it holds. */
+	CHECK(exists(q.buf, "member") && !exists(q.buf, "member/Cargo.toml"));
+	/* Files are hard links to the sources. */
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/src/main.rs", a.buf);
+	strbuf_addf(&q, "/src/main.rs");
+	CHECK(stat(p.buf, &s1) == 0 && stat(q.buf, &s2) == 0 && s1.st_ino == s2.st_ino);
+	/* The whole workspace. */
+	strbuf_reset(&q);
+	strbuf_addf(&q, "%s/mirror", dir);
+	CHECK(mirror_tree(a.buf, q.buf, 1, &names, &paths, &err) == 0);
+	CHECK(exists(q.buf, "member/src/lib.rs") && !exists(q.buf, "target"));
+	/* A source dir that cannot be read: one error naming it. */
+	strbuf_reset(&err);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/no-such", dir);
+	CHECK(mirror_tree(p.buf, q.buf, 0, &names, &paths, &err) == -1);
+	CHECK(strstr(err.buf, "no-such") != NULL);
+	CHECK(exists(q.buf, "member/src/lib.rs")); /* dst as it was */
+	rm_rf(dir);
+	strvec_clear(&names);
+	strvec_clear(&paths);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	strbuf_release(&p);
+	strbuf_release(&q);
+	strbuf_release(&err);
+}

@@ -37,6 +37,7 @@ void test_stats(void);
 void test_sandbox(void);
 void test_land(void);
 void test_fs_link_tree(void);
+void test_fs_mirror(void);
 void test_direct(void);
 void test_paths(void);
 void test_stage(void);

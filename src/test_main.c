@@ -44,6 +44,7 @@ int main(void)
 	test_sandbox();
 	test_land();
 	test_fs_link_tree();
+	test_fs_mirror();
 	test_direct();
 	test_final();
 	test_registry();
