@@ -56,10 +56,6 @@ int base_identity_compute(const char *vv, const char *os_release, const char *pk
  * yet. Reads what is kept; asks no engine. */
 int base_identity_describe(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *out);
 
-/* Set by `cargo green` for its wrappers: "REF\tID" lines, one per base image
- * it checked (units of packages with other base settings have another), the
- * pin of the local store's keys: ID is the base's identity. */
-#define BASE_PIN_ENV "__CARGOGREEN_BASE_PIN"
 
 /* The ID pinned for ref in pins (BASE_PIN_ENV's text, may be NULL): 0 with
  * it in id, -1 when ref has none. */

@@ -3,6 +3,7 @@
 #include "env.h"
 #include "exitcode.h"
 #include "final.h"
+#include "internal.h"
 #include "job.h"
 #include "log.h"
 #include "wrap.h"

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "final.h"
+#include "internal.h"
 #include "json.h"
 #include "log.h"
 #include "stage.h"

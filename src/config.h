@@ -107,7 +107,6 @@ void config_release(struct config *cfg);
  *   v N ENV WHERE VALUE    a value of package layer N
  *   d N DIR                the units of the package in DIR get layer N
  * The plugin passes it in HANDOFF_ENV (or "@FILE" when it is large). */
-#define HANDOFF_ENV "__CARGOGREEN_SETTINGS"
 void config_handoff_value(struct strbuf *out, int layer, const struct setting *s, const char *where, const char *value);
 void config_handoff_dir(struct strbuf *out, int layer, const char *dir);
 /* config_load, the Cargo.toml layers coming from a handoff text (NULL:
@@ -135,6 +134,5 @@ const char *origin_name(enum origin o);
 /* `key = "example"` or `key = [ "a", "b" ]`: the setting in Cargo.toml. */
 void setting_toml_example(const struct setting *s, struct strbuf *out);
 
-#define STATS_ENV "__CARGOGREEN_STATS"
 
 #endif

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "exitcode.h"
 #include "fs.h"
+#include "internal.h"
 #include "log.h"
 #include "remote.h"
 #include "run.h"

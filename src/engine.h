@@ -8,10 +8,6 @@
 
 struct config;
 
-/* Internal, for tests: every unit's own work done anew (BuildKit's
- * --no-cache-filter on its u- stage, no local store), as on a new machine;
- * its dependencies are those this same run just made. */
-#define NO_CACHE_ENV "__CARGOGREEN_NO_CACHE"
 
 struct engine_build {
 	const char *dockerfile;  /* path of the Dockerfile */

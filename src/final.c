@@ -1,6 +1,7 @@
 #include "final.h"
 #include "config.h"
 #include "exitcode.h"
+#include "internal.h"
 #include "paths.h"
 #include "sha256.h"
 #include "stage.h"

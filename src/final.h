@@ -26,7 +26,6 @@
 
 struct config;
 
-#define FINAL_LIST_ENV "__CARGOGREEN_FINAL_LIST"
 
 /* In a wrapper, after its unit u ran (code: its command's exit code, or
  * ours): note the unit whose record is at record (bin_ct: its binary's

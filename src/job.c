@@ -8,6 +8,7 @@
 #include "env.h"
 #include "exitcode.h"
 #include "fs.h"
+#include "internal.h"
 #include "land.h"
 #include "learn.h"
 #include "log.h"
@@ -195,8 +196,6 @@ static int write_dockerfile(const struct job *j, const struct closure *cl, const
 	return 0;
 }
 
-/* Internal: render every stage of the closure (the design before kept outputs; for comparisons). */
-#define CLOSURE_STAGES_ENV "__CARGOGREEN_CLOSURE_STAGES"
 
 /*
  * One call: one attempt at a unit, through named phases, each with one job.

@@ -11,6 +11,7 @@
 #include "buildscript.h"
 #include "config.h"
 #include "exitcode.h"
+#include "internal.h"
 #include "log.h"
 #include "manifest.h"
 #include "plugin.h"

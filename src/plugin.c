@@ -7,6 +7,7 @@
 #include "exitcode.h"
 #include "final.h"
 #include "fs.h"
+#include "internal.h"
 #include "job.h"
 #include "log.h"
 #include "remote.h"

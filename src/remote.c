@@ -3,6 +3,7 @@
 #include "engine.h"
 #include "exitcode.h"
 #include "fs.h"
+#include "internal.h"
 #include "log.h"
 #include "run.h"
 #include "util.h"
@@ -20,8 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Internal, for comparisons: ssh:// left to the docker CLI. */
-#define NO_FORWARD_ENV "__CARGOGREEN_NO_SSH_FORWARD"
 #define DIR_PREFIX "cargo-green-remote."
 
 /* This process's view of the forward: memoized, so that a process asks ssh

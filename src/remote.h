@@ -23,8 +23,6 @@
 
 #include "strbuf.h"
 
-/* Set by the plugin for its wrappers: the run's private directory. */
-#define REMOTE_DIR_ENV "__CARGOGREEN_REMOTE_DIR"
 
 /* Plugin: when DOCKER_HOST is ssh:// (and the forward is not turned off),
  * make the private directory and set REMOTE_DIR_ENV; nothing is connected.

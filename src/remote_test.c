@@ -1,5 +1,6 @@
 /* remote_test.c: the parts of an ssh:// DOCKER_HOST, as ssh gets them. */
 #include "remote.h"
+#include "internal.h"
 #include "test.h"
 
 #include <stdlib.h>

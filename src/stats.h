@@ -12,8 +12,6 @@
 #include "strbuf.h"
 #include "strvec.h"
 
-/* Internal: where the plugin writes the run's totals (stats_totals). */
-#define STATS_OUT_ENV "__CARGOGREEN_STATS_OUT"
 
 struct config;
 

@@ -19,8 +19,6 @@
 #define STORE_KEY_HEX 65
 /* An entry's manifest, at its top. */
 #define STORE_SUMS ".green-sums"
-/* Internal: set to skip the local store (tests of the engine's own cache). */
-#define NO_STORE_ENV "__CARGOGREEN_NO_STORE"
 
 /* Content digest of a directory tree, hex. Memoized per directory on a stat
  * fingerprint of every entry (size, mtime, ctime, inode), like git's index.

@@ -5,6 +5,7 @@
 #include "exitcode.h"
 #include "final.h"
 #include "fs.h"
+#include "internal.h"
 #include "job.h"
 #include "log.h"
 #include "run.h"

@@ -17,8 +17,6 @@ int looks_like_rustc(const char *arg);
  * else did, plain cargo earlier in the same target dir (the _PLAIN reasons:
  * the plugin says once what to do, cargo clean). */
 #define PASS_DEP_NOT_GREEN "a dependency was not built by cargo-green"
-/* Internal: incremental units compile by the local rustc at host paths, unsandboxed (tests). */
-#define NO_SANDBOX_ENV "__CARGOGREEN_NO_SANDBOX"
 #define PASS_DEP_PLAIN PASS_DEP_NOT_GREEN " (plain cargo built it)"
 #define PASS_SCRIPT_NOT_GREEN "its build script did not run through cargo-green"
 #define PASS_SCRIPT_PLAIN PASS_SCRIPT_NOT_GREEN " (plain cargo ran it)"
