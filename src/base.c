@@ -162,37 +162,40 @@ static void vv_field(const char *vv, const char *key, struct strbuf *out)
 	strbuf_release(&k);
 }
 
-/* Is image known to the engine? 1 yes (its ID appended to id, if not NULL),
- * 0 no, or an exit code (< 0 negated) with err. */
-static int image_id(const struct config *cfg, const char *image, struct strbuf *id, struct strbuf *err)
+/* Is image known to the engine? *known 1 (its ID appended to id, if not
+ * NULL) or 0: 0, or an exit code with err. */
+static int image_id(const struct config *cfg, const char *image, int *known, struct strbuf *id, struct strbuf *err)
 {
 	struct strbuf out = STRBUF_INIT;
-	int rc = -1, r;
-	if ((r = remote_ensure(err)))
-		return -r;
-	/* The engine's API answers in a millisecond; the CLI takes ~50. */
-	if (cfg->runner == RUNNER_DOCKER && (rc = dockerapi_image_id(image, id, ENGINE_PING_MS)) >= 0)
+	int rc;
+	*known = 0;
+	if ((rc = remote_ensure(err)))
 		return rc;
+	/* The engine's API answers in a millisecond; the CLI takes ~50. */
+	if (cfg->runner == RUNNER_DOCKER && (rc = dockerapi_image_id(image, id, ENGINE_PING_MS)) >= 0) {
+		*known = rc;
+		return 0;
+	}
 	if (rc == -2) {
 		strbuf_addf(err, "the engine at DOCKER_HOST=%s did not answer whether it has the image %s (GET /images/NAME/json) within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
 			    engine_host(), image, ENGINE_PING_MS / 1000);
-		return -EXIT_ENGINE_UNREACHABLE;
+		return EXIT_ENGINE_UNREACHABLE;
 	}
 	rc = engine_cli(cfg, (const char *[]){ "image", "inspect", "--format={{.Id}}", image, NULL }, &out, err);
 	if (rc == ENGINE_STUCK) {
-		rc = -EXIT_ENGINE_UNREACHABLE;
+		rc = EXIT_ENGINE_UNREACHABLE;
 	} else if (rc < 0) {
 		strbuf_addstr(err, " (install the docker client: scripts/engine.sh, or set CARGOGREEN_RUNNER=none)");
-		rc = -EXIT_ENGINE_UNREACHABLE;
+		rc = EXIT_ENGINE_UNREACHABLE;
 	} else if (rc == 0) {
-		rc = 1;
+		*known = 1;
 		strbuf_rtrim(&out);
 		if (id)
 			strbuf_addbuf(id, &out);
 	} else if (strstr(out.buf, "No such image") || strstr(out.buf, "no such image")) {
 		rc = 0;
 	} else {
-		rc = -engine_explain_failure("inspecting the base image", out.buf, "(docker image inspect)", err);
+		rc = engine_explain_failure("inspecting the base image", out.buf, "(docker image inspect)", err);
 	}
 	strbuf_release(&out);
 	return rc;
@@ -372,14 +375,14 @@ static int write_identity(const struct config *cfg, const char *image, const cha
 {
 	struct strbuf p = STRBUF_INIT, osr = STRBUF_INIT, pkgs = STRBUF_INIT, ident = STRBUF_INIT, sum = STRBUF_INIT,
 		      eid = STRBUF_INIT, text = STRBUF_INIT;
-	int ret = 0;
+	int ret = 0, known;
 	strbuf_addf(&p, "%s/os", out);
 	strbuf_read_file(&osr, p.buf);
 	strbuf_reset(&p);
 	strbuf_addf(&p, "%s/pkgs", out);
 	strbuf_read_file(&pkgs, p.buf);
 	base_identity_compute(vv, osr.buf, pkgs.buf, &ident, &sum);
-	if (image_id(cfg, image, &eid, err) < 0)
+	if (image_id(cfg, image, &known, &eid, err))
 		strbuf_reset(err); /* checked again next time */
 	strbuf_addf(&text, "%s\t%s\t%s\n", ident.buf, eid.buf, sum.buf);
 	strbuf_reset(&p);
@@ -687,11 +690,8 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 		if ((ret = build_inline_image(cfg, ref, inline_text, state.buf, verbose, err)))
 			goto out;
 	} else if (!cfg_get(cfg, S_BASE_IMAGE)) {
-		exists = image_id(cfg, ref, NULL, err);
-		if (exists < 0) {
-			ret = -exists;
+		if ((ret = image_id(cfg, ref, &exists, NULL, err)))
 			goto out;
-		}
 		if (!exists) {
 			struct child c = CHILD_INIT;
 			strvec_pushv(&c.args, (const char *[]){ rustc, "--print", "sysroot", NULL });
@@ -706,11 +706,8 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 			vv_field(vv, "host", &triple);
 			os_codename(&codename);
 			strbuf_addf(&os_image, "cargo-green-os:%s-" OS_IMAGE_VERSION, codename.buf);
-			exists = image_id(cfg, os_image.buf, NULL, err);
-			if (exists < 0) {
-				ret = -exists;
+			if ((ret = image_id(cfg, os_image.buf, &exists, NULL, err)))
 				goto out;
-			}
 			if (!exists && (ret = make_os_image(cfg, os_image.buf, codename.buf, state.buf, verbose, err)))
 				goto out;
 			if ((ret = build_rust_image(cfg, ref, os_image.buf, sysroot.buf, triple.buf, state.buf, verbose, err)))
@@ -795,11 +792,8 @@ int base_ensure_with(const struct config *cfg, const char *rustc, const struct s
 		if (remote_active() && read_identity(cfg, ref->buf, vv.buf, 0, id) == 0 && id->len)
 			break;
 		strbuf_reset(id);
-		exists = image_id(cfg, ref->buf, &eid, err);
-		if (exists < 0) {
-			ret = -exists;
+		if ((ret = image_id(cfg, ref->buf, &exists, &eid, err)))
 			break;
-		}
 		/* The identity, as checked for the image the engine has under
 		 * that name now; another image given the name since: checked again. */
 		if (exists && read_identity(cfg, ref->buf, vv.buf, 1, &seen) == 0 && !strcmp(seen.buf, eid.buf) &&
