@@ -137,7 +137,7 @@ fn main() {
 		bash -c "[ '${intr_plain[0]}' = 130 ] && [ '${intr_green[0]}' = 130 ] && [ '${intr_green[1]}' -lt 3000 ]"
 	check "…no process of the build is left (buildx stopped with it)" bash -c "! pgrep -g $GROUP >/dev/null"
 	check "…no error line but cargo's own, nothing left in target/cargo-green/tmp ($(ls -A "$D/target/cargo-green/tmp" 2>/dev/null | tr '\n' ' '))" \
-		bash -c "! grep '^cargo-green: error' '$WORK/intr-green.out.err' && [ -d '$D/target/cargo-green/tmp' ] && [ -z \"\$(ls -A '$D/target/cargo-green/tmp')\" ]"
+		bash -c "[ -f '$WORK/intr-green.out.err' ] && ! grep '^cargo-green: error' '$WORK/intr-green.out.err' && [ -d '$D/target/cargo-green/tmp' ] && [ -z \"\$(ls -A '$D/target/cargo-green/tmp')\" ]"
 	check "a secret (CARGOGREEN_SET_ENVS, secret-looking name) is in no file under target/, during the build ($secret_files_running) or after" \
 		bash -c "[ '$secret_files_running' = 0 ] && ! grep -rqF '$SECRET' '$D/target'"
 
@@ -146,7 +146,7 @@ fn main() {
 	wait_for 120 bash -c "grep -qs '\] RUN ' '$D'/target/cargo-green/log/run-faultprobe-*.log"
 	sleep 2
 	interrupt KILL
-	check "SIGKILL mid-build: the secret is in no file under target/" bash -c "! grep -rqF '$SECRET' '$D/target'"
+	check "SIGKILL mid-build: the secret is in no file under target/" bash -c "[ -d '$D/target/debug' ] && ! grep -rqF '$SECRET' '$D/target'"
 	# What a killed earlier run may leave: a landing's temporary file, an
 	# export dir, a secrets dir, of processes that are gone.
 	sleep 0 & dead=$!; wait $dead

@@ -20,7 +20,7 @@ if want final; then
 		bash -c "ck=\$(grep -A3 '^name = \"itoa\"' '$FA/Cargo.lock' | sed -n 's/^checksum = \"\\(.*\\)\"/\\1/p'); [ -n \"\$ck\" ] &&
 			grep -q \"^ADD --checksum=sha256:\$ck https://static.crates.io/crates/itoa/itoa-[0-9.]*.crate \" '$DF'"
 	check "FINAL_PATH: no host path, no user name in the file" \
-		bash -c "! grep -q -e '$WORK' -e '$HOME/' -e '/home/' -e \"\$(id -un)/\" '$DF'"
+		bash -c "[ -s '$DF' ] && ! grep -q -e '$WORK' -e '$HOME/' -e '/home/' -e \"\$(id -un)/\" '$DF'"
 
 	# Another checkout at another path: the same text, byte for byte.
 	copy_fixture "$FB"
