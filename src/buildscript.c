@@ -100,7 +100,7 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	struct unit compiled = UNIT_INIT;
 	struct job j = JOB_INIT;
 	struct strbuf err = STRBUF_INIT, home = STRBUF_INIT, id = STRBUF_INIT;
-	const char *out_dir_env = getenv("OUT_DIR"), *why = NULL;
+	const char *out_dir_env = cfg->cargo.out_dir, *why = NULL;
 	char *bin = NULL, *run_dir = NULL, *out_dir = NULL;
 	int ret, code = 0, restart = 0;
 
@@ -154,7 +154,7 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	pathmap_add(&j.pm, home.buf, CT_CARGO_HOME);
 	j.modes = job_modes_load(j.host_target, id.buf);
 	if (!path_under(compiled.ctx_origin, home.buf))
-		j.git_root = git_work_tree(getenv("CARGO_MANIFEST_DIR"));
+		j.git_root = git_work_tree(cfg->cargo.manifest_dir);
 	if (!j.git_root || !path_dockerfile_safe(j.git_root))
 		j.modes &= ~(unsigned)JOB_MODE_GIT;
 	if (!(j.modes & JOB_MODE_GIT) &&
@@ -162,7 +162,7 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 		pathmap_add(&j.pm, compiled.ctx_origin, compiled.ctx_mount);
 
 	j.cfg = cfg;
-	j.rustc = getenv("RUSTC") && *getenv("RUSTC") ? getenv("RUSTC") : "rustc";
+	j.rustc = cfg->cargo.rustc ? cfg->cargo.rustc : "rustc";
 	j.self.ctx_name = xstrdup(compiled.ctx_name);
 	j.self.ws_root = compiled.ws_root ? xstrdup(compiled.ws_root) : NULL;
 	if (j.modes & JOB_MODE_GIT) {
@@ -203,7 +203,7 @@ static int run_once(const struct config *cfg, int argc, const char **argv, int d
 	j.spec.id = j.self.id;
 	{
 		/* cargo runs a build script in its package's directory. */
-		const char *md = getenv("CARGO_MANIFEST_DIR");
+		const char *md = cfg->cargo.manifest_dir;
 		j.spec.workdir = md ? pathmap_to_ct(&j.pm, md) : NULL;
 		if (!j.spec.workdir)
 			j.spec.workdir = xstrdup(compiled.ctx_mount);

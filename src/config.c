@@ -664,6 +664,12 @@ static void load_defaults(struct config *cfg)
 	strbuf_release(&err);
 }
 
+static const char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
 /* The environment over what is loaded, then the typed views. */
 static int load_env(struct config *cfg, struct strbuf *err)
 {
@@ -690,6 +696,12 @@ static int load_env(struct config *cfg, struct strbuf *err)
 		const char *st = getenv(STATS_ENV);
 		cfg->stats_path = st && *st ? xstrdup(st) : NULL;
 	}
+	cfg->cargo.rustc = env_nonempty("RUSTC");
+	cfg->cargo.manifest_dir = env_nonempty("CARGO_MANIFEST_DIR");
+	cfg->cargo.pkg_name = env_nonempty("CARGO_PKG_NAME");
+	cfg->cargo.out_dir = env_nonempty("OUT_DIR");
+	cfg->cargo.bin_name = env_nonempty("CARGO_BIN_NAME");
+	cfg->cargo.primary_package = env_nonempty("CARGO_PRIMARY_PACKAGE");
 	return 0;
 }
 

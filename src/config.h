@@ -83,6 +83,17 @@ struct config {
 	/* Internal, set by `cargo green` for its wrappers: where each wrapper
 	 * appends one line of statistics. NULL when not run under the plugin. */
 	char *stats_path;
+	/* What cargo says to the process it runs, read from the environment
+	 * once by config_load*() (borrowed from it; NULL when unset or empty):
+	 * the modules read these, never getenv, and a test sets them here. */
+	struct cargo_vars {
+		const char *rustc;           /* RUSTC: the rustc cargo uses */
+		const char *manifest_dir;    /* CARGO_MANIFEST_DIR: the unit's package */
+		const char *pkg_name;        /* CARGO_PKG_NAME */
+		const char *out_dir;         /* OUT_DIR: its build script's output */
+		const char *bin_name;        /* CARGO_BIN_NAME: a bin target's name */
+		const char *primary_package; /* CARGO_PRIMARY_PACKAGE: named on cargo's command line */
+	} cargo;
 };
 
 /* Cargo.toml settings: the `green` tables of the workspace and of the

@@ -178,6 +178,34 @@ static void test_table(void)
 	}
 }
 
+/* cargo's variables, read once into cfg->cargo: set, unset, empty. */
+void test_config_cargo_vars(void)
+{
+	struct config cfg;
+	struct strbuf err = STRBUF_INIT;
+	char *old[3];
+	const char *names[] = { "RUSTC", "CARGO_MANIFEST_DIR", "OUT_DIR" };
+	for (int i = 0; i < 3; i++)
+		old[i] = getenv(names[i]) ? xstrdup(getenv(names[i])) : NULL;
+	clear_env();
+	setenv("RUSTC", "/opt/rust/bin/rustc", 1);
+	setenv("CARGO_MANIFEST_DIR", "/src/app", 1);
+	setenv("OUT_DIR", "", 1);
+	CHECK(config_load(&cfg, NULL, &err) == 0);
+	CHECK_STR(cfg.cargo.rustc, "/opt/rust/bin/rustc");
+	CHECK_STR(cfg.cargo.manifest_dir, "/src/app");
+	CHECK(cfg.cargo.out_dir == NULL); /* empty is unset */
+	config_release(&cfg);
+	for (int i = 0; i < 3; i++) {
+		if (old[i])
+			setenv(names[i], old[i], 1);
+		else
+			unsetenv(names[i]);
+		free(old[i]);
+	}
+	strbuf_release(&err);
+}
+
 static int load_toml(const char *ws, const char *pkg, struct config *cfg, struct strbuf *err)
 {
 	struct json w, p;

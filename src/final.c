@@ -21,9 +21,8 @@
 
 static int wanted(const struct config *cfg)
 {
-	const char *p = getenv("CARGO_PRIMARY_PACKAGE");
 	return cfg_get(cfg, S_FINAL_PATH) && getenv(FINAL_LIST_ENV) && *getenv(FINAL_LIST_ENV) &&
-	       ((p && *p) || cfg->final_path_nonprimary);
+	       (cfg->cargo.primary_package || cfg->final_path_nonprimary);
 }
 
 /* One line, appended in one write (O_APPEND): concurrent wrappers do not interleave. */

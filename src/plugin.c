@@ -114,7 +114,8 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	struct child c = CHILD_INIT;
 	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT, ref = STRBUF_INIT, id = STRBUF_INIT, stats_path = STRBUF_INIT,
 		      pins = STRBUF_INIT, final_list = STRBUF_INIT;
-	const char *cargo = getenv("CARGO"), *rustc = getenv("RUSTC"), *tmp = getenv("TMPDIR");
+	const char *cargo = getenv("CARGO"), *rustc = cfg->cargo.rustc ? cfg->cargo.rustc : "rustc",
+		   *tmp = getenv("TMPDIR");
 	char *self = self_exe_path();
 	struct stats s;
 	int rc, term_signal = 0;
@@ -128,8 +129,6 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	}
 	if (!cargo || !*cargo)
 		cargo = "cargo";
-	if (!rustc || !*rustc)
-		rustc = "rustc";
 
 	config_log_setup(cfg, "cargo-green");
 	/* DOCKER_HOST=ssh://: one connection for the run, opened when first needed. */

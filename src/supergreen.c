@@ -82,8 +82,7 @@ static int cmd_env(const struct config *cfg, int argc, const char **argv)
 		const char *shown = cfg_get(cfg, picked[i]->id), *note = NULL;
 		if (picked[i]->id == S_BASE_IMAGE_INLINE) {
 			/* With packages to add, the base is generated: show it. */
-			const char *rustc = getenv("RUSTC");
-			int rc = base_inline_text(cfg, rustc && *rustc ? rustc : "rustc", &inl, &err);
+			int rc = base_inline_text(cfg, cfg->cargo.rustc ? cfg->cargo.rustc : "rustc", &inl, &err);
 			if (rc) {
 				error("%s", err.buf);
 				ret = rc;
@@ -98,11 +97,11 @@ static int cmd_env(const struct config *cfg, int argc, const char **argv)
 		settings_env_render(cfg, picked[i], shown, note, &out);
 		if (picked[i]->id == S_BASE_IMAGE) {
 			/* What the local store's keys (and the registry's tags) are keyed on. */
-			const char *rustc = getenv("RUSTC");
+			const char *rustc = cfg->cargo.rustc ? cfg->cargo.rustc : "rustc";
 			struct strbuf ref = STRBUF_INIT, ident = STRBUF_INIT;
 			if (cfg->runner == RUNNER_NONE)
 				strbuf_addstr(&out, "# base identity: none (CARGOGREEN_RUNNER=none)\n");
-			else if (base_identity_describe(cfg, rustc && *rustc ? rustc : "rustc", &ref, &ident) == 0)
+			else if (base_identity_describe(cfg, rustc, &ref, &ident) == 0)
 				strbuf_addf(&out, "# base identity: %s = %s\n", ref.buf, ident.buf);
 			else
 				strbuf_addf(&out, "# base identity: %s, not checked on this engine yet (cargo green fetch)\n", ref.buf);

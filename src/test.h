@@ -46,6 +46,7 @@ void test_log(void);
 void test_unit(void);
 void test_strbuf(void);
 void test_config(void);
+void test_config_cargo_vars(void);
 void test_sha256(void);
 void test_engine_explain(void);
 void test_registry(void);

@@ -27,6 +27,7 @@ int main(void)
 	test_unit();
 	test_strbuf();
 	test_config();
+	test_config_cargo_vars();
 	test_sha256();
 	test_engine_explain();
 	test_depsdir();

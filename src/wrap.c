@@ -64,7 +64,7 @@ static void note_final(const struct config *cfg, struct job *j, const struct rus
 {
 	struct strbuf bin = STRBUF_INIT;
 	char *ct = NULL;
-	const char *name = getenv("CARGO_BIN_NAME");
+	const char *name = cfg->cargo.bin_name;
 	if (!cfg_get(cfg, S_FINAL_PATH))
 		return;
 	if (strvec_find(&ra->crate_types, "bin") >= 0 && !rustc_args_is_build_script(ra)) {
@@ -276,8 +276,8 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 	struct strbuf id = STRBUF_INIT, home = STRBUF_INIT, err = STRBUF_INIT, mirror = STRBUF_INIT,
 		      shim = STRBUF_INIT;
 	char cwd[4096];
-	const char *manifest_dir = getenv("CARGO_MANIFEST_DIR"), *pkg = getenv("CARGO_PKG_NAME"),
-		   *out_dir_env = getenv("OUT_DIR"), *why = NULL;
+	const char *manifest_dir = cfg->cargo.manifest_dir, *pkg = cfg->cargo.pkg_name,
+		   *out_dir_env = cfg->cargo.out_dir, *why = NULL;
 	char *out_dir = NULL, *spelled = NULL, *input = NULL, *rec = NULL, *self = NULL;
 	const char *ws_root = NULL;
 	int ret = 0, code = 0, restart = 0, host_paths, whole_ws;
