@@ -283,11 +283,11 @@ int run_command_deadline(struct child *c, int timeout_ms, int *timed_out, struct
 	return run_wait_deadline(c, timeout_ms, timed_out);
 }
 
-int run_capture_watch(struct child *c, struct strbuf *out, int (*watch)(void *data), void *data, int *stopped,
-		      struct strbuf *err)
+/* Start c with its stdout (and stderr, as c says) into a pipe: its reading
+ * end, or -1 with err. */
+static int start_piped(struct child *c, struct strbuf *err)
 {
 	int fds[2];
-	*stopped = 0;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		strbuf_addf(err, "pipe: %s", strerror(errno));
 		return -1;
@@ -298,13 +298,23 @@ int run_capture_watch(struct child *c, struct strbuf *out, int (*watch)(void *da
 		return -1;
 	}
 	close(fds[1]);
+	return fds[0];
+}
+
+int run_capture_watch(struct child *c, struct strbuf *out, int (*watch)(void *data), void *data, int *stopped,
+		      struct strbuf *err)
+{
+	int fd;
+	*stopped = 0;
+	if ((fd = start_piped(c, err)) < 0)
+		return -1;
 	for (;;) {
-		struct pollfd p = { fds[0], POLLIN, 0 };
+		struct pollfd p = { fd, POLLIN, 0 };
 		int n = poll(&p, 1, 100);
 		if (n > 0) {
 			ssize_t got;
 			strbuf_grow(out, 8192);
-			got = read(fds[0], out->buf + out->len, out->alloc - out->len - 1);
+			got = read(fd, out->buf + out->len, out->alloc - out->len - 1);
 			if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
 				break; /* EOF: the child (and whatever it started) is done with it */
 			if (got > 0)
@@ -321,7 +331,7 @@ int run_capture_watch(struct child *c, struct strbuf *out, int (*watch)(void *da
 			break;
 		}
 	}
-	close(fds[0]);
+	close(fd);
 	return run_wait(c);
 }
 
@@ -340,21 +350,11 @@ int run_command(struct child *c, struct strbuf *err)
 
 int run_capture(struct child *c, struct strbuf *out, struct strbuf *err)
 {
-	int fds[2];
-	int rc;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		strbuf_addf(err, "pipe: %s", strerror(errno));
+	int fd = start_piped(c, err);
+	if (fd < 0)
 		return -1;
-	}
-	if (start(c, fds[1], err) < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	close(fds[1]);
-	rc = strbuf_read_fd(out, fds[0]);
-	close(fds[0]);
-	(void)rc;
+	(void)strbuf_read_fd(out, fd); /* what it printed until it closed its end */
+	close(fd);
 	return run_wait(c);
 }
 
