@@ -108,16 +108,5 @@ int args_fuzz_one(struct fuzz_rnd *r, struct strbuf *why)
 /* The unit test: a fixed number of seeded rounds (make fuzz runs longer). */
 void test_args_fuzz(void)
 {
-	struct strbuf why = STRBUF_INIT;
-	int bad = 0;
-	for (uint64_t seed = 1; seed <= 5000 && bad < 3; seed++) {
-		struct fuzz_rnd r = { NULL, 0, 0, seed * 0x9e3779b97f4a7c15ull };
-		strbuf_reset(&why);
-		if (args_fuzz_one(&r, &why) < 0) {
-			bad++;
-			fprintf(stderr, "args fuzz, seed %llu: %s\n", (unsigned long long)seed, why.buf);
-		}
-	}
-	CHECK(bad == 0);
-	strbuf_release(&why);
+	CHECK(fuzz_rounds("args", args_fuzz_one, 5000) == 0);
 }

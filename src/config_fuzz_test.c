@@ -298,24 +298,13 @@ handoff:
 /* The unit test: a fixed number of seeded rounds (make fuzz runs longer). */
 void test_config_fuzz(void)
 {
-	struct strbuf why = STRBUF_INIT;
 	char *saved[S__NR];
-	int bad = 0;
 	for (unsigned i = 0; i < S__NR; i++)
 		saved[i] = getenv(settings[i].env) ? xstrdup(getenv(settings[i].env)) : NULL;
-	for (uint64_t seed = 1; seed <= 3000 && bad < 3; seed++) {
-		struct fuzz_rnd r = { NULL, 0, 0, seed * 0x9e3779b97f4a7c15ull };
-		strbuf_reset(&why);
-		if (config_fuzz_one(&r, &why) < 0) {
-			bad++;
-			fprintf(stderr, "config fuzz, seed %llu: %s\n", (unsigned long long)seed, why.buf);
-		}
-	}
-	CHECK(bad == 0);
+	CHECK(fuzz_rounds("config", config_fuzz_one, 3000) == 0);
 	for (unsigned i = 0; i < S__NR; i++)
 		if (saved[i]) {
 			setenv(settings[i].env, saved[i], 1);
 			free(saved[i]);
 		}
-	strbuf_release(&why);
 }

@@ -14,6 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+int fuzz_rounds(const char *name, int (*one)(struct fuzz_rnd *r, struct strbuf *why), unsigned rounds)
+{
+	struct strbuf why = STRBUF_INIT;
+	int bad = 0;
+	for (uint64_t seed = 1; seed <= rounds && bad < 3; seed++) {
+		struct fuzz_rnd r = { NULL, 0, 0, seed * 0x9e3779b97f4a7c15ull };
+		strbuf_reset(&why);
+		if (one(&r, &why) < 0) {
+			bad++;
+			fprintf(stderr, "%s fuzz, seed %llu: %s\n", name, (unsigned long long)seed, why.buf);
+		}
+	}
+	strbuf_release(&why);
+	return bad;
+}
+
 unsigned fuzz_rnd_byte(struct fuzz_rnd *r)
 {
 	if (r->data)

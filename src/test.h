@@ -96,4 +96,25 @@ int config_fuzz_one(struct fuzz_rnd *r, struct strbuf *why);
  * it. 0, or -1 with why. */
 int args_fuzz_one(struct fuzz_rnd *r, struct strbuf *why);
 
+/* The unit tests' run of a fuzzer: rounds seeded 1..rounds, each failure
+ * said on stderr with its seed (three at most). The number that failed. */
+int fuzz_rounds(const char *name, int (*one)(struct fuzz_rnd *r, struct strbuf *why), unsigned rounds);
+
+/* A libFuzzer target (tests/fuzz/NAME_fuzz.c) over one of the *_fuzz_one
+ * functions above of two arguments: bytes in, abort on a failure. */
+#define FUZZ_TARGET(one, name) \
+	int test_passed, test_failed; \
+	int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size); \
+	int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) \
+	{ \
+		struct fuzz_rnd r = { data, size, 0, 0 }; \
+		struct strbuf why = STRBUF_INIT; \
+		if (one(&r, &why) < 0) { \
+			fprintf(stderr, name ": %s\n", why.buf); \
+			abort(); \
+		} \
+		strbuf_release(&why); \
+		return 0; \
+	}
+
 #endif

@@ -11,18 +11,4 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int test_passed, test_failed;
-
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
-{
-	struct fuzz_rnd r = { data, size, 0, 0 };
-	struct strbuf why = STRBUF_INIT;
-	if (config_fuzz_one(&r, &why) < 0) {
-		fprintf(stderr, "config_fuzz: %s\n", why.buf);
-		abort();
-	}
-	strbuf_release(&why);
-	return 0;
-}
+FUZZ_TARGET(config_fuzz_one, "config_fuzz")
