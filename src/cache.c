@@ -320,7 +320,8 @@ static int make_blob(const char *key, const struct strvec *secrets, struct strbu
 	char hex[65];
 	int rc, ret = -1;
 	store_entry_path(key, &entry, &bucket);
-	if (access(entry.buf, F_OK)) {
+	/* (pinned: no eviction removes it while tar reads it) */
+	if (!store_lookup(key, 0, &entry)) {
 		strbuf_addf(err, "entry %.12s is not in the local store", key);
 		goto out;
 	}

@@ -4,6 +4,7 @@
 #include "json.h"
 #include "log.h"
 #include "stage.h"
+#include "storegc.h"
 #include "util.h"
 #include "banned.h"
 
@@ -138,6 +139,12 @@ static int check_bool(const char *v, struct strbuf *why)
 	return one_of(v, w, "a boolean", why);
 }
 
+static int check_size(const char *v, struct strbuf *why)
+{
+	long long n;
+	return store_size_parse(v, &n, why);
+}
+
 static int check_env_name(const char *v, struct strbuf *why)
 {
 	if (!*v || (*v >= '0' && *v <= '9') || !only_chars(v, "_")) {
@@ -253,6 +260,15 @@ const struct setting settings[S__NR] = {
 		"CARGOGREEN_SET_ENVS. Default: only units of crates from crates.io are written\n"
 		"(their sources are public). Never written, whatever this says: an entry\n"
 		"holding the value of one of the unit's secrets." },
+	[S_CACHE_SIZE] = { S_CACHE_SIZE, "CARGOGREEN_CACHE_SIZE", "cache-size", 0, KIND_TEXT, "5GiB", check_size, "10GiB",
+		"The size limit of the local store (~/.cache/cargo-green/store, the outputs\n"
+		"of every unit built, for hits with no engine round trip). At the end of a\n"
+		"build that left it over the limit, the least recently used entries (a hit, or\n"
+		"a dependent reading an entry, is a use) are evicted down to 90% of it; entries\n"
+		"a running build reads are kept. A number and a unit: K, M, G, T are powers of\n"
+		"1000, Ki, Mi, Gi, Ti of 1024 (5GiB, 500MB); 0: no limit. The store is the\n"
+		"user's, shared by every project: a workspace's value applies at the end of its\n"
+		"builds. `cargo green supergreen cache gc --max-size SIZE` evicts at once." },
 	[S_FINAL_PATH] = { S_FINAL_PATH, "CARGOGREEN_FINAL_PATH", "final-path", 1, KIND_TEXT, NULL, final_path_check,
 		"/tmp/my-bin.Dockerfile",
 		"After cargo, write to this absolute path one standalone Dockerfile of the\n"
@@ -691,6 +707,12 @@ static int load_env(struct config *cfg, struct strbuf *err)
 	cfg->incremental = truthy(cfg_get(cfg, S_INCREMENTAL));
 	cfg->add_apt_from_host = truthy(cfg_get(cfg, S_ADD_APT_FROM_HOST));
 	cfg->cache_private = truthy(cfg_get(cfg, S_CACHE_PRIVATE));
+	{
+		struct strbuf why = STRBUF_INIT;
+		if (store_size_parse(cfg_get(cfg, S_CACHE_SIZE), &cfg->cache_size, &why) < 0)
+			cfg->cache_size = 0; /* (checked when set) */
+		strbuf_release(&why);
+	}
 	cfg->final_path_nonprimary = truthy(cfg_get(cfg, S_FINAL_PATH_NONPRIMARY));
 	{
 		const char *st = getenv(STATS_ENV);

@@ -29,6 +29,7 @@ enum setting_id {
 	S_CACHE_FROM_IMAGES,
 	S_CACHE_TO_IMAGES,
 	S_CACHE_PRIVATE,
+	S_CACHE_SIZE,
 	S_FINAL_PATH,
 	S_FINAL_PATH_NONPRIMARY,
 	S_BASE_IMAGE,
@@ -79,6 +80,7 @@ struct config {
 	int incremental;
 	int add_apt_from_host;
 	int cache_private;
+	long long cache_size;   /* S_CACHE_SIZE in bytes, 0: no limit */
 	int final_path_nonprimary;
 	/* Internal, set by `cargo green` for its wrappers: where each wrapper
 	 * appends one line of statistics. NULL when not run under the plugin. */

@@ -15,6 +15,7 @@
 #include "sandbox.h"
 #include "stats.h"
 #include "store.h"
+#include "storemeta.h"
 #include "util.h"
 #include "banned.h"
 
@@ -494,6 +495,37 @@ static void call_key(struct call *c)
 	strbuf_release(&target);
 }
 
+/* What the local store notes of the unit's entry (storemeta.h): its
+ * package and version (cargo's CARGO_PKG_* of its command), its kind (a
+ * build script's run, else what rustc is asked to make), what making it
+ * took. Caller releases. */
+static void call_meta(const struct call *c, struct store_meta *m)
+{
+	const struct stage_spec *sp = &c->j->spec;
+	const char *name = NULL, *version = NULL, *kind = NULL, *v;
+	for (size_t i = 0; i < sp->env.nr; i++)
+		if (skip_prefix(sp->env.v[i], "CARGO_PKG_NAME=", &v))
+			name = v;
+		else if (skip_prefix(sp->env.v[i], "CARGO_PKG_VERSION=", &v))
+			version = v;
+	if (starts_with(sp->id, "run-"))
+		kind = "build-script-run";
+	else if (starts_with(sp->id, "build_script_"))
+		kind = "build-script";
+	for (size_t i = 1; !kind && i < sp->argv.nr; i++)
+		if (!strcmp(sp->argv.v[i], "--test"))
+			kind = "test";
+		else if (!strcmp(sp->argv.v[i], "--crate-type") && i + 1 < sp->argv.nr)
+			kind = sp->argv.v[i + 1];
+		else if (skip_prefix(sp->argv.v[i], "--crate-type=", &v))
+			kind = v;
+	*m = (struct store_meta)STORE_META_INIT;
+	m->crate = xstrdup(name && *name ? name : "?");
+	m->version = xstrdup(version && *version ? version : "?");
+	m->kind = xstrdup(kind && *kind ? (!strcmp(kind, "rlib") ? "lib" : kind) : "?");
+	m->build_us = c->engine_ns / 1000;
+}
+
 /* Look up: the local store, the same inputs as a build BuildKit already
  * did. 1 on a hit (the result is the entry's), else 0. */
 static int call_lookup(struct call *c)
@@ -510,8 +542,18 @@ static int call_lookup(struct call *c)
 			free(c->j->self.key);
 			c->j->self.key = xstrdup(other);
 		} else if (cache_fetch(c->j->cfg, c->key) && store_lookup(c->key, 1, &c->entry)) {
-			/* The cache images had it: now in the local store. */
+			/* The cache images had it: now in the local store, described. */
+			struct store_meta m, had;
 			c->from_cache = 1;
+			call_meta(c, &m);
+			if (store_meta_read(c->key, &had) == 0) {
+				memcpy(m.key, c->key, STORE_KEY_HEX);
+				m.size = had.size;
+				m.saved = had.saved;
+				store_meta_write(&m);
+			}
+			store_meta_release(&had);
+			store_meta_release(&m);
 		} else {
 			return 0;
 		}
@@ -587,10 +629,13 @@ static int call_build(struct call *c, struct strbuf *err)
 	c->outcome = cached ? CALL_ENGINE_HIT : CALL_BUILT;
 	deps_slot_release(&c->slot);
 	if (!ret && c->use_store) {
-		if (store_save(c->key, c->tmp.buf, &why) < 0)
+		struct store_meta m;
+		call_meta(c, &m);
+		if (store_save(c->key, c->tmp.buf, &m, &why) < 0)
 			stats_warn_once(j->cfg, "store", why.buf); /* the build goes on without it, said once per run */
 		else
 			c->stored = 1;
+		store_meta_release(&m);
 	}
 out:
 	c->b.target = c->b.watch_stage = NULL;
@@ -793,20 +838,24 @@ out:
 static void call_save_later(struct call *c)
 {
 	struct strbuf why = STRBUF_INIT, mine = STRBUF_INIT;
+	struct store_meta m;
 	pid_t pid;
 	int fd;
 	if (!c->staged.len)
 		return;
+	call_meta(c, &m);
 	fflush(NULL);
 	pid = fork();
 	if (pid > 0) {
 		strbuf_reset(&c->staged); /* the child's now */
+		store_meta_release(&m);
 		return;
 	}
 	if (pid < 0) {
-		if (store_save(c->key, c->staged.buf, &why) < 0)
+		if (store_save(c->key, c->staged.buf, &m, &why) < 0)
 			stats_warn_once(c->j->cfg, "store", why.buf);
 		strbuf_release(&why);
+		store_meta_release(&m);
 		return; /* (call_release removes it) */
 	}
 	/* The child: cargo's pipes closed, its own session (a Ctrl-C of the
@@ -820,7 +869,7 @@ static void call_save_later(struct call *c)
 	setsid();
 	strbuf_add(&mine, c->staged.buf, (size_t)(strrchr(c->staged.buf, '.') - c->staged.buf));
 	strbuf_addf(&mine, ".%ld", (long)getpid());
-	if (rename(c->staged.buf, mine.buf) == 0 && store_save(c->key, mine.buf, &why) < 0)
+	if (rename(c->staged.buf, mine.buf) == 0 && store_save(c->key, mine.buf, &m, &why) < 0)
 		LOG(LOG_WARN, "%s: %s", c->j->spec.id, why.buf);
 	rm_rf(mine.buf);
 	_exit(0);
@@ -931,9 +980,19 @@ static void call_record(struct call *c)
 	LOG(LOG_INFO, "%s: %s, exit %d, engine %lld ms", id, outcome_names[c->outcome], c->result.code,
 	    c->engine_ns / 1000000);
 	enum stats_kind kind = c->result.code ? STATS_FAILED : outcome_stats[c->outcome];
+	struct strbuf saved = STRBUF_INIT;
+	long long took = now_ns() - c->t0;
 	if (kind == STATS_BUILT && c->j->local)
 		kind = STATS_INCREMENTAL;
-	stats_record(c->j->cfg, kind, id, NULL, now_ns() - c->t0, c->engine_ns);
+	if (kind == STATS_LOCAL_HIT && c->j->cfg->stats_path) {
+		/* The time it saved: what making its entry took, less this hit. */
+		struct store_meta m;
+		if (store_meta_read(c->key, &m) == 0 && m.build_us)
+			strbuf_addf(&saved, "%lld", m.build_us > took / 1000 ? m.build_us - took / 1000 : 0);
+		store_meta_release(&m);
+	}
+	stats_record(c->j->cfg, kind, id, saved.len ? saved.buf : NULL, took, c->engine_ns);
+	strbuf_release(&saved);
 }
 
 /* Replay: what the command printed, in host paths; only now, with the

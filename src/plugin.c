@@ -13,6 +13,7 @@
 #include "remote.h"
 #include "run.h"
 #include "stats.h"
+#include "storegc.h"
 #include "syslib.h"
 #include "util.h"
 #include "wrap.h"
@@ -261,8 +262,10 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	}
 	stats_release(&s);
 out:
-	if (stats_path.len)
+	if (stats_path.len) {
 		cache_run_end(stats_path.buf); /* waits for the cache images' writes, says their faults */
+		store_gc_auto(cfg->cache_size); /* the local store back under its limit (storegc.h) */
+	}
 	remote_close();
 	stats_remove(stats_path.buf);
 	if (final_list.len) {

@@ -1,4 +1,5 @@
 #include "store.h"
+#include "storemeta.h"
 #include "sha256.h"
 #include "paths.h"
 #include "fs.h"
@@ -12,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void finish(struct sha256 *ctx, char out[STORE_KEY_HEX])
@@ -406,28 +409,155 @@ static void sweep_bucket(const char *entry)
 	strbuf_release(&bucket);
 }
 
+/* ---- pins: what keeps an entry from being evicted while a build reads it ---- */
+
+/* A build that reads an entry (a hit landing from it, a dependent linking
+ * it into its deps context, a build script's binary run from it) holds a
+ * shared flock on the entry's directory until it exits; an eviction takes
+ * it exclusively without waiting (an entry in use is skipped) and moves
+ * the entry away by one rename before deleting it, so that a reader sees
+ * it whole or not at all. A pin taken on a name that an eviction has just
+ * renamed away is found out (its inode is no longer the name's) and is a
+ * miss. The pins of a process are its open descriptors: at most MAX_PINS
+ * (a dependent's closure beyond them is read unpinned: an eviction then
+ * makes its deps context fail, and it renders its closure's stages). */
+#define MAX_PINS 256
+static int *pins;
+static size_t pins_nr, pins_alloc, pins_optional;
+
+/* fd: the entry's directory, locked LOCK_SH or LOCK_EX (how). 0 when it is
+ * still the entry at that name, else -1 (fd closed). */
+static int lock_entry(const char *entry, int how, int *fd)
+{
+	struct stat a, b;
+	*fd = open(entry, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
+		return -1;
+	if (flock(*fd, how) < 0 || fstat(*fd, &a) < 0 || stat(entry, &b) < 0 || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev) {
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Pin entry for the rest of this process (always with must, else while
+ * fewer than MAX_PINS are). 1 pinned, 0 there but not pinned, -1 gone. */
+static int pin(const char *entry, int must)
+{
+	int fd;
+	if (!must && pins_optional >= MAX_PINS)
+		return access(entry, F_OK) ? -1 : 0;
+	if (lock_entry(entry, LOCK_SH, &fd) < 0)
+		return -1;
+	if (pins_nr == pins_alloc) {
+		pins_alloc = pins_alloc ? 2 * pins_alloc : 16;
+		pins = xrealloc(pins, pins_alloc * sizeof(*pins));
+	}
+	pins[pins_nr++] = fd;
+	pins_optional += !must;
+	return 1;
+}
+
+/* This process's own pins of entry, let go (so that it may remove it: its
+ * exclusive lock would conflict with them). */
+static void unpin(const char *entry)
+{
+	struct stat e, st;
+	size_t n = 0;
+	if (stat(entry, &e) < 0)
+		return;
+	for (size_t i = 0; i < pins_nr; i++) {
+		if (fstat(pins[i], &st) == 0 && st.st_ino == e.st_ino && st.st_dev == e.st_dev) {
+			close(pins[i]);
+			continue;
+		}
+		pins[n++] = pins[i];
+	}
+	pins_nr = n;
+	if (pins_optional > pins_nr)
+		pins_optional = pins_nr;
+}
+
+/* Entry's side files (KEY.meta, KEY.uses, KEY.checked), gone. */
+static void remove_side_files(const char *entry)
+{
+	static const char *const sides[] = { ".meta", ".uses", ".checked" };
+	struct strbuf p = STRBUF_INIT;
+	for (size_t i = 0; i < ARRAY_SIZE(sides); i++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s%s", entry, sides[i]);
+		unlink(p.buf);
+	}
+	strbuf_release(&p);
+}
+
+/* Entry, locked exclusively on fd: its side files, then (one rename) its
+ * tree, gone; the store's total less size (-1: read from its meta). */
+static void remove_locked(const char *key, const char *entry, int fd, long long size)
+{
+	struct strbuf gone = STRBUF_INIT;
+	if (size < 0) {
+		struct store_meta m;
+		size = store_meta_read(key, &m) == 0 ? m.size : 0;
+		store_meta_release(&m);
+	}
+	remove_side_files(entry);
+	strbuf_addf(&gone, "%s.gone.%ld", entry, (long)getpid());
+	if (rename(entry, gone.buf) == 0) {
+		close(fd);
+		rm_rf(gone.buf);
+		store_meta_total_add(-size);
+	} else {
+		close(fd);
+	}
+	strbuf_release(&gone);
+}
+
+int store_evict(const char *key, long long size)
+{
+	struct strbuf entry = STRBUF_INIT;
+	int fd, ret = 1;
+	entry_path(key, &entry);
+	if (access(entry.buf, F_OK))
+		ret = -1;
+	else if (unpin(entry.buf), lock_entry(entry.buf, LOCK_EX | LOCK_NB, &fd) < 0)
+		ret = access(entry.buf, F_OK) ? -1 : 0; /* in use by a build, or gone meanwhile */
+	else
+		remove_locked(key, entry.buf, fd, size);
+	strbuf_release(&entry);
+	return ret;
+}
+
 int store_lookup(const char *key, int digests, struct strbuf *entry)
 {
-	struct strbuf why = STRBUF_INIT, gone = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT;
+	int fd;
 	strbuf_reset(entry);
 	entry_path(key, entry);
-	if (access(entry->buf, F_OK))
+	if (access(entry->buf, F_OK) || pin(entry->buf, digests) < 0)
 		return 0;
 	if (!entry_check_cached(entry->buf, digests, &why)) {
 		sweep_bucket(entry->buf);
+		if (digests)
+			store_meta_hit(key);
+		else
+			store_meta_touch(key);
 		return 1;
 	}
 	/* A corrupt entry is a miss: out of the way (by one rename, so that a
-	 * reader never sees it half-removed), and the unit is built. */
-	LOG(LOG_WARN, "local store entry %s is %s: removed, a miss", entry->buf, why.buf);
-	strbuf_addf(&gone, "%s.gone.%ld", entry->buf, (long)getpid());
-	if (rename(entry->buf, gone.buf) == 0)
-		rm_rf(gone.buf);
-	strbuf_reset(&gone);
-	strbuf_addf(&gone, "%s.checked", entry->buf);
-	unlink(gone.buf);
+	 * reader never sees it half-removed), and the unit is built. Another
+	 * build reading it keeps it until it is done; the next lookup that
+	 * finds it alone removes it. */
+	unpin(entry->buf);
+	if (lock_entry(entry->buf, LOCK_EX | LOCK_NB, &fd) == 0) {
+		LOG(LOG_WARN, "local store entry %s is %s: removed, a miss", entry->buf, why.buf);
+		remove_locked(key, entry->buf, fd, -1);
+	} else {
+		LOG(LOG_WARN, "local store entry %s is %s: a miss (removed once no build reads it)", entry->buf, why.buf);
+	}
 	strbuf_release(&why);
-	strbuf_release(&gone);
 	return 0;
 }
 
@@ -446,7 +576,12 @@ int store_adopt(const char *key, const char *tmp, struct strbuf *err)
 	if (store_entry_check(tmp, 1, &why) < 0) {
 		strbuf_addf(err, "its copy of %.12s is %s", key, why.buf);
 		ret = -1;
-	} else if (rename(tmp, entry.buf) < 0 && errno != ENOTEMPTY && errno != EEXIST) {
+	} else if (rename(tmp, entry.buf) == 0) {
+		struct store_meta m;
+		if (store_meta_read(key, &m) == 0) /* (described from its files) */
+			store_meta_total_add(m.size);
+		store_meta_release(&m);
+	} else if (errno != ENOTEMPTY && errno != EEXIST) {
 		strbuf_addf(err, "cannot save in the local store (%s): %s", entry.buf, strerror(errno));
 		ret = -1;
 	}
@@ -463,10 +598,10 @@ static const char *sums_path(const char *dir, struct strbuf *path)
 	return path->buf;
 }
 
-int store_save(const char *key, const char *src, struct strbuf *err)
+int store_save(const char *key, const char *src, const struct store_meta *meta, struct strbuf *err)
 {
 	struct strbuf entry = STRBUF_INIT, tmp = STRBUF_INIT, sums = STRBUF_INIT, path = STRBUF_INIT;
-	int ret = 0;
+	int ret = 0, renamed = 0;
 	entry_path(key, &entry);
 	strbuf_addf(&tmp, "%s.tmp.%ld", entry.buf, (long)getpid());
 	mkdir_parent(tmp.buf, 0755);
@@ -474,10 +609,22 @@ int store_save(const char *key, const char *src, struct strbuf *err)
 	/* The manifest last: an entry without one is incomplete. */
 	if (copy_tree(src, tmp.buf) < 0 || store_sums(tmp.buf, 1, &sums) < 0 ||
 	    write_file_atomic(sums_path(tmp.buf, &path), sums.buf, sums.len, 0644) < 0 ||
-	    (rename(tmp.buf, entry.buf) < 0 && errno != ENOTEMPTY && errno != EEXIST)) {
+	    (!(renamed = rename(tmp.buf, entry.buf) == 0) && errno != ENOTEMPTY && errno != EEXIST)) {
 		strbuf_addf(err, "cannot save in the local store (%s): %s", entry.buf, strerror(errno));
 		LOG(LOG_WARN, "%s", err->buf);
 		ret = -1;
+	}
+	if (renamed) {
+		/* Its side files after it: an eviction removes them before it. */
+		struct store_meta m = STORE_META_INIT;
+		if (meta)
+			m = *meta;
+		memcpy(m.key, key, STORE_KEY_HEX);
+		m.size = store_tree_size(entry.buf);
+		if (!m.saved)
+			m.saved = (long long)time(NULL);
+		store_meta_write(&m);
+		store_meta_total_add(m.size);
 	}
 	/* (left after a failure, or when another build saved the same key first: theirs stays) */
 	rm_rf(tmp.buf);

@@ -42,7 +42,10 @@ int store_unit_key(const char *head, const char *stage, const char *base_id, con
  * entry is a miss: it is checked against its manifest (STORE_SUMS, written
  * last), every file's size, and with digests set every file's SHA-256 too
  * (hashed again only when a file's stat data changed since the last check);
- * one that fails is removed and logged. */
+ * one that fails is removed and logged. A hit pins the entry until this
+ * process exits (no eviction removes it meanwhile) and counts as a use
+ * (storemeta.h): with digests a hit, without (a dependent reading it) a
+ * use only. */
 int store_lookup(const char *key, int digests, struct strbuf *entry);
 /* 0 when the tree entry matches its manifest (sizes; digests too when
  * digests is set), else -1 with what differs in why. */
@@ -51,9 +54,18 @@ int store_entry_check(const char *entry, int digests, struct strbuf *why);
  * ("PATH\tf SIZE SHA256", "-" for the digest without digests; "PATH\tl
  * TARGET"), the manifest itself left out. 0, or -1 with errno. */
 int store_sums(const char *dir, int digests, struct strbuf *out);
-/* Save a copy of the tree src under key (atomically; a failure only costs a future hit). */
-/* 0, or -1 with err (nothing half-saved: the entry is whole or absent). */
-int store_save(const char *key, const char *src, struct strbuf *err);
+/* Save a copy of the tree src under key (atomically; a failure only costs a
+ * future hit), described by meta (storemeta.h: crate, version, kind,
+ * build_us; may be NULL; its size and time are the entry's). 0, or -1 with
+ * err (nothing half-saved: the entry is whole or absent). */
+struct store_meta;
+int store_save(const char *key, const char *src, const struct store_meta *meta, struct strbuf *err);
+
+/* Evict key's entry, unless a running build reads it (it holds a pin: see
+ * store.c): its side files, then its tree by one rename, then its files;
+ * the store's total less size (-1: its meta's). 1 evicted, 0 in use, -1
+ * not there. */
+int store_evict(const char *key, long long size);
 
 /* Where key's entry is (or would be), and its bucket's directory in dir
  * (may be NULL): a tree made there (one rename from the entry) may become

@@ -145,7 +145,7 @@ void test_store(void)
 static void save_then(const char *key, const char *src, const char *rel, char how)
 {
 	struct strbuf e = STRBUF_INIT, err = STRBUF_INIT, p = STRBUF_INIT;
-	CHECK(store_save(key, src, &err) == 0);
+	CHECK(store_save(key, src, NULL, &err) == 0);
 	CHECK(store_lookup(key, 1, &e) == 1);
 	strbuf_addf(&p, "%s/%s", e.buf, rel);
 	if (how == 't') {
@@ -187,7 +187,7 @@ void test_store_entries(void)
 	CHECK_STR(sums.buf, "green/target/debug/deps/libx-1.rlib\tf 22 -\ngreen/target/debug/deps/x-1.d\tf 16 -\ngreen/x.code\tf 1 -\n");
 
 	/* Whole: a hit, with digests or sizes. */
-	CHECK(store_save(key, src.buf, &why) == 0);
+	CHECK(store_save(key, src.buf, NULL, &why) == 0);
 	CHECK(store_lookup(key, 1, &e) == 1);
 	CHECK(store_lookup(key, 0, &e) == 1);
 	CHECK(store_entry_check(e.buf, 1, &why) == 0);

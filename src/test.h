@@ -59,6 +59,7 @@ void test_config_fuzz(void);
 void test_args_fuzz(void);
 void test_fs_sweep(void);
 void test_store_entries(void);
+void test_store_gc(void);
 void test_dockerapi(void);
 void test_run(void);
 void test_final(void);

@@ -39,6 +39,7 @@ int main(void)
 	test_args_fuzz();
 	test_fs_sweep();
 	test_store_entries();
+	test_store_gc();
 	test_dockerapi();
 	test_run();
 	test_stats();
