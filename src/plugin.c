@@ -231,6 +231,7 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		}
 	}
 	stats_read(stats_path.buf, &s);
+	stats_cumul_add(&s); /* (for `supergreen cache stats`) */
 	if (s.syslibs.nr) {
 		struct strbuf hint = STRBUF_INIT;
 		strvec_sort(&s.syslibs);

@@ -1,5 +1,7 @@
 #include "stats.h"
 #include "config.h"
+#include "fs.h"
+#include "paths.h"
 #include "log.h"
 #include "util.h"
 #include "wrap.h"
@@ -7,12 +9,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The names of the kinds in the file, in enum order. */
@@ -88,6 +93,7 @@ void stats_read(const char *path, struct stats *s)
 	char *line, *next;
 	memset(s, 0, sizeof(*s));
 	strvec_init(&s->reasons);
+	strvec_init(&s->passes);
 	strvec_init(&s->syslibs);
 	strvec_init(&s->added);
 	if (strbuf_read_file(&sb, path) < 0)
@@ -109,7 +115,10 @@ void stats_read(const char *path, struct stats *s)
 		if (n < 4 || (kind = kind_of(f[0])) < 0)
 			continue;
 		switch ((enum stats_kind)kind) {
-		case STATS_LOCAL_HIT: s->local++; break;
+		case STATS_LOCAL_HIT:
+			s->local++;
+			s->saved_us += atoll(f[2]);
+			break;
 		case STATS_ENGINE_HIT: s->hit++; break;
 		case STATS_BUILT: s->miss++; break;
 		case STATS_FAILED: s->fail++; break;
@@ -127,6 +136,7 @@ void stats_read(const char *path, struct stats *s)
 				s->stale++;
 			if (strvec_find(&s->reasons, f[2]) < 0)
 				strvec_push(&s->reasons, f[2]);
+			strvec_push(&s->passes, f[2]);
 			continue;
 		}
 		{
@@ -143,6 +153,7 @@ out:
 void stats_release(struct stats *s)
 {
 	strvec_clear(&s->reasons);
+	strvec_clear(&s->passes);
 	strvec_clear(&s->syslibs);
 	strvec_clear(&s->added);
 }
@@ -238,4 +249,150 @@ void stats_sweep(const char *dir)
 		strbuf_release(&p);
 	}
 	closedir(d);
+}
+
+/* ---- cumulative ---- */
+
+static const struct {
+	const char *name;
+	size_t off;
+} cumul_fields[] = {
+#define F(n, m) { n, offsetof(struct stats_cumul, m) }
+	F("since", since),       F("runs", runs),          F("local_hit", local),   F("engine_hit", hit),
+	F("built", miss),        F("incremental", incr),   F("failed", fail),       F("passed", pass),
+	F("saved_us", saved_us), F("wrapper_us", wrapper_us), F("engine_us", engine_us), F("cpu_us", cpu_us),
+	F("local_us", local_us),
+#undef F
+};
+
+static long long *cumul_field(struct stats_cumul *c, size_t i)
+{
+	return (long long *)((char *)c + cumul_fields[i].off);
+}
+
+static void cumul_count(struct stats_cumul *c, const char *reason, long long n)
+{
+	int k = strvec_find(&c->reasons, reason);
+	if (k < 0) {
+		strvec_push(&c->reasons, reason);
+		c->reason_nr = xrealloc(c->reason_nr, c->reasons.nr * sizeof(*c->reason_nr));
+		k = (int)c->reasons.nr - 1;
+		c->reason_nr[k] = 0;
+	}
+	c->reason_nr[k] += n;
+}
+
+static void cumul_parse(const char *text, struct stats_cumul *c)
+{
+	memset(c, 0, sizeof(*c));
+	strvec_init(&c->reasons);
+	for (const char *line = text; line && *line;) {
+		const char *end = strchrnul(line, '\n'), *sp = memchr(line, ' ', (size_t)(end - line));
+		if (sp && sp - line == 4 && !memcmp(line, "pass", 4)) {
+			char *rest = xstrndup(sp + 1, (size_t)(end - sp - 1)), *r2 = strchr(rest, ' ');
+			if (r2) {
+				*r2 = '\0';
+				cumul_count(c, r2 + 1, atoll(rest));
+			}
+			free(rest);
+		} else if (sp) {
+			for (size_t i = 0; i < ARRAY_SIZE(cumul_fields); i++)
+				if ((size_t)(sp - line) == strlen(cumul_fields[i].name) &&
+				    !memcmp(line, cumul_fields[i].name, (size_t)(sp - line)))
+					*cumul_field(c, i) = atoll(sp + 1);
+		}
+		line = *end ? end + 1 : end;
+	}
+}
+
+static void cumul_render(const struct stats_cumul *c, struct strbuf *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cumul_fields); i++)
+		strbuf_addf(out, "%s %lld\n", cumul_fields[i].name, *cumul_field((struct stats_cumul *)c, i));
+	for (size_t i = 0; i < c->reasons.nr; i++)
+		strbuf_addf(out, "pass %lld %s\n", c->reason_nr[i], c->reasons.v[i]);
+}
+
+static void cumul_path(struct strbuf *p)
+{
+	state_dir(p);
+	strbuf_addstr(p, "/stats");
+}
+
+/* The file, locked (its lock file beside it, kept). -1 when it cannot be. */
+static int cumul_lock(void)
+{
+	struct strbuf p = STRBUF_INIT;
+	int fd;
+	cumul_path(&p);
+	strbuf_addstr(&p, ".lock");
+	mkdir_parent(p.buf, 0755);
+	fd = open(p.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	strbuf_release(&p);
+	return fd;
+}
+
+void stats_cumul_read(struct stats_cumul *c)
+{
+	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+	cumul_path(&p);
+	strbuf_read_file(&text, p.buf);
+	cumul_parse(text.buf, c);
+	if (!c->since)
+		c->since = (long long)time(NULL);
+	strbuf_release(&p);
+	strbuf_release(&text);
+}
+
+void stats_cumul_release(struct stats_cumul *c)
+{
+	strvec_clear(&c->reasons);
+	free(c->reason_nr);
+	c->reason_nr = NULL;
+}
+
+void stats_cumul_add(const struct stats *s)
+{
+	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+	struct stats_cumul c;
+	int fd = cumul_lock();
+	if (fd < 0)
+		return;
+	stats_cumul_read(&c);
+	c.runs++;
+	c.local += s->local, c.hit += s->hit, c.miss += s->miss, c.incr += s->incr, c.fail += s->fail;
+	c.pass += s->pass;
+	c.saved_us += s->saved_us, c.wrapper_us += s->wrapper_us, c.engine_us += s->engine_us;
+	c.cpu_us += s->cpu_us, c.local_us += s->local_us;
+	for (size_t i = 0; i < s->passes.nr; i++)
+		cumul_count(&c, s->passes.v[i], 1);
+	cumul_render(&c, &text);
+	cumul_path(&p);
+	write_file_atomic(p.buf, text.buf, text.len, 0644);
+	close(fd);
+	stats_cumul_release(&c);
+	strbuf_release(&p);
+	strbuf_release(&text);
+}
+
+int stats_cumul_zero(void)
+{
+	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+	struct stats_cumul c;
+	int ret, fd = cumul_lock();
+	cumul_parse("", &c);
+	c.since = (long long)time(NULL);
+	cumul_render(&c, &text);
+	cumul_path(&p);
+	ret = write_file_atomic(p.buf, text.buf, text.len, 0644);
+	if (fd >= 0)
+		close(fd);
+	stats_cumul_release(&c);
+	strbuf_release(&p);
+	strbuf_release(&text);
+	return ret;
 }

@@ -2,7 +2,9 @@
  *
  * Each wrapper appends one line per compile to the run's statistics file
  * (config's stats_path, set by the plugin in __CARGOGREEN_STATS):
- * "KIND\tID\tDETAIL\tTOTAL_US\tENGINE_US\tCPU_US". The plugin reads them
+ * "KIND\tID\tDETAIL\tTOTAL_US\tENGINE_US\tCPU_US" (DETAIL: a pass's reason,
+ * a note's package; for a local hit the time it saved in µs, its entry's
+ * build time less the hit's, when known). The plugin reads them
  * back into a struct stats when cargo is done and prints the summary line;
  * with STATS_OUT_ENV set (tests, scripts) it also writes the totals there as
  * "NAME VALUE" lines (stats_totals), the machine-readable form of that line. */
@@ -40,7 +42,9 @@ struct stats {
 	int stale; /* passed because their dependencies were built without cargo-green */
 	long long wrapper_us, engine_us, cpu_us;
 	long long local_us, local_wrapper_us; /* sandboxed local compiles: rustc's time, and ours around it */
+	long long saved_us;   /* local hits: what making their entries took, less the hits */
 	struct strvec reasons;
+	struct strvec passes; /* every pass's reason, once per pass */
 	struct strvec syslibs; /* "PACKAGE=WHAT", one per package: what the base lacked */
 	struct strvec added;   /* the same, added to bases (CARGOGREEN_ADD_APT_FROM_HOST) */
 };
@@ -58,5 +62,22 @@ void stats_remove(const char *path);
 /* The statistics files (cargo-green-stats.PID and marks) of runs whose
  * plugin was killed, in dir: removed. Only our own names. */
 void stats_sweep(const char *dir);
+
+/* ---- cumulative: every run's totals added up, since the last zero ----
+ * In the state dir (STATE/stats, under a lock): "NAME VALUE" lines and one
+ * "pass N REASON" per reason. The plugin adds each run's; `supergreen cache
+ * stats` reads them, `--zero` starts again. */
+struct stats_cumul {
+	long long since, runs, local, hit, miss, incr, fail, pass;
+	long long saved_us, wrapper_us, engine_us, cpu_us, local_us;
+	struct strvec reasons;  /* names of the reasons of passes */
+	long long *reason_nr;   /* how many passes each */
+};
+void stats_cumul_add(const struct stats *s);
+/* The cumulative statistics (all zero, since now, without a file). */
+void stats_cumul_read(struct stats_cumul *c);
+void stats_cumul_release(struct stats_cumul *c);
+/* Start again from zero, now. 0, or -1 with errno. */
+int stats_cumul_zero(void);
 
 #endif

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "fs.h"
 #include "stats.h"
 #include "test.h"
 #include "util.h"
@@ -21,7 +22,7 @@ void test_stats(void)
 	strbuf_addf(&path, "%s/cargo-green-stats.1", dir);
 	cfg.stats_path = path.buf;
 	stats_record(&cfg, STATS_LOCAL_HIT, "a-1", NULL, 3000000, 0);
-	stats_record(&cfg, STATS_LOCAL_HIT, "b-1", NULL, 1000000, 0);
+	stats_record(&cfg, STATS_LOCAL_HIT, "b-1", "2500", 1000000, 0); /* (it saved 2.5 ms) */
 	stats_record(&cfg, STATS_ENGINE_HIT, "c-1", NULL, 5000000, 4000000);
 	stats_record(&cfg, STATS_BUILT, "d-1", NULL, 9000000, 8000000);
 	stats_record(&cfg, STATS_FAILED, "e-1", NULL, 1000000, 0);
@@ -41,6 +42,36 @@ void test_stats(void)
 	CHECK(s.engine_us == 12000);
 	CHECK(s.wrapper_us == 7000); /* totals less the engine's, of the five compiles in BuildKit */
 	CHECK(s.local_us == 650000 && s.local_wrapper_us == 50000); /* the sandboxed local compile's, apart */
+	CHECK(s.saved_us == 2500);
+	CHECK(s.passes.nr == 2);
+	{
+		/* Cumulative: each run's added, since the last zero. */
+		char *old = getenv("XDG_CACHE_HOME") ? xstrdup(getenv("XDG_CACHE_HOME")) : NULL;
+		struct stats_cumul c;
+		struct strbuf x = STRBUF_INIT;
+		strbuf_addf(&x, "%s/xdg", dir);
+		setenv("XDG_CACHE_HOME", x.buf, 1);
+		CHECK(stats_cumul_zero() == 0);
+		stats_cumul_add(&s);
+		stats_cumul_add(&s);
+		stats_cumul_read(&c);
+		CHECK(c.runs == 2 && c.local == 4 && c.hit == 2 && c.miss == 2 && c.fail == 2 && c.incr == 4 && c.pass == 4);
+		CHECK(c.saved_us == 5000 && c.engine_us == 24000 && c.wrapper_us == 14000);
+		CHECK(c.reasons.nr == 2 && c.reason_nr[0] == 2 && c.reason_nr[1] == 2);
+		CHECK(c.since > 0);
+		stats_cumul_release(&c);
+		CHECK(stats_cumul_zero() == 0);
+		stats_cumul_read(&c);
+		CHECK(c.runs == 0 && c.local == 0 && c.reasons.nr == 0);
+		stats_cumul_release(&c);
+		rm_rf(x.buf);
+		if (old)
+			setenv("XDG_CACHE_HOME", old, 1);
+		else
+			unsetenv("XDG_CACHE_HOME");
+		free(old);
+		strbuf_release(&x);
+	}
 	stats_totals(&s, &totals);
 	CHECK(strstr(totals.buf, "compiles 5\n") && strstr(totals.buf, "cached 3\n") &&
 	      strstr(totals.buf, "local_hit 2\n") && strstr(totals.buf, "engine_hit 1\n") &&

@@ -2,6 +2,7 @@
 #include "supergreen.h"
 #include "base.h"
 #include "cache.h"
+#include "cachecmd.h"
 #include "config.h"
 #include "engine.h"
 #include "exitcode.h"
@@ -23,6 +24,14 @@ static const char usage[] =
 	"  cargo green fetch                      cargo fetch, then prepare the base image (for offline builds)\n"
 	"  cargo green supergreen fetch           The same\n"
 	"  cargo green supergreen push            Write what the last build used to the cache images\n"
+	"  cargo green supergreen cache ls [--sort=name|size|used|hits] [--json]\n"
+	"                                         The local store's entries: crate, version, kind, size, last use, hits\n"
+	"  cargo green supergreen cache rm CRATE[@VERSION] ... | --all\n"
+	"                                         Remove entries of the local store\n"
+	"  cargo green supergreen cache gc [--max-size SIZE]\n"
+	"                                         Evict least recently used entries (default size: CARGOGREEN_CACHE_SIZE)\n"
+	"  cargo green supergreen cache stats [--json | --zero]\n"
+	"                                         Hits, misses, pass-throughs, time saved, since the last --zero\n"
 	"  cargo green supergreen -h | --help\n"
 	"  cargo green supergreen -V | --version\n"
 	"  cargo green ...any cargo subcommand...\n"
@@ -244,6 +253,7 @@ static const struct {
 	{ "doc", cmd_doc },
 	{ "fetch", cmd_fetch },
 	{ "push", cmd_push },
+	{ "cache", cmd_cache },
 	{ "-V", cmd_version },
 	{ "--version", cmd_version },
 	{ "-h", cmd_help },
