@@ -11,6 +11,11 @@
 #    dockerd 26 (BuildKit 0.13), buildx 0.13 and containerd 1.7 from Debian 13's
 #    packages, unpacked under $CARGOGREEN_ENGINE_PREFIX with Debian 12's runc,
 #    listening on unix://$CARGOGREEN_ENGINE_RUN/docker.sock.
+#    Its build cache is bounded: BuildKit's garbage collector (docker's
+#    builder.gc) keeps at most $CARGOGREEN_ENGINE_CACHE_SIZE (default 20GB),
+#    least recently used records pruned first, after builds and periodically.
+#    The value is written into the daemon's config when it starts (an engine
+#    already running keeps the one it started with).
 #
 # The last line printed on stdout is `export DOCKER_HOST=...`; everything else
 # goes to stderr. Exit 0 when the engine is ready, non-zero with a reason.
@@ -19,6 +24,7 @@ set -euo pipefail
 PREFIX=${CARGOGREEN_ENGINE_PREFIX:-/opt/cargo-green/engine}
 RUN=${CARGOGREEN_ENGINE_RUN:-/run/cargo-green}
 DATA=${CARGOGREEN_ENGINE_DATA:-/var/lib/cargo-green/docker}
+ENGINE_CACHE=${CARGOGREEN_ENGINE_CACHE_SIZE:-20GB}
 SOCK="$RUN/docker.sock"
 OURS="unix://$SOCK"
 
@@ -135,8 +141,16 @@ start_engine() {
 	# The classic image store: a cold build is 17% faster than with the
 	# containerd image store (shared/ENGINE.md), which only BuildKit's own
 	# registry cache export needed; cargo-green does not use that.
+	# BuildKit's build cache at most ENGINE_CACHE: records unused for a week
+	# go first, then the least recently used of all (docker's builder.gc;
+	# the base image is an image, not build cache: it stays).
+	case $ENGINE_CACHE in
+	*[!0-9A-Za-z.]* | "") die "CARGOGREEN_ENGINE_CACHE_SIZE='$ENGINE_CACHE' is not a size (e.g. CARGOGREEN_ENGINE_CACHE_SIZE=20GB)" ;;
+	esac
 	cat >"$(dirname "$DATA")/daemon.json" <<-JSON
-	{"features":{"containerd-snapshotter":false}}
+	{"features":{"containerd-snapshotter":false},
+	 "builder":{"gc":{"enabled":true,"defaultKeepStorage":"$ENGINE_CACHE",
+	  "policy":[{"keepStorage":"$ENGINE_CACHE","filter":["unused-for=168h"]},{"keepStorage":"$ENGINE_CACHE","all":true}]}}}
 	JSON
 	# dockerd gives its embedded BuildKit 10 s to start and exits when that is
 	# not enough (seen once in CI, cause unknown: "context deadline
