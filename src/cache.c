@@ -321,7 +321,7 @@ static int make_blob(const char *key, const struct strvec *secrets, struct strbu
 	int rc, ret = -1;
 	store_entry_path(key, &entry, &bucket);
 	/* (pinned: no eviction removes it while tar reads it) */
-	if (!store_lookup(key, 0, &entry)) {
+	if (!store_lookup(key, STORE_SIZES, &entry)) {
 		strbuf_addf(err, "entry %.12s is not in the local store", key);
 		goto out;
 	}

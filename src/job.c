@@ -533,15 +533,15 @@ static int call_lookup(struct call *c)
 	char other[STORE_KEY_HEX];
 	if (!c->use_store)
 		return 0;
-	if (!store_lookup(c->key, 1, &c->entry)) {
+	if (!store_lookup(c->key, STORE_HIT, &c->entry)) {
 		/* An earlier build that read the same files (direct.h): its key, hence its outputs. */
 		if (c->prekeyed && direct_lookup(c->prekey, c->j->self.ctx_dir, other) && strcmp(other, c->key) &&
-		    store_lookup(other, 1, &c->entry)) {
+		    store_lookup(other, STORE_HIT, &c->entry)) {
 			LOG(LOG_INFO, "%s: the files it reads are as in an earlier build's: its key %.16s", c->j->spec.id, other);
 			memcpy(c->key, other, STORE_KEY_HEX);
 			free(c->j->self.key);
 			c->j->self.key = xstrdup(other);
-		} else if (cache_fetch(c->j->cfg, c->key) && store_lookup(c->key, 1, &c->entry)) {
+		} else if (cache_fetch(c->j->cfg, c->key) && store_lookup(c->key, STORE_HIT, &c->entry)) {
 			/* The cache images had it: now in the local store, described. */
 			struct store_meta m, had;
 			c->from_cache = 1;

@@ -133,8 +133,9 @@ static void out_dir(const struct job *j, const char *id, struct strbuf *out)
 int land_unit_outputs(const struct job *j, const struct unit *u, struct strbuf *path)
 {
 	strbuf_reset(path);
-	/* (sizes only: the dependency's own hit or save checked its digests) */
-	if (u->key && store_lookup(u->key, 0, path)) {
+	/* (digests too, by stat data mostly: a dependency cargo did not run
+	 * again had no lookup of its own in this build) */
+	if (u->key && store_lookup(u->key, STORE_DEP, path)) {
 		strbuf_addstr(path, CT_TARGET);
 		if (!access(path->buf, F_OK))
 			return 0;

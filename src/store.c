@@ -377,14 +377,42 @@ out:
  * every hit would double a hit's cost (see the commit that made this), and
  * any write to a stored file, even one that restores its mtime, changes its
  * ctime. 0 or -1 with why. */
-static int entry_check_cached(const char *entry, int digests, struct strbuf *why)
+/* store_sums(SUMS_STAT) text without the ctimes ("MTIME,CTIME,INODE" ->
+ * "MTIME,INODE"): what a hard link to a file changes (its link count, so
+ * its ctime) left out. */
+static void without_ctimes(const char *text, struct strbuf *out)
 {
-	struct strbuf memo = STRBUF_INIT, seen = STRBUF_INIT, now = STRBUF_INIT;
-	int ret;
-	if (!digests)
+	for (const char *line = text; *line;) {
+		const char *end = strchrnul(line, '\n'), *c1 = memchr(line, ',', (size_t)(end - line)), *c2;
+		c2 = c1 ? memchr(c1 + 1, ',', (size_t)(end - c1 - 1)) : NULL;
+		if (c2) {
+			strbuf_add(out, line, (size_t)(c1 - line));
+			strbuf_add(out, c2, (size_t)(end - c2));
+		} else {
+			strbuf_add(out, line, (size_t)(end - line));
+		}
+		strbuf_addch(out, '\n');
+		line = *end ? end + 1 : end;
+	}
+}
+
+static int entry_check_cached(const char *entry, int how, struct strbuf *why)
+{
+	struct strbuf memo = STRBUF_INIT, seen = STRBUF_INIT, now = STRBUF_INIT, a = STRBUF_INIT, b = STRBUF_INIT;
+	int ret, same;
+	if (how == STORE_SIZES)
 		return store_entry_check(entry, 0, why);
 	strbuf_addf(&memo, "%s.checked", entry);
-	if (store_sums(entry, SUMS_STAT, &now) == 0 && strbuf_read_file(&seen, memo.buf) == 0 && !strcmp(seen.buf, now.buf)) {
+	same = store_sums(entry, SUMS_STAT, &now) == 0 && strbuf_read_file(&seen, memo.buf) == 0 && !strcmp(seen.buf, now.buf);
+	if (!same && how == STORE_DEP && seen.len && now.len) {
+		/* A dependent's read: the files as checked but for their ctimes,
+		 * which every link made into a deps context moves (a write moves
+		 * the mtime too): checked again, it would hash its whole closure. */
+		without_ctimes(seen.buf, &a);
+		without_ctimes(now.buf, &b);
+		same = !strcmp(a.buf, b.buf);
+	}
+	if (same) {
 		ret = store_entry_check(entry, 0, why);
 		goto out;
 	}
@@ -395,6 +423,8 @@ out:
 	strbuf_release(&memo);
 	strbuf_release(&seen);
 	strbuf_release(&now);
+	strbuf_release(&a);
+	strbuf_release(&b);
 	return ret;
 }
 
@@ -480,6 +510,13 @@ static void unpin(const char *entry)
 		pins_optional = pins_nr;
 }
 
+void store_pins_release(void)
+{
+	for (size_t i = 0; i < pins_nr; i++)
+		close(pins[i]);
+	pins_nr = pins_optional = 0;
+}
+
 /* Entry's side files (KEY.meta, KEY.uses, KEY.checked), gone. */
 static void remove_side_files(const char *entry)
 {
@@ -530,17 +567,17 @@ int store_evict(const char *key, long long size)
 	return ret;
 }
 
-int store_lookup(const char *key, int digests, struct strbuf *entry)
+int store_lookup(const char *key, int how, struct strbuf *entry)
 {
 	struct strbuf why = STRBUF_INIT;
 	int fd;
 	strbuf_reset(entry);
 	entry_path(key, entry);
-	if (access(entry->buf, F_OK) || pin(entry->buf, digests) < 0)
+	if (access(entry->buf, F_OK) || pin(entry->buf, how == STORE_HIT) < 0)
 		return 0;
-	if (!entry_check_cached(entry->buf, digests, &why)) {
+	if (!entry_check_cached(entry->buf, how, &why)) {
 		sweep_bucket(entry->buf);
-		if (digests)
+		if (how == STORE_HIT)
 			store_meta_hit(key);
 		else
 			store_meta_touch(key);
@@ -625,6 +662,13 @@ int store_save(const char *key, const char *src, const struct store_meta *meta, 
 			m.saved = (long long)time(NULL);
 		store_meta_write(&m);
 		store_meta_total_add(m.size);
+		/* Its files were just hashed for its manifest: their stat data
+		 * are the first check's (no hash again at its first hit). */
+		strbuf_reset(&sums);
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s.checked", entry.buf);
+		if (store_sums(entry.buf, SUMS_STAT, &sums) == 0)
+			write_file_atomic(path.buf, sums.buf, sums.len, 0644);
 	}
 	/* (left after a failure, or when another build saved the same key first: theirs stays) */
 	rm_rf(tmp.buf);

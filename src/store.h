@@ -40,13 +40,20 @@ int store_unit_key(const char *head, const char *stage, const char *base_id, con
  * write; what lands on the host is copied from it, never linked, while the
  * engine may be sent hard links to it), 0 on a miss. A damaged or incomplete
  * entry is a miss: it is checked against its manifest (STORE_SUMS, written
- * last), every file's size, and with digests set every file's SHA-256 too
- * (hashed again only when a file's stat data changed since the last check);
- * one that fails is removed and logged. A hit pins the entry until this
- * process exits (no eviction removes it meanwhile) and counts as a use
- * (storemeta.h): with digests a hit, without (a dependent reading it) a
- * use only. */
-int store_lookup(const char *key, int digests, struct strbuf *entry);
+ * last), every file's size, and unless STORE_SIZES every file's SHA-256
+ * too (hashed again only when a file's stat data changed since the last
+ * check); one that fails is removed and logged. A hit pins the entry until
+ * this process exits (no eviction removes it meanwhile) and counts as a use
+ * (storemeta.h). how: */
+enum store_lookup_how {
+	STORE_SIZES = 0, /* sizes only; a use */
+	STORE_HIT = 1,   /* digests; the unit's own hit: a hit */
+	STORE_DEP = 2,   /* digests; a dependent reads it (its deps context): a use */
+};
+int store_lookup(const char *key, int how, struct strbuf *entry);
+/* This process's pins, let go: it reads no entry any more (a long-lived
+ * process; a wrapper's end with it). */
+void store_pins_release(void);
 /* 0 when the tree entry matches its manifest (sizes; digests too when
  * digests is set), else -1 with what differs in why. */
 int store_entry_check(const char *entry, int digests, struct strbuf *why);

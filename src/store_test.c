@@ -262,6 +262,37 @@ void test_store_entries(void)
 	CHECK(store_lookup(key, 0, &e) == 0);
 	CHECK(access(e.buf, F_OK) < 0);
 
+	/* A dependent's read: a hard link (a deps context's) moves a file's
+	 * ctime, not its mtime: still a hit; a write moves the mtime: a miss.
+	 * The unit's own hit is strict: a write with its mtime put back is a
+	 * miss all the same. */
+	{
+		struct strbuf f = STRBUF_INIT, l = STRBUF_INIT;
+		struct timespec keep[2];
+		struct stat st;
+		int fd;
+		save_then(key, src.buf, "green/x.code", 0);
+		strbuf_addf(&f, "%s/green/target/debug/deps/libx-1.rlib", e.buf);
+		strbuf_addf(&l, "%s/linked", root);
+		CHECK(link(f.buf, l.buf) == 0);
+		CHECK(store_lookup(key, STORE_DEP, &e) == 1);
+		CHECK(stat(f.buf, &st) == 0);
+		keep[0] = st.st_atim, keep[1] = st.st_mtim;
+		fd = open(f.buf, O_WRONLY);
+		CHECK(fd >= 0 && pwrite(fd, "R", 1, 0) == 1);
+		close(fd);
+		CHECK(utimensat(AT_FDCWD, f.buf, keep, 0) == 0);
+		CHECK(store_lookup(key, STORE_HIT, &e) == 0);
+		save_then(key, src.buf, "green/x.code", 0);
+		unlink(l.buf);
+		fd = open(f.buf, O_WRONLY);
+		CHECK(fd >= 0 && pwrite(fd, "R", 1, 0) == 1);
+		close(fd);
+		CHECK(store_lookup(key, STORE_DEP, &e) == 0);
+		strbuf_release(&f);
+		strbuf_release(&l);
+	}
+
 	if (saved)
 		setenv("XDG_CACHE_HOME", saved, 1);
 	else
