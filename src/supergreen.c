@@ -170,6 +170,16 @@ static int cmd_doc(const struct config *cfg, int argc, const char **argv)
 			strbuf_addch(&out, '\n');
 		settings_doc_render(picked[i], &out);
 	}
+	if (!argc)
+		strbuf_addstr(&out, "\n"
+			      "cargo green supergreen cache ...\n"
+			      "    The local store (CARGOGREEN_CACHE_SIZE), as ccache's and sccache's:\n"
+			      "    cache ls [--sort=name|size|used|hits] [--json]  one line per entry: crate,\n"
+			      "        version, kind, size, last use, hits\n"
+			      "    cache rm CRATE[@VERSION] ... | --all  remove entries\n"
+			      "    cache gc [--max-size SIZE]  evict least recently used entries down to SIZE\n"
+			      "    cache stats [--json | --zero]  local and engine hits, misses, pass-throughs by\n"
+			      "        reason, time saved, the wrapper's own time, bytes stored, since --zero\n");
 	if (fputs(out.buf, stdout) < 0)
 		ret = EXIT_IO;
 	free(picked);
