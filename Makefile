@@ -69,6 +69,12 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%-fuzz)
 	@for t in $(FUZZ_TARGETS); do $(B)/fuzz/$$t-fuzz $(FUZZ_SECONDS) $$t || exit 1; done
 endif
 
+# What the local store's bookkeeping costs a hit (bench/store_hit.c).
+$(B)/bench-store: bench/store_hit.c $(LIB_OBJS)
+	$(QLD)$(CC) $(ALL_CFLAGS) -Isrc -o $@ $^ $(LIBS)
+bench-store: $(B)/bench-store
+	$(B)/bench-store
+
 # End to end: the real engine, real cargo, real crates (provisions the engine).
 e2e: $(B)/cargo-green
 	tests/e2e.sh
@@ -89,4 +95,4 @@ install: $(B)/cargo-green
 clean:
 	rm -rf build
 
-.PHONY: docs all unit sanitize fuzz e2e check install clean
+.PHONY: bench-store docs all unit sanitize fuzz e2e check install clean
