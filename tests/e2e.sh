@@ -7,7 +7,7 @@
 #   tests/e2e.sh            every check
 #   E2E_ONLY=fixture ...    only the checks whose group matches
 #                           (fixture, base, errors, settings, settings-build, final, ripgrep-dockerfile,
-#                           correctness, faults, exact-*, remote, ripgrep)
+#                           correctness, faults, exact-*, remote, cachemgmt, ripgrep)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -316,6 +316,8 @@ fi
 . "$ROOT/tests/e2e_final.sh"
 # Cache images through a real registry (group cache-registry).
 . "$ROOT/tests/e2e_cache_registry.sh"
+# The local store as users manage it: size limit, cache ls/rm/gc/stats, damaged entries (group cachemgmt).
+. "$ROOT/tests/e2e_cachemgmt.sh"
 # Exactness on real projects, one file per class (groups exact-*); faults
 # (groups faults-*).
 for f in "$ROOT"/tests/e2e_exact_*.sh "$ROOT"/tests/e2e_faults_*.sh; do
