@@ -131,6 +131,6 @@ PY
 	wait "$server" 2>/dev/null
 	check "faults-more: an engine that answers its ping and nothing else: exit 3 ($rc) in ${t} s, one line naming DOCKER_HOST and the probe that timed out" \
 		bash -c "[ $rc -eq 3 ] && [ $t -le 60 ] && [ \$(wc -l <'$H/ping.err') -eq 1 ] && grep -qF 'the engine at DOCKER_HOST=unix://$H/ping.sock did not finish probing what it can build within 30 s: it is stuck' '$H/ping.err' && test ! -e '$H/p/target/debug'"
-	check "faults-more: …and the probe's directory is removed" bash -c "[ -d '$H/xdg/cargo-green/base' ] && [ -z \"\$(ls -d '$H'/xdg/cargo-green/base/probe.* 2>/dev/null)\" ]"
+	check "faults-more: …and the probe's directory is removed" bash -c "[ -d '$H/xdg/cargo-green/base' ] && [ -z \"\$(ls -d '$H'/xdg/cargo-green/base/probe.[0-9]* 2>/dev/null)\" ]"
 	rm -rf "$H/p" "$H/xdg"
 fi
