@@ -6,6 +6,7 @@
 #include "stage.h"
 #include "storegc.h"
 #include "util.h"
+#include "verify.h"
 #include "banned.h"
 
 #include <stdlib.h>
@@ -357,6 +358,24 @@ const struct setting settings[S__NR] = {
 		"native libraries) may not load or link on the host, so they go to the engine.\n"
 		"1: incremental compiles go through the engine as well, rustc continuing from\n"
 		"the crate's incremental directory, which travels with its stage and comes back." },
+	[S_EXPLAIN] = { S_EXPLAIN, "CARGOGREEN_EXPLAIN", "explain", 0, KIND_BOOL, NULL, check_bool, "1",
+		"Say why each unit that missed the local store missed: one line per miss at the\n"
+		"end of the run, naming the closest earlier build of the same crate and the first\n"
+		"input that differs from it: the target, the base image, a feature, a rustc flag,\n"
+		"an environment variable, a secret's value, a source file, a dependency's key.\n"
+		"Every miss is explained anyway, in the log and for `cargo green supergreen\n"
+		"explain [CRATE]`; this prints it too. A miss notes the inputs of its key (short\n"
+		"digests, never a value) under ~/.cache/cargo-green/explain/, a few per crate;\n"
+		"a hit notes nothing." },
+	[S_VERIFY] = { S_VERIFY, "CARGOGREEN_VERIFY", "verify", 0, KIND_TEXT, NULL, verify_check, "0.1",
+		"Verify cache hits: build a share of them again with the engine's cache off\n"
+		"(BuildKit's no-cache for that unit's stage) and compare the outputs' digests\n"
+		"with the hit's. off (default), a share of hits in (0, 1] such as 0.1, all, or\n"
+		"strict (all, and a mismatch fails the build); a share or all followed by\n"
+		"\",strict\" is strict too. A mismatch is one line naming the crate and the first\n"
+		"file that differs, and is counted in the run's summary; the hit's outputs are\n"
+		"the ones landed. Units compiled by the local rustc (incremental) are not\n"
+		"verified: no engine built them." },
 };
 
 /* ---- loading ---- */
@@ -714,6 +733,12 @@ static int load_env(struct config *cfg, struct strbuf *err)
 		strbuf_release(&why);
 	}
 	cfg->final_path_nonprimary = truthy(cfg_get(cfg, S_FINAL_PATH_NONPRIMARY));
+	cfg->explain = truthy(cfg_get(cfg, S_EXPLAIN));
+	if (cfg_get(cfg, S_VERIFY)) {
+		struct strbuf why = STRBUF_INIT;
+		verify_parse(cfg_get(cfg, S_VERIFY), &cfg->verify_share, &cfg->verify_strict, &why);
+		strbuf_release(&why);
+	}
 	{
 		const char *st = getenv(STATS_ENV);
 		cfg->stats_path = st && *st ? xstrdup(st) : NULL;

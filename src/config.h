@@ -41,6 +41,8 @@ enum setting_id {
 	S_ADD_APK,
 	S_ADD_APT_FROM_HOST,
 	S_INCREMENTAL,
+	S_EXPLAIN,
+	S_VERIFY,
 	S__NR
 };
 
@@ -82,6 +84,9 @@ struct config {
 	int cache_private;
 	long long cache_size;   /* S_CACHE_SIZE in bytes, 0: no limit */
 	int final_path_nonprimary;
+	int explain;
+	double verify_share;   /* CARGOGREEN_VERIFY: the share of hits rebuilt and compared (0: none) */
+	int verify_strict;     /* ...and a mismatch fails the build */
 	/* Internal, set by `cargo green` for its wrappers: where each wrapper
 	 * appends one line of statistics. NULL when not run under the plugin. */
 	char *stats_path;

@@ -104,6 +104,13 @@ static const struct {
 	{ "CARGOGREEN_ADD_APT_FROM_HOST", "yes", 0, "not a boolean" },
 	{ "CARGOGREEN_INCREMENTAL", "1", 1, NULL },
 	{ "CARGOGREEN_INCREMENTAL", "on", 0, "not a boolean" },
+	{ "CARGOGREEN_EXPLAIN", "1", 1, NULL },
+	{ "CARGOGREEN_EXPLAIN", "yes", 0, "not a boolean" },
+	{ "CARGOGREEN_VERIFY", "0.1", 1, NULL },
+	{ "CARGOGREEN_VERIFY", "strict", 1, NULL },
+	{ "CARGOGREEN_VERIFY", "all,strict", 1, NULL },
+	{ "CARGOGREEN_VERIFY", "10%", 0, "not a share of hits to verify: expected off, a number in (0, 1] such as 0.1" },
+	{ "CARGOGREEN_VERIFY", "2", 0, "not a share of hits to verify" },
 };
 
 static void test_validators(void)

@@ -500,7 +500,7 @@ int engine_build(const struct engine_build *b, int *cached, struct strbuf *err)
 		strvec_pushf(&c.args, "--secret=id=%.*s,env=" SECRET_ENV_PREFIX "%.*s", n, v, n, v);
 		strvec_pushf(&c.env, SECRET_ENV_PREFIX "%s", v);
 	}
-	if (getenv(NO_CACHE_ENV) && b->watch_stage)
+	if ((getenv(NO_CACHE_ENV) || b->no_cache) && b->watch_stage)
 		strvec_pushf(&c.args, "--no-cache-filter=%s", b->watch_stage);
 	strvec_pushf(&c.args, "--file=%s", b->dockerfile);
 	if (b->target)

@@ -25,9 +25,10 @@ struct engine_build {
 	int allow_host;          /* some RUN has --network=host */
 	const struct config *cfg;
 	int timeout_ms;          /* a deadline for the whole build (the probe); 0: none, the stall check (ENGINE_STALL_MS) */
+	int no_cache;            /* watch_stage built anew (BuildKit's --no-cache-filter), as with NO_CACHE_ENV */
 };
 
-#define ENGINE_BUILD_INIT { NULL, NULL, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL, NULL, STRVEC_INIT, 0, NULL, 0 }
+#define ENGINE_BUILD_INIT { NULL, NULL, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL, NULL, STRVEC_INIT, 0, NULL, 0, 0 }
 
 /* Run the build. 0 on success (*cached says if watch_stage's RUN was a cache
  * hit), else an exit code from exitcode.h with one line in err naming the

@@ -12,6 +12,7 @@ enum cargo_green_exit {
 	EXIT_ENGINE_FAILED = 4,  /* the engine failed for a reason that is not rustc's */
 	EXIT_BASE_IMAGE = 5,     /* the base image could not be made or does not match rustc */
 	EXIT_IO = 6,             /* a file could not be read or written */
+	EXIT_VERIFY = 7,         /* a verified cache hit differs from a fresh build (CARGOGREEN_VERIFY=strict) */
 	EXIT_INTERNAL = 70,      /* out of memory or a broken invariant */
 };
 

@@ -6,6 +6,7 @@
 #include "direct.h"
 #include "engine.h"
 #include "env.h"
+#include "explain.h"
 #include "exitcode.h"
 #include "fs.h"
 #include "internal.h"
@@ -17,6 +18,7 @@
 #include "store.h"
 #include "storemeta.h"
 #include "util.h"
+#include "verify.h"
 #include "banned.h"
 
 #include <errno.h>
@@ -274,12 +276,14 @@ struct call {
 	/* A local unit's result staged as hard links in target/cargo-green/save,
 	 * for call_save_later, or empty. */
 	struct strbuf staged;
+	struct strbuf pinned;       /* the base's ID its key holds */
+	struct strbuf why;          /* on a miss: why (explain.h) */
 };
 
 static void call_init(struct call *c, struct job *j, struct strvec *learn)
 {
 	struct strbuf *bufs[] = { &c->own, &c->head, &c->base, &c->base_id, &c->dockerfile, &c->log, &c->tmp,
-				  &c->land_tmp, &c->deps_parent, &c->empty, &c->df, &c->entry, &c->staged };
+				  &c->land_tmp, &c->deps_parent, &c->empty, &c->df, &c->entry, &c->staged, &c->pinned, &c->why };
 	memset(c, 0, sizeof(*c));
 	c->j = j;
 	c->learn = learn;
@@ -297,7 +301,7 @@ static void call_init(struct call *c, struct job *j, struct strvec *learn)
 static void call_release(struct call *c)
 {
 	struct strbuf *bufs[] = { &c->own, &c->head, &c->base, &c->base_id, &c->dockerfile, &c->log, &c->tmp,
-				  &c->land_tmp, &c->deps_parent, &c->empty, &c->df, &c->entry, &c->staged };
+				  &c->land_tmp, &c->deps_parent, &c->empty, &c->df, &c->entry, &c->staged, &c->pinned, &c->why };
 	if (c->staged.len)
 		rm_rf(c->staged.buf); /* not handed to a saver */
 	if (c->tmp.len)
@@ -474,6 +478,7 @@ static void call_key(struct call *c)
 			strvec_push(&dep_keys, c->cl.units[k].key);
 	}
 	if (keyed) {
+		strbuf_addstr(&c->pinned, pinned);
 		if (j->self.ctx_name)
 			strbuf_addf(&own_ctx, "%s=%s", j->self.ctx_name, j->self.ctx_dir);
 		strbuf_addf(&target, "o-%s", j->spec.id);
@@ -564,22 +569,83 @@ static int call_lookup(struct call *c)
 	return 1;
 }
 
+/* A dependency as its dependents' explanations name it: its crate, or
+ * "PKG (build script run)", "build script". */
+static void dep_shown(const char *id, struct strbuf *out)
+{
+	const char *dash = strrchr(id, '-'), *rest;
+	size_t n = dash && strlen(dash + 1) == 16 ? (size_t)(dash - id) : strlen(id);
+	if (skip_prefix(id, "run-", &rest))
+		strbuf_addf(out, "%.*s (build script run)", (int)(n - 4), rest);
+	else if (starts_with(id, "build_script_"))
+		strbuf_addstr(out, "its build script");
+	else
+		strbuf_add(out, id, n);
+}
+
+/* How explanations and verify name the unit: "probe (bin)". */
+static void call_shown(const struct call *c, struct strbuf *out)
+{
+	struct strbuf group = STRBUF_INIT;
+	struct explain_unit u = { c->j->spec.id, &c->j->spec.argv, &c->j->spec.env, NULL, NULL, NULL, NULL, NULL, NULL };
+	explain_group(&u, &group, out);
+	strbuf_release(&group);
+}
+
+/* Explain: on a miss, the inputs of its key noted and compared with the
+ * closest earlier build of the same crate (explain.h): why, in the log,
+ * and with CARGOGREEN_EXPLAIN in the run's summary (call_record). */
+static void call_explain(struct call *c)
+{
+	struct job *j = c->j;
+	struct strvec deps = STRVEC_INIT, inputs = STRVEC_INIT;
+	struct strbuf group = STRBUF_INIT, shown = STRBUF_INIT, name = STRBUF_INIT;
+	long long t0 = now_ns();
+	if (!c->use_store)
+		return;
+	for (size_t i = 0; i < j->dep_records.nr; i++) {
+		const struct unit *u = &c->cl.units[strvec_find(&c->cl.paths, j->dep_records.v[i])];
+		strbuf_reset(&name);
+		dep_shown(u->id, &name);
+		strvec_pushf(&deps, "%s\t%s", name.buf, u->key ? u->key : "none");
+	}
+	{
+		struct explain_unit u = { j->spec.id, &j->spec.argv, &j->spec.env, &j->spec.secrets, c->head.buf,
+					  c->own.buf, c->pinned.buf, j->self.ctx_name ? j->self.ctx_dir : NULL, &deps };
+		explain_inputs(&u, &inputs);
+		explain_group(&u, &group, &shown);
+	}
+	strbuf_reset(&c->why);
+	explain_miss(group.buf, shown.buf, c->key, &inputs, &c->why);
+	LOG(LOG_INFO, "%s: explain: %s (%lld us)", j->spec.id, c->why.buf, (now_ns() - t0) / 1000);
+	strvec_clear(&deps);
+	strvec_clear(&inputs);
+	strbuf_release(&group);
+	strbuf_release(&shown);
+	strbuf_release(&name);
+}
+
 /* Build: the engine builds the Dockerfile with its contexts (the sources,
- * the deps context); when the result fails or names a dependency's
- * sources, once more with them mounted, as on the host. The result, in
- * tmp, is saved to the local store. */
-static int call_build(struct call *c, struct strbuf *err)
+ * the deps context) into out (its cache off for the unit's own stage with
+ * no_cache); when the result fails or names a dependency's sources, once
+ * more with them mounted, as on the host. *cached: its stage's RUN was a
+ * hit. 0, or an exit code with err. */
+static int call_engine(struct call *c, const char *out, int no_cache, int *cached, struct strbuf *err)
 {
 	struct job *j = c->j;
 	const char *id = j->spec.id, *deps = deps_context(c->compact, &c->cl);
-	struct strbuf target = STRBUF_INIT, watch = STRBUF_INIT, why = STRBUF_INIT;
+	struct strbuf target = STRBUF_INIT, watch = STRBUF_INIT, why = STRBUF_INIT, main_ctx = STRBUF_INIT;
 	struct strvec ctx_names = STRVEC_INIT;
-	int cached = 0, ret = 0;
+	struct stage_result result = STAGE_RESULT_INIT;
+	int ret = 0;
 
 	strbuf_addf(&target, "o-%s", id);
 	strbuf_addf(&watch, "u-%s", id);
 	c->b.target = target.buf;
 	c->b.watch_stage = watch.buf;
+	c->b.out_dir = out;
+	c->b.no_cache = no_cache;
+	strvec_clear(&c->b.secrets);
 	strvec_pushv(&c->b.secrets, c->secrets.v);
 	if (deps && gather_outputs(c->deps_parent.buf, &c->dep_trees, &c->slot, &why) < 0) {
 		LOG(LOG_WARN, "%s: cannot gather its closure's outputs: %s: its stages instead", id, why.buf);
@@ -589,15 +655,16 @@ static int call_build(struct call *c, struct strbuf *err)
 		if ((ret = write_dockerfile(j, &c->cl, &c->head, &c->own, 0, 1, &c->df, c->dockerfile.buf, err)))
 			goto out;
 	}
+	strbuf_addbuf(&main_ctx, &c->empty);
 	if (deps) {
 		/* buildx names the session after its main context's directory, and
 		 * BuildKit keeps the last sync of a context per name and session:
 		 * one directory per slot, so that the slot's context is synced from
 		 * what the engine has of it (depsdir.h). */
-		strbuf_addf(&c->empty, "/%s", path_basename(c->slot.dir.buf));
-		mkdir_p(c->empty.buf, 0755);
-		c->b.main_ctx = c->empty.buf;
+		strbuf_addf(&main_ctx, "/%s", path_basename(c->slot.dir.buf));
+		mkdir_p(main_ctx.buf, 0755);
 	}
+	c->b.main_ctx = main_ctx.buf;
 	for (;;) {
 		strvec_clear(&c->b.contexts);
 		strvec_clear(&ctx_names);
@@ -611,39 +678,118 @@ static int call_build(struct call *c, struct strbuf *err)
 			goto out;
 		}
 		long long t1 = now_ns();
-		ret = engine_build(&c->b, &cached, err);
+		ret = engine_build(&c->b, cached, err);
 		c->engine_ns += now_ns() - t1;
 		if (ret || c->with_dep_sources)
 			break;
-		stage_result_read(c->tmp.buf, id, &c->result);
-		if (!c->result.finished ||
-		    (c->result.code && (learn_failure_needs(j, &c->result, c->learn) || c->learn->nr)) ||
-		    !learn_wants_dep_sources(&c->result, &j->spec.dep_mounts, j->self.ctx_mount))
+		stage_result_read(out, id, &result);
+		if (!result.finished || (result.code && (learn_failure_needs(j, &result, c->learn) || c->learn->nr)) ||
+		    !learn_wants_dep_sources(&result, &j->spec.dep_mounts, j->self.ctx_mount))
 			break;
 		LOG(LOG_INFO, "%s: failed or names a dependency's sources: again with them mounted", id);
 		c->with_dep_sources = 1;
-		rm_rf(c->tmp.buf);
+		rm_rf(out);
 		if ((ret = write_dockerfile(j, &c->cl, &c->head, &c->own, c->compact, 1, &c->df, c->dockerfile.buf, err)))
 			goto out;
 	}
-	c->outcome = cached ? CALL_ENGINE_HIT : CALL_BUILT;
 	deps_slot_release(&c->slot);
-	if (!ret && c->use_store) {
-		struct store_meta m;
-		call_meta(c, &m);
-		if (store_save(c->key, c->tmp.buf, &m, &why) < 0)
-			stats_warn_once(j->cfg, "store", why.buf); /* the build goes on without it, said once per run */
-		else
-			c->stored = 1;
-		store_meta_release(&m);
-	}
 out:
 	c->b.target = c->b.watch_stage = NULL;
+	c->b.main_ctx = c->empty.buf;
+	c->b.no_cache = 0;
+	stage_result_release(&result);
+	strbuf_release(&main_ctx);
 	strvec_clear(&ctx_names);
 	strbuf_release(&target);
 	strbuf_release(&watch);
 	strbuf_release(&why);
+	return ret;
+}
+
+/* Build: in the engine, into tmp; the result is saved to the local store. */
+static int call_build(struct call *c, struct strbuf *err)
+{
+	struct strbuf why = STRBUF_INIT;
+	int cached = 0, ret = call_engine(c, c->tmp.buf, 0, &cached, err);
+	c->outcome = cached ? CALL_ENGINE_HIT : CALL_BUILT;
+	if (!ret && c->use_store) {
+		struct store_meta m;
+		call_meta(c, &m);
+		if (store_save(c->key, c->tmp.buf, &m, &why) < 0)
+			stats_warn_once(c->j->cfg, "store", why.buf); /* the build goes on without it, said once per run */
+		else
+			c->stored = 1;
+		store_meta_release(&m);
+	}
+	strbuf_release(&why);
 	return ret ? call_stop(c, CALL_ERROR, ret) : 0;
+}
+
+/* Verify (CARGOGREEN_VERIFY): a sampled hit of the engine's units built
+ * again, its stage's cache off, into tmp.verify; its files' digests
+ * compared with the hit's (verify.h). A mismatch is logged and counted;
+ * with strict, the build fails. What lands is the hit's either way. */
+static int call_verify(struct call *c, struct strbuf *err)
+{
+	struct job *j = c->j;
+	struct strbuf dir = STRBUF_INIT, want = STRBUF_INIT, have = STRBUF_INIT, diff = STRBUF_INIT, p = STRBUF_INIT;
+	struct strbuf what = STRBUF_INIT;
+	int cached = 0, ret = 0, code;
+	long long t0 = now_ns();
+	if (!j->cfg->verify_share || c->outcome == CALL_BUILT || j->local || c->result.code ||
+	    !verify_sampled(j->cfg->verify_share, c->key))
+		return 0;
+	if (c->outcome == CALL_LOCAL_HIT)
+		strbuf_addf(&p, "%s/%s", c->entry.buf, STORE_SUMS);
+	if (c->outcome == CALL_LOCAL_HIT ? strbuf_read_file(&want, p.buf) : store_sums(c->res, 1, &want)) {
+		LOG(LOG_WARN, "%s: verify: cannot read the hit's manifest", j->spec.id);
+		goto out;
+	}
+	strbuf_addf(&dir, "%s.verify", c->tmp.buf);
+	rm_rf(dir.buf);
+	if ((code = call_engine(c, dir.buf, 1, &cached, err))) {
+		ret = call_stop(c, CALL_ERROR, code);
+		goto out;
+	}
+	if (store_sums(dir.buf, 1, &have) < 0) {
+		strbuf_addf(err, "verify: cannot read the fresh build of %s in '%s': %s", j->spec.id, dir.buf, strerror(errno));
+		ret = call_stop(c, CALL_ERROR, EXIT_IO);
+		goto out;
+	}
+	if (!verify_compare(want.buf, have.buf, &diff)) {
+		/* (nothing differs: diff is empty) */
+		LOG(LOG_INFO, "%s: verify: a fresh build gives the hit's bytes (%lld ms)", j->spec.id, (now_ns() - t0) / 1000000);
+		stats_record(j->cfg, STATS_VERIFIED, j->spec.id, NULL, 0, 0);
+		goto out;
+	}
+	call_shown(c, &what);
+	/* The file as the host has it: target/... */
+	strbuf_addf(&what, ": %s%s", starts_with(diff.buf, CT_TARGET + 1) ? "target" : "",
+		    diff.buf + (starts_with(diff.buf, CT_TARGET + 1) ? strlen(CT_TARGET + 1) : 0));
+	LOG(LOG_WARN, "verify: %s differs from a fresh build (its tree kept in target/cargo-green/verify/)", what.buf);
+	stats_record(j->cfg, STATS_VERIFY_BAD, j->spec.id, what.buf, 0, 0);
+	/* The fresh tree, for a look, in target/cargo-green/verify/ID (the next verify of it replaces it). */
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/cargo-green/verify", j->host_target);
+	mkdir_p(p.buf, 0755);
+	strbuf_addf(&p, "/%s", j->spec.id);
+	rm_rf(p.buf);
+	rename(dir.buf, p.buf);
+	if (j->cfg->verify_strict) {
+		strbuf_addf(err, "verify: %s: a cache hit differs from a fresh build (CARGOGREEN_VERIFY=%s; unset it, or make the unit reproducible)",
+			    what.buf, cfg_get(j->cfg, S_VERIFY));
+		ret = call_stop(c, CALL_ERROR, EXIT_VERIFY);
+	}
+out:
+	if (dir.len)
+		rm_rf(dir.buf);
+	strbuf_release(&dir);
+	strbuf_release(&want);
+	strbuf_release(&have);
+	strbuf_release(&diff);
+	strbuf_release(&p);
+	strbuf_release(&what);
+	return ret;
 }
 
 /* "NAME\tINODE\tMTIME" of each entry of dir whose name holds stem. */
@@ -993,6 +1139,8 @@ static void call_record(struct call *c)
 	}
 	stats_record(c->j->cfg, kind, id, saved.len ? saved.buf : NULL, took, c->engine_ns);
 	strbuf_release(&saved);
+	if (c->why.len && c->j->cfg->explain)
+		stats_record(c->j->cfg, STATS_EXPLAIN, id, c->why.buf, 0, 0);
 }
 
 /* Replay: what the command printed, in host paths; only now, with the
@@ -1040,12 +1188,12 @@ static enum call_stop call_run(struct job *j, int *exit_code, struct strvec *lea
 		goto out;
 	call_key(&c);
 	LOG(LOG_DEBUG, "%s: keyed after %lld ms", j->spec.id, (now_ns() - c.t0) / 1000000);
-	if (!call_lookup(&c) && (j->local ? call_build_local(&c, err) : call_build(&c, err)) < 0)
+	if (!call_lookup(&c) && (call_explain(&c), j->local ? call_build_local(&c, err) : call_build(&c, err)) < 0)
 		goto out;
 	if (call_read_result(&c, err) < 0 || call_learn(&c) < 0)
 		goto out;
 	call_vouch(&c);
-	if (call_land(&c, err) < 0)
+	if (call_verify(&c, err) < 0 || call_land(&c, err) < 0)
 		goto out;
 	call_record(&c);
 	call_share(&c);

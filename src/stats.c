@@ -24,7 +24,8 @@
 static const char *const kind_names[] = {
 	[STATS_BUILT] = "miss",       [STATS_ENGINE_HIT] = "hit", [STATS_LOCAL_HIT] = "local",
 	[STATS_FAILED] = "fail",      [STATS_PASS] = "pass",      [STATS_INCREMENTAL] = "incr",
-	[STATS_SYSLIB] = "syslib",    [STATS_APT_ADDED] = "aptadd",
+	[STATS_SYSLIB] = "syslib",    [STATS_APT_ADDED] = "aptadd", [STATS_EXPLAIN] = "explain",
+	[STATS_VERIFIED] = "verified", [STATS_VERIFY_BAD] = "differs",
 };
 
 void stats_record(const struct config *cfg, enum stats_kind kind, const char *id, const char *detail,
@@ -96,6 +97,8 @@ void stats_read(const char *path, struct stats *s)
 	strvec_init(&s->passes);
 	strvec_init(&s->syslibs);
 	strvec_init(&s->added);
+	strvec_init(&s->explained);
+	strvec_init(&s->mismatches);
 	if (strbuf_read_file(&sb, path) < 0)
 		goto out;
 	for (line = sb.buf; *line; line = next) {
@@ -130,6 +133,9 @@ void stats_read(const char *path, struct stats *s)
 			continue;
 		case STATS_SYSLIB: add_note(&s->syslibs, f[2]); continue;
 		case STATS_APT_ADDED: add_note(&s->added, f[2]); continue;
+		case STATS_EXPLAIN: strvec_push(&s->explained, f[2]); continue;
+		case STATS_VERIFY_BAD: strvec_push(&s->mismatches, f[2]); /* fall through */
+		case STATS_VERIFIED: s->verified++; continue;
 		case STATS_PASS:
 			s->pass++;
 			if (!strcmp(f[2], PASS_DEP_PLAIN) || !strcmp(f[2], PASS_SCRIPT_PLAIN))
@@ -156,12 +162,21 @@ void stats_release(struct stats *s)
 	strvec_clear(&s->passes);
 	strvec_clear(&s->syslibs);
 	strvec_clear(&s->added);
+	strvec_clear(&s->explained);
+	strvec_clear(&s->mismatches);
 }
 
 void stats_print(const struct stats *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int engine = s->local + s->hit + s->miss + s->fail;
+	for (size_t i = 0; i < s->explained.nr; i++)
+		fprintf(stderr, "cargo-green: explain: %s\n", s->explained.v[i]);
+	for (size_t i = 0; i < s->mismatches.nr; i++)
+		fprintf(stderr, "cargo-green: verify: %s differs from a fresh build (CARGOGREEN_VERIFY)\n", s->mismatches.v[i]);
+	if (s->verified)
+		fprintf(stderr, "cargo-green: verified %d cache hit%s against a fresh build: %zu differ%s\n", s->verified,
+			s->verified == 1 ? "" : "s", s->mismatches.nr, s->mismatches.nr == 1 ? "s" : "");
 	if (!engine && !s->incr && !s->pass)
 		return;
 	if (s->stale)
@@ -189,9 +204,9 @@ void stats_print(const struct stats *s)
 void stats_totals(const struct stats *s, struct strbuf *out)
 {
 	strbuf_addf(out, "compiles %d\ncached %d\nlocal_hit %d\nengine_hit %d\nbuilt %d\nfailed %d\n"
-		    "incremental %d\npassed %d\nstale %d\n",
+		    "incremental %d\npassed %d\nstale %d\nverified %d\nverify_mismatch %zu\n",
 		    s->local + s->hit + s->miss + s->fail, s->local + s->hit, s->local, s->hit, s->miss, s->fail,
-		    s->incr, s->pass, s->stale);
+		    s->incr, s->pass, s->stale, s->verified, s->mismatches.nr);
 }
 
 /* Is name (in the statistics' dir) one of a run's files: "cargo-green-stats.PID"

@@ -26,6 +26,9 @@ enum stats_kind {
 	STATS_INCREMENTAL, /* an incremental compile left to the local rustc */
 	STATS_SYSLIB,      /* a note: the base lacks "PACKAGE=WHAT" of the host */
 	STATS_APT_ADDED,   /* a note: "PACKAGE=WHAT" added to a base (CARGOGREEN_ADD_APT_FROM_HOST) */
+	STATS_EXPLAIN,     /* a note: why it missed (explain.h), with CARGOGREEN_EXPLAIN */
+	STATS_VERIFIED,    /* a note: a hit built again (CARGOGREEN_VERIFY), to the same bytes */
+	STATS_VERIFY_BAD,  /* a note: ...to other bytes, "CRATE: FILE (how)" */
 };
 
 /* Append one line to the statistics of this `cargo green` run, if any. */
@@ -47,6 +50,9 @@ struct stats {
 	struct strvec passes; /* every pass's reason, once per pass */
 	struct strvec syslibs; /* "PACKAGE=WHAT", one per package: what the base lacked */
 	struct strvec added;   /* the same, added to bases (CARGOGREEN_ADD_APT_FROM_HOST) */
+	struct strvec explained; /* why each miss missed (CARGOGREEN_EXPLAIN) */
+	int verified;          /* hits built again (CARGOGREEN_VERIFY), mismatches included */
+	struct strvec mismatches; /* "CRATE: FILE (how)": those whose bytes differed */
 };
 
 /* The run's statistics file at path (absent: all zero). */
@@ -55,7 +61,8 @@ void stats_release(struct stats *s);
 /* The summary line(s) on stderr. */
 void stats_print(const struct stats *s);
 /* The totals, one "NAME VALUE" a line (compiles, cached, local_hit,
- * engine_hit, built, failed, incremental, passed, stale), into out. */
+ * engine_hit, built, failed, incremental, passed, stale, verified,
+ * verify_mismatch), into out. */
 void stats_totals(const struct stats *s, struct strbuf *out);
 /* The run's statistics file and its marks, once the run is over. */
 void stats_remove(const char *path);

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "engine.h"
 #include "exitcode.h"
+#include "explain.h"
 #include "plugin.h"
 #include "run.h"
 #include "util.h"
@@ -32,6 +33,7 @@ static const char usage[] =
 	"                                         Evict least recently used entries (default size: CARGOGREEN_CACHE_SIZE)\n"
 	"  cargo green supergreen cache stats [--json | --zero]\n"
 	"                                         Hits, misses, pass-throughs, time saved, since the last --zero\n"
+	"  cargo green supergreen explain [CRATE] Why each unit of CRATE (all: none named) last missed the local store\n"
 	"  cargo green supergreen -h | --help\n"
 	"  cargo green supergreen -V | --version\n"
 	"  cargo green ...any cargo subcommand...\n"
@@ -245,6 +247,24 @@ out:
 	return ret;
 }
 
+/* The last explanation of each unit of a crate that missed (explain.h). */
+static int cmd_explain(const struct config *cfg, int argc, const char **argv)
+{
+	struct strbuf out = STRBUF_INIT;
+	int ret = 0;
+	if (argc > 1) {
+		error("supergreen explain: one crate at most (e.g. cargo green supergreen explain serde)");
+		return EXIT_USAGE;
+	}
+	if (explain_show(argc ? argv[0] : NULL, &out) < 0)
+		printf("no miss of %s%s%s noted yet (each miss of the local store is noted, with why)\n", argc ? "'" : "",
+		       argc ? argv[0] : "any crate", argc ? "'" : "");
+	else if (fputs(out.buf, stdout) < 0)
+		ret = EXIT_IO;
+	strbuf_release(&out);
+	return ret;
+}
+
 static int cmd_version(const struct config *cfg, int argc, const char **argv)
 {
 	return printf("cargo-green %s\n", CARGO_GREEN_VERSION) < 0 ? EXIT_IO : 0;
@@ -264,6 +284,7 @@ static const struct {
 	{ "fetch", cmd_fetch },
 	{ "push", cmd_push },
 	{ "cache", cmd_cache },
+	{ "explain", cmd_explain },
 	{ "-V", cmd_version },
 	{ "--version", cmd_version },
 	{ "-h", cmd_help },

@@ -39,6 +39,8 @@ void test_land(void);
 void test_fs_link_tree(void);
 void test_fs_mirror(void);
 void test_direct(void);
+void test_explain(void);
+void test_verify(void);
 void test_paths(void);
 void test_stage(void);
 void test_env(void);

@@ -51,6 +51,8 @@ int main(void)
 	test_final();
 	test_registry();
 	test_remote();
+	test_explain();
+	test_verify();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }
