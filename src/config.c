@@ -374,8 +374,9 @@ const struct setting settings[S__NR] = {
 		"strict (all, and a mismatch fails the build); a share or all followed by\n"
 		"\",strict\" is strict too. A mismatch is one line naming the crate and the first\n"
 		"file that differs, and is counted in the run's summary; the hit's outputs are\n"
-		"the ones landed. Units compiled by the local rustc (incremental) are not\n"
-		"verified: no engine built them." },
+		"the ones landed, the fresh ones kept in target/cargo-green/verify/. A unit\n"
+		"compiled by the local rustc (incremental) is compiled again by it, in its\n"
+		"sandbox." },
 };
 
 /* ---- loading ---- */

@@ -725,10 +725,37 @@ static int call_build(struct call *c, struct strbuf *err)
 	return ret ? call_stop(c, CALL_ERROR, ret) : 0;
 }
 
-/* Verify (CARGOGREEN_VERIFY): a sampled hit of the engine's units built
- * again, its stage's cache off, into tmp.verify; its files' digests
- * compared with the hit's (verify.h). A mismatch is logged and counted;
- * with strict, the build fails. What lands is the hit's either way. */
+static int call_build_local(struct call *c, struct strbuf *err);
+
+/* Verify, a local unit: compiled again by the local rustc in its sandbox
+ * (call_build_local, into dir instead of tmp, nothing staged for the store).
+ * 0 when it ran; -1 when its sandbox could not be made (logged). */
+static int verify_local(struct call *c, struct strbuf *dir, struct strbuf *err)
+{
+	struct strbuf tmp = c->tmp;
+	enum call_outcome outcome = c->outcome;
+	int use_store = c->use_store, ret;
+	c->tmp = *dir;
+	c->use_store = 0;
+	ret = call_build_local(c, err);
+	*dir = c->tmp;
+	c->tmp = tmp;
+	c->use_store = use_store;
+	c->outcome = outcome;
+	if (ret < 0 && c->stop == CALL_NO_SANDBOX) {
+		LOG(LOG_WARN, "%s: verify: no sandbox: %s", c->j->spec.id, err->buf);
+		strbuf_reset(err);
+		c->stop = CALL_ON;
+		return -1;
+	}
+	return ret;
+}
+
+/* Verify (CARGOGREEN_VERIFY): a sampled hit built again into tmp.verify,
+ * by the engine with its stage's cache off, or a local unit by the local
+ * rustc in its sandbox; its files' digests compared with the hit's
+ * (verify.h). A mismatch is logged and counted; with strict, the build
+ * fails. What lands is the hit's either way. */
 static int call_verify(struct call *c, struct strbuf *err)
 {
 	struct job *j = c->j;
@@ -736,7 +763,7 @@ static int call_verify(struct call *c, struct strbuf *err)
 	struct strbuf what = STRBUF_INIT;
 	int cached = 0, ret = 0, code;
 	long long t0 = now_ns();
-	if (!j->cfg->verify_share || c->outcome == CALL_BUILT || j->local || c->result.code ||
+	if (!j->cfg->verify_share || c->outcome == CALL_BUILT || c->result.code ||
 	    !verify_sampled(j->cfg->verify_share, c->key))
 		return 0;
 	if (c->outcome == CALL_LOCAL_HIT)
@@ -747,7 +774,12 @@ static int call_verify(struct call *c, struct strbuf *err)
 	}
 	strbuf_addf(&dir, "%s.verify", c->tmp.buf);
 	rm_rf(dir.buf);
-	if ((code = call_engine(c, dir.buf, 1, &cached, err))) {
+	if (j->local) {
+		if (verify_local(c, &dir, err) < 0) {
+			ret = c->stop == CALL_ERROR ? -1 : 0;
+			goto out;
+		}
+	} else if ((code = call_engine(c, dir.buf, 1, &cached, err))) {
 		ret = call_stop(c, CALL_ERROR, code);
 		goto out;
 	}

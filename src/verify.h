@@ -1,7 +1,8 @@
 /* verify.h: verified hits (CARGOGREEN_VERIFY).
  *
  * A share of the cache hits is built again with the engine's cache off for
- * the unit's own stage (BuildKit's --no-cache-filter), and the rebuilt
+ * the unit's own stage (BuildKit's --no-cache-filter; a local unit by the
+ * local rustc in its sandbox, job.h), and the rebuilt
  * tree's manifest (store_sums: every file's size and SHA-256) compared with
  * the hit's: a unit that does not build to the same bytes twice is named,
  * with the first file that differs. What lands is the hit's, verified or
