@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 void job_release(struct job *j)
@@ -600,9 +601,10 @@ static void call_explain(struct call *c)
 	struct job *j = c->j;
 	struct strvec deps = STRVEC_INIT, inputs = STRVEC_INIT;
 	struct strbuf group = STRBUF_INIT, shown = STRBUF_INIT, name = STRBUF_INIT;
-	long long t0 = now_ns();
+	struct timespec t0, t1;
 	if (!c->use_store)
 		return;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
 	for (size_t i = 0; i < j->dep_records.nr; i++) {
 		const struct unit *u = &c->cl.units[strvec_find(&c->cl.paths, j->dep_records.v[i])];
 		strbuf_reset(&name);
@@ -617,7 +619,9 @@ static void call_explain(struct call *c)
 	}
 	strbuf_reset(&c->why);
 	explain_miss(group.buf, shown.buf, c->key, &inputs, &c->why);
-	LOG(LOG_INFO, "%s: explain: %s (%lld us)", j->spec.id, c->why.buf, (now_ns() - t0) / 1000);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	LOG(LOG_INFO, "%s: explain: %s (CPU %lld us)", j->spec.id, c->why.buf,
+	    ((long long)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec)) / 1000);
 	strvec_clear(&deps);
 	strvec_clear(&inputs);
 	strbuf_release(&group);
