@@ -33,7 +33,13 @@ void test_stats(void)
 	stats_record(&cfg, STATS_SYSLIB, "i-1", "libssl-dev=openssl", 0, 0);
 	stats_record(&cfg, STATS_SYSLIB, "j-1", "libssl-dev=openssl.pc", 0, 0);
 	stats_record(&cfg, STATS_APT_ADDED, "k-1", "zlib1g-dev=zlib", 0, 0);
+	/* Notes, not compiles: why a miss missed, verified hits. */
+	stats_record(&cfg, STATS_EXPLAIN, "d-1", "d (lib): source file src/lib.rs (changed) differs", 0, 0);
+	stats_record(&cfg, STATS_VERIFIED, "a-1", NULL, 0, 0);
+	stats_record(&cfg, STATS_VERIFY_BAD, "b-1", "b (lib): target/debug/deps/libb-1.rlib (other bytes)", 0, 0);
 	stats_read(path.buf, &s);
+	CHECK(s.explained.nr == 1 && strstr(s.explained.v[0], "src/lib.rs (changed)"));
+	CHECK(s.verified == 2 && s.mismatches.nr == 1 && !strcmp(s.mismatches.v[0], "b (lib): target/debug/deps/libb-1.rlib (other bytes)"));
 	CHECK(s.local == 2 && s.hit == 1 && s.miss == 1 && s.fail == 1 && s.incr == 2 && s.pass == 2);
 	CHECK(s.stale == 1);
 	CHECK(s.reasons.nr == 2);
@@ -76,7 +82,8 @@ void test_stats(void)
 	CHECK(strstr(totals.buf, "compiles 5\n") && strstr(totals.buf, "cached 3\n") &&
 	      strstr(totals.buf, "local_hit 2\n") && strstr(totals.buf, "engine_hit 1\n") &&
 	      strstr(totals.buf, "built 1\n") && strstr(totals.buf, "failed 1\n") &&
-	      strstr(totals.buf, "incremental 2\n") && strstr(totals.buf, "passed 2\n") && strstr(totals.buf, "stale 1\n"));
+	      strstr(totals.buf, "incremental 2\n") && strstr(totals.buf, "passed 2\n") && strstr(totals.buf, "stale 1\n") &&
+	      strstr(totals.buf, "verified 2\n") && strstr(totals.buf, "verify_mismatch 1\n"));
 	stats_release(&s);
 
 	/* A run's marks go with it; a missing file reads as nothing. */

@@ -173,6 +173,13 @@ if want verify; then
 	check "verify=all on a build script that writes the time: one line naming it and its file, counted, the build goes on with the hit's bytes (exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && [ '$(run_stat verify_mismatch)' -eq 1 ] && [ '$(run_stat verified)' -eq 3 ] && grep -qE '^cargo-green: verify: stamp \\(build script run\\): target/debug/build/stamp-[0-9a-f]{16}/out/stamp.txt \\(other bytes\\) differs from a fresh build \\(CARGOGREEN_VERIFY\\)\$' '$V/stamp.err' && cmp -s '$V/stamp1.out' '$V/stamp2.out' && ls '$V'/p/target/cargo-green/verify/run-stamp-*/ >/dev/null"
 
+	# Incremental (CARGO_INCREMENTAL=1): the package's units are compiled by the local rustc in its sandbox, and verified so.
+	vbuild incr1 CARGO_INCREMENTAL=1 -- -p probe; rc1=$?
+	i1=$(run_stat incremental)
+	vbuild incr2 CARGO_INCREMENTAL=1 CARGOGREEN_VERIFY=all -- -p probe; rc=$?
+	check "verify=all on a package compiled by the local rustc (incremental): each hit compiled again in its sandbox, the same bytes ($i1 local, then $(run_stat verified) verified, $(run_stat verify_mismatch) differ)" \
+		bash -c "[ $rc1 -eq 0 ] && [ $rc -eq 0 ] && [ '$i1' -eq 3 ] && [ '$(run_stat local_hit)' -eq 3 ] && [ '$(run_stat verified)' -eq 3 ] && [ '$(run_stat verify_mismatch)' -eq 0 ]"
+
 	vbuild strict CARGOGREEN_VERIFY=strict -- -p stamp; rc=$?
 	check "verify=strict: the mismatch fails the build (exit $rc), the error names the unit, the file and the setting" \
 		bash -c "[ $rc -ne 0 ] && grep -qE 'cargo-green: error: run-stamp-[0-9a-f]{16}: verify: stamp \\(build script run\\): target/debug/build/stamp-[0-9a-f]{16}/out/stamp.txt \\(other bytes\\): a cache hit differs from a fresh build \\(CARGOGREEN_VERIFY=strict; ' '$V/strict.err'"
