@@ -335,9 +335,9 @@ static int cache_stats(const struct config *cfg, int argc, const char **argv)
 		}
 		strbuf_addf(&out, "}, \"time_saved_ms\": %lld, \"wrapper_ms\": %lld, \"wrapper_cpu_ms\": %lld, "
 			    "\"engine_ms\": %lld, \"local_rustc_ms\": %lld, \"entries\": %zu, \"bytes_stored\": %lld, "
-			    "\"max_size\": %lld}\n",
+			    "\"max_size\": %lld, \"verified\": %lld, \"verify_mismatches\": %lld}\n",
 			    c.saved_us / 1000, c.wrapper_us / 1000, c.cpu_us / 1000, c.engine_us / 1000, c.local_us / 1000, nr,
-			    bytes, cfg->cache_size);
+			    bytes, cfg->cache_size, c.verified, c.verify_mismatch);
 		goto print;
 	}
 	strbuf_addstr(&out, "since                          ");
@@ -354,6 +354,9 @@ static int cache_stats(const struct config *cfg, int argc, const char **argv)
 	strbuf_addf(&out, "passed to the local rustc      %lld\n", c.pass);
 	for (size_t i = 0; i < c.reasons.nr; i++)
 		strbuf_addf(&out, "  %-28s %lld\n", c.reasons.v[i], c.reason_nr[i]);
+	if (c.verified)
+		strbuf_addf(&out, "verified hits                  %lld (%lld differed from a fresh build: CARGOGREEN_VERIFY)\n",
+			    c.verified, c.verify_mismatch);
 	strbuf_addstr(&out, "time saved by local hits       ");
 	add_duration(&out, c.saved_us);
 	strbuf_addstr(&out, " (estimated: their entries' build times, less the hits')\nwrapper's own time             ");

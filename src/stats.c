@@ -276,7 +276,7 @@ static const struct {
 	F("since", since),       F("runs", runs),          F("local_hit", local),   F("engine_hit", hit),
 	F("built", miss),        F("incremental", incr),   F("failed", fail),       F("passed", pass),
 	F("saved_us", saved_us), F("wrapper_us", wrapper_us), F("engine_us", engine_us), F("cpu_us", cpu_us),
-	F("local_us", local_us),
+	F("local_us", local_us), F("verified", verified), F("verify_mismatch", verify_mismatch),
 #undef F
 };
 
@@ -383,6 +383,7 @@ void stats_cumul_add(const struct stats *s)
 	c.pass += s->pass;
 	c.saved_us += s->saved_us, c.wrapper_us += s->wrapper_us, c.engine_us += s->engine_us;
 	c.cpu_us += s->cpu_us, c.local_us += s->local_us;
+	c.verified += s->verified, c.verify_mismatch += (long long)s->mismatches.nr;
 	for (size_t i = 0; i < s->passes.nr; i++)
 		cumul_count(&c, s->passes.v[i], 1);
 	cumul_render(&c, &text);

@@ -77,6 +77,7 @@ void stats_sweep(const char *dir);
 struct stats_cumul {
 	long long since, runs, local, hit, miss, incr, fail, pass;
 	long long saved_us, wrapper_us, engine_us, cpu_us, local_us;
+	long long verified, verify_mismatch; /* hits built again (CARGOGREEN_VERIFY), and those that differed */
 	struct strvec reasons;  /* names of the reasons of passes */
 	long long *reason_nr;   /* how many passes each */
 };

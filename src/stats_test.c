@@ -64,6 +64,7 @@ void test_stats(void)
 		CHECK(c.runs == 2 && c.local == 4 && c.hit == 2 && c.miss == 2 && c.fail == 2 && c.incr == 4 && c.pass == 4);
 		CHECK(c.saved_us == 5000 && c.engine_us == 24000 && c.wrapper_us == 14000);
 		CHECK(c.reasons.nr == 2 && c.reason_nr[0] == 2 && c.reason_nr[1] == 2);
+		CHECK(c.verified == 4 && c.verify_mismatch == 2); /* verified hits add up too */
 		CHECK(c.since > 0);
 		stats_cumul_release(&c);
 		CHECK(stats_cumul_zero() == 0);

@@ -173,6 +173,10 @@ if want verify; then
 	check "verify=all on a build script that writes the time: one line naming it and its file, counted, the build goes on with the hit's bytes (exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && [ '$(run_stat verify_mismatch)' -eq 1 ] && [ '$(run_stat verified)' -eq 3 ] && grep -qE '^cargo-green: verify: stamp \\(build script run\\): target/debug/build/stamp-[0-9a-f]{16}/out/stamp.txt \\(other bytes\\) differs from a fresh build \\(CARGOGREEN_VERIFY\\)\$' '$V/stamp.err' && cmp -s '$V/stamp1.out' '$V/stamp2.out' && ls '$V'/p/target/cargo-green/verify/run-stamp-*/ >/dev/null"
 
+	(cd "$V/p" && env "${VENV[@]}" cargo green supergreen cache stats --json >"$V/cumul.json" 2>&1 && env "${VENV[@]}" cargo green supergreen cache stats >"$V/cumul.txt" 2>&1); rc=$?
+	check "verify: cache stats adds them up since the store began: 6 verified, 1 differed (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && grep -q '\"verified\": 6, \"verify_mismatches\": 1}' '$V/cumul.json' && grep -qx 'verified hits  *6 (1 differed from a fresh build: CARGOGREEN_VERIFY)' '$V/cumul.txt'"
+
 	# Incremental (CARGO_INCREMENTAL=1): the package's units are compiled by the local rustc in its sandbox, and verified so.
 	vbuild incr1 CARGO_INCREMENTAL=1 -- -p probe; rc1=$?
 	i1=$(run_stat incremental)
