@@ -1,5 +1,6 @@
 #include "plugin.h"
 #include "cache.h"
+#include "cargo_args.h"
 #include "base.h"
 #include "builder.h"
 #include "config.h"
@@ -250,7 +251,8 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		fprintf(stderr, "%s\n", line.buf);
 		strbuf_release(&line);
 	}
-	stats_print(&s);
+	/* cargo -q: no summary line (cargo's own status lines are gone too). */
+	stats_print(&s, cargo_args_quiet(argc, argv, getenv("CARGO_TERM_QUIET")));
 	{
 		const char *totals = getenv(STATS_OUT_ENV);
 		if (totals && *totals) {

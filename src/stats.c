@@ -166,7 +166,7 @@ void stats_release(struct stats *s)
 	strvec_clear(&s->mismatches);
 }
 
-void stats_print(const struct stats *s)
+void stats_print(const struct stats *s, int quiet)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int engine = s->local + s->hit + s->miss + s->fail;
@@ -182,6 +182,8 @@ void stats_print(const struct stats *s)
 	if (s->stale)
 		fprintf(stderr, "cargo-green: %d compile%s went to the local rustc because %s dependencies were built by plain cargo, not cargo green: run `cargo clean` once so that cargo green builds them all\n",
 			s->stale, s->stale == 1 ? "" : "s", s->stale == 1 ? "its" : "their");
+	if (quiet)
+		return;
 	strbuf_addf(&sb, "cargo-green: %d compiles in BuildKit (%d cached: %d local, %d engine; %d built, %d failed), "
 		    "%d compiled locally (incremental), %d passed to the local rustc",
 		    engine, s->local + s->hit, s->local, s->hit, s->miss, s->fail, s->incr, s->pass);

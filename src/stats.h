@@ -58,8 +58,9 @@ struct stats {
 /* The run's statistics file at path (absent: all zero). */
 void stats_read(const char *path, struct stats *s);
 void stats_release(struct stats *s);
-/* The summary line(s) on stderr. */
-void stats_print(const struct stats *s);
+/* The summary line(s) on stderr; quiet (cargo -q): only the line that names
+ * a fix (dependencies built by plain cargo), as cargo -q keeps its warnings. */
+void stats_print(const struct stats *s, int quiet);
 /* The totals, one "NAME VALUE" a line (compiles, cached, local_hit,
  * engine_hit, built, failed, incremental, passed, stale, verified,
  * verify_mismatch), into out. */

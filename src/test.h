@@ -34,6 +34,7 @@ void test_put(const char *root, const char *rel, const char *text, int mode);
 
 void test_rustc_args(void);
 void test_stats(void);
+void test_cargo_args(void);
 void test_sandbox(void);
 void test_land(void);
 void test_fs_link_tree(void);

@@ -43,6 +43,7 @@ int main(void)
 	test_dockerapi();
 	test_run();
 	test_stats();
+	test_cargo_args();
 	test_sandbox();
 	test_land();
 	test_fs_link_tree();

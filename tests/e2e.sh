@@ -7,7 +7,7 @@
 #   tests/e2e.sh            every check
 #   E2E_ONLY=fixture ...    only the checks whose group matches
 #                           (fixture, base, errors, settings, settings-build, final, ripgrep-dockerfile,
-#                           correctness, faults, exact-*, remote, cachemgmt, explain, verify, ripgrep)
+#                           correctness, realworld, faults, exact-*, remote, cachemgmt, explain, verify, ripgrep)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -323,6 +323,8 @@ fi
 for f in "$ROOT"/tests/e2e_exact_*.sh "$ROOT"/tests/e2e_faults_*.sh; do
 	[ -e "$f" ] && . "$f"
 done
+# Everyday commands next to plain cargo (group realworld).
+. "$ROOT/tests/e2e_realworld.sh"
 # Remote execution: DOCKER_HOST=ssh:// to an sshd and a second engine of its own (group remote).
 . "$ROOT/tests/e2e_remote.sh"
 # Why a unit missed, and verified hits (groups explain, verify).
