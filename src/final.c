@@ -316,6 +316,121 @@ static int collect(struct closure *c, const char *stash, const struct strvec *ro
 	return 0;
 }
 
+/* The sources of the closure's units, each once: a crates.io crate as two
+ * stages (crate-NAME-VERSION fetches the .crate by its checksum and unpacks
+ * it, src-NAME-VERSION is its tree), any other as one named context (the
+ * first unit's name, given in the closing comment) for all the units whose
+ * sources come from the same directory. renames gets "CTX-NAME\tSHARED" for
+ * each unit's context (a crate's lib, build script and its run have three). */
+static void render_sources(const struct final_in *in, const struct closure *cl, const char *lock, const char *ws,
+			   struct strbuf *srcs, struct strbuf *contexts, struct strvec *renames)
+{
+	struct strvec origins = STRVEC_INIT, shared = STRVEC_INIT, crates = STRVEC_INIT;
+	struct strbuf reg = STRBUF_INIT;
+	strbuf_addf(&reg, "%s/registry/src/", CT_CARGO_HOME);
+	for (size_t i = 0; i < cl->nr; i++) {
+		const struct unit *u = &cl->units[i];
+		struct strbuf name = STRBUF_INIT, version = STRBUF_INIT, sum = STRBUF_INIT, stage = STRBUF_INIT,
+			      origin = STRBUF_INIT;
+		const char *dirname;
+		int k;
+		if (!u->ctx_name || !u->ctx_origin || !u->ctx_mount)
+			continue;
+		dirname = path_basename(u->ctx_mount);
+		if (starts_with(u->ctx_mount, reg.buf) &&
+		    ((lock && !lock_find(lock, dirname, &name, &version, &sum)) ||
+		     !cache_find(in->cargo_home, u->ctx_mount + reg.len, &name, &version, &sum)) && hex64(sum.buf) &&
+		    stage_word_safe(name.buf) && stage_word_safe(version.buf) &&
+		    (strbuf_addf(&stage, "crate-%s", dirname), stage_id_valid(stage.buf))) {
+			if (strvec_find(&crates, stage.buf) < 0) {
+				strvec_push(&crates, stage.buf);
+				strbuf_addf(srcs,
+					    "FROM rust-base AS %s\n"
+					    "ADD --checksum=sha256:%s https://static.crates.io/crates/%s/%s-%s.crate /green-crate.tar.gz\n"
+					    "RUN mkdir /green-src && tar -xzf /green-crate.tar.gz -C /green-src\n"
+					    "FROM scratch AS src-%s\n"
+					    "COPY --link --from=%s /green-src/%s/ /\n",
+					    stage.buf, sum.buf, name.buf, name.buf, version.buf, dirname, stage.buf, dirname);
+			}
+			strvec_pushf(renames, "%s\tsrc-%s", u->ctx_name, dirname);
+		} else if (strbuf_addf(&origin, "%s\t%d", u->ctx_origin, u->ctx_full),
+			   (k = strvec_find(&origins, origin.buf)) >= 0) {
+			strvec_pushf(renames, "%s\t%s", u->ctx_name, shared.v[k]);
+		} else {
+			struct strbuf rel = STRBUF_INIT;
+			const char *home_rest = path_under(u->ctx_origin, in->cargo_home);
+			strvec_push(&origins, origin.buf);
+			strvec_push(&shared, u->ctx_name);
+			if (home_rest) {
+				strbuf_addstr(&rel, "${CARGO_HOME:-$HOME/.cargo}");
+				strbuf_add_shquoted(&rel, home_rest);
+			} else if (ws) {
+				struct strbuf r = STRBUF_INIT;
+				relative_to(ws, u->ctx_origin, &r);
+				strbuf_add_shquoted(&rel, r.buf);
+				strbuf_release(&r);
+			} else {
+				strbuf_add_shquoted(&rel, u->ctx_origin);
+			}
+			strbuf_addf(contexts, "#     --build-context %s=%s \\\n", u->ctx_name, rel.buf);
+			strvec_pushf(renames, "%s\t%s", u->ctx_name, u->ctx_name);
+			strbuf_release(&rel);
+		}
+		strbuf_release(&name);
+		strbuf_release(&version);
+		strbuf_release(&sum);
+		strbuf_release(&stage);
+		strbuf_release(&origin);
+	}
+	strvec_clear(&origins);
+	strvec_clear(&shared);
+	strvec_clear(&crates);
+	strbuf_release(&reg);
+}
+
+static int ends_with_n(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	return len >= n && !memcmp(s + len - n, suffix, n);
+}
+
+/* A unit's stage text into out, its RUN's source mounts naming the shared
+ * stages (renames: "CTX-NAME\tSHARED"). Only the RUN's option lines are
+ * read, never its script: stage_render puts each mount on a line of its own
+ * between "RUN " and the heredoc's opener, and no script line starts with a value. */
+static void rename_mounts(const char *stage, const struct strvec *renames, struct strbuf *out)
+{
+	static const char mount[] = "  --mount=type=bind,from=", opener[] = " <<'" STAGE_HEREDOC "'";
+	int in_run = 0;
+	for (const char *p = stage; *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p + 1) : strlen(p);
+		const char *name = p + strlen(mount), *comma;
+		if (starts_with(p, "RUN "))
+			in_run = 1;
+		if (in_run && starts_with(p, mount) && (comma = memchr(name, ',', len - strlen(mount)))) {
+			const char *to = NULL;
+			for (size_t i = 0; i < renames->nr && !to; i++) {
+				const char *tab = strchr(renames->v[i], '\t');
+				if ((size_t)(tab - renames->v[i]) == (size_t)(comma - name) &&
+				    !strncmp(renames->v[i], name, (size_t)(comma - name)))
+					to = tab + 1;
+			}
+			strbuf_add(out, p, (size_t)(name - p));
+			if (to)
+				strbuf_addstr(out, to);
+			else
+				strbuf_add(out, name, (size_t)(comma - name));
+			strbuf_add(out, comma, len - (size_t)(comma - p));
+		} else {
+			strbuf_add(out, p, len);
+		}
+		if (in_run && ends_with_n(p, len - (eol ? 1 : 0), opener))
+			in_run = 0;
+		p += len;
+	}
+}
+
 struct listed {
 	char *record, *bin_ct, *bin_name;
 };
@@ -331,9 +446,8 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 {
 	struct listed *l = NULL;
 	size_t nr = 0;
-	struct strvec paths = STRVEC_INIT, names = STRVEC_INIT, crates = STRVEC_INIT, depset = STRVEC_INIT;
+	struct strvec paths = STRVEC_INIT, renames = STRVEC_INIT, depset = STRVEC_INIT;
 	struct strbuf lock = STRBUF_INIT, contexts = STRBUF_INIT, srcs = STRBUF_INIT, fin = STRBUF_INIT;
-	struct strbuf reg = STRBUF_INIT;
 	struct closure cl = CLOSURE_INIT;
 	const char *ws = NULL;
 	int ret = -1, apt = 0, bins = 0;
@@ -408,54 +522,10 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 		strbuf_release(&p);
 	}
 
-	/* Every source context, once, in closure order. */
-	strbuf_addf(&reg, "%s/registry/src/", CT_CARGO_HOME);
-	for (size_t i = 0; i < cl.nr; i++) {
-		const struct unit *u = &cl.units[i];
-		struct strbuf name = STRBUF_INIT, version = STRBUF_INIT, sum = STRBUF_INIT, stage = STRBUF_INIT;
-		const char *dirname;
-		apt |= u->apt.nr > 0;
-		if (!u->ctx_name || strvec_find(&names, u->ctx_name) >= 0)
-			continue;
-		strvec_push(&names, u->ctx_name);
-		dirname = path_basename(u->ctx_mount);
-		if (starts_with(u->ctx_mount, reg.buf) &&
-		    ((lock.len && !lock_find(lock.buf, dirname, &name, &version, &sum)) ||
-		     !cache_find(in->cargo_home, u->ctx_mount + reg.len, &name, &version, &sum)) && hex64(sum.buf) &&
-		    stage_word_safe(name.buf) && stage_word_safe(version.buf) &&
-		    (strbuf_addf(&stage, "crate-%s", dirname), stage_id_valid(stage.buf))) {
-			if (strvec_find(&crates, stage.buf) < 0) {
-				strvec_push(&crates, stage.buf);
-				strbuf_addf(&srcs,
-					    "FROM rust-base AS %s\n"
-					    "ADD --checksum=sha256:%s https://static.crates.io/crates/%s/%s-%s.crate /green-crate.tar.gz\n"
-					    "RUN mkdir /green-src && tar -xzf /green-crate.tar.gz -C /green-src\n",
-					    stage.buf, sum.buf, name.buf, name.buf, version.buf);
-			}
-			strbuf_addf(&srcs, "FROM scratch AS %s\nCOPY --link --from=%s /green-src/%s/ /\n", u->ctx_name,
-				    stage.buf, dirname);
-		} else {
-			struct strbuf rel = STRBUF_INIT;
-			const char *home_rest = path_under(u->ctx_origin, in->cargo_home);
-			if (home_rest) {
-				strbuf_addstr(&rel, "${CARGO_HOME:-$HOME/.cargo}");
-				strbuf_add_shquoted(&rel, home_rest);
-			} else if (ws) {
-				struct strbuf r = STRBUF_INIT;
-				relative_to(ws, u->ctx_origin, &r);
-				strbuf_add_shquoted(&rel, r.buf);
-				strbuf_release(&r);
-			} else {
-				strbuf_add_shquoted(&rel, u->ctx_origin);
-			}
-			strbuf_addf(&contexts, "#     --build-context %s=%s \\\n", u->ctx_name, rel.buf);
-			strbuf_release(&rel);
-		}
-		strbuf_release(&name);
-		strbuf_release(&version);
-		strbuf_release(&sum);
-		strbuf_release(&stage);
-	}
+	/* Every source, once, in closure order; each unit's context named by its source's stage. */
+	render_sources(in, &cl, lock.len ? lock.buf : NULL, ws, &srcs, &contexts, &renames);
+	for (size_t i = 0; i < cl.nr; i++)
+		apt |= cl.units[i].apt.nr > 0;
 
 	/* The last stage: the binaries, else the outputs of the units nothing listed depends on. */
 	strbuf_addstr(&fin, "FROM scratch AS final\n");
@@ -478,7 +548,7 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 	strbuf_addf(out, "FROM %s AS rust-base\n", in->base);
 	strbuf_addbuf(out, &srcs);
 	for (size_t i = 0; i < cl.nr; i++)
-		strbuf_addstr(out, cl.units[i].stage);
+		rename_mounts(cl.units[i].stage, &renames, out);
 	strbuf_addbuf(out, &fin);
 	strbuf_addf(out, "# Build it with plain docker (BuildKit >= 0.12, buildx >= 0.11), from the workspace root%s:\n",
 		    ws && path_under(in->file, ws) ? "" : " (-f: where this file is)");
@@ -512,14 +582,12 @@ out:
 	free(l);
 	closure_release(&cl);
 	strvec_clear(&paths);
-	strvec_clear(&names);
-	strvec_clear(&crates);
+	strvec_clear(&renames);
 	strvec_clear(&depset);
 	strbuf_release(&lock);
 	strbuf_release(&contexts);
 	strbuf_release(&srcs);
 	strbuf_release(&fin);
-	strbuf_release(&reg);
 	return ret;
 }
 

@@ -24,7 +24,11 @@ static void record(const char *dir, const char *id, const char *ctx_dir, const c
 	u.ws_root = ws ? strdup(ws) : NULL;
 	if (dep)
 		strvec_push(&u.deps, dep);
-	strbuf_addf(&err, "FROM rust-base AS u-%s\nFROM scratch AS o-%s\n", id, id);
+	/* Its RUN mounts its sources; its script has a line that looks like a mount. */
+	strbuf_addf(&err,
+		    "FROM rust-base AS u-%s\nRUN --network=none \\\n  --mount=type=bind,from=src-%s,target=%s <<'CARGO_GREEN_EOF'\n"
+		    "  --mount=type=bind,from=src-%s,target=/x\nCARGO_GREEN_EOF\nFROM scratch AS o-%s\n",
+		    id, id, mount, id, id);
 	u.stage = strbuf_detach(&err, NULL);
 	CHECK(unit_write(&u, path->buf, &err) == 0);
 	unit_release(&u);
@@ -73,7 +77,11 @@ void test_final(void)
 	CHECK(strstr(out.buf, "FROM cargo-green-rust:1 AS rust-base\n") != NULL);
 	CHECK(strstr(out.buf, "ADD --checksum=sha256:3bd1574e617a9a6c1f8f8181bd7e841e1f20e4277607ef28945765188d6284d4 "
 			      "https://static.crates.io/crates/itoa/itoa-1.0.19.crate ") != NULL);
-	CHECK(strstr(out.buf, "FROM scratch AS src-itoa-1\nCOPY --link --from=crate-itoa-1.0.19 /green-src/itoa-1.0.19/ /\n") != NULL);
+	CHECK(strstr(out.buf, "FROM scratch AS src-itoa-1.0.19\nCOPY --link --from=crate-itoa-1.0.19 /green-src/itoa-1.0.19/ /\n") != NULL);
+	/* Its unit mounts that shared stage; its script is left as it was. */
+	CHECK(strstr(out.buf, "  --mount=type=bind,from=src-itoa-1.0.19,target=/green/cargo/registry/src/index.crates.io-x/itoa-1.0.19 <<'") != NULL);
+	CHECK(strstr(out.buf, "<<'CARGO_GREEN_EOF'\n  --mount=type=bind,from=src-itoa-1,target=/x\n") != NULL);
+	CHECK(strstr(out.buf, "from=src-app-3,target=/green/ws/app <<'") != NULL);
 	CHECK(strstr(out.buf, "--build-context src-priv-2=${CARGO_HOME:-$HOME/.cargo}/registry/src/example.org-y/priv-2.0.0 ") != NULL);
 	CHECK(strstr(out.buf, "--build-context src-app-3=app ") != NULL);
 	CHECK(strstr(out.buf, "-f ci/app.Dockerfile ") != NULL);
@@ -146,6 +154,40 @@ void test_final(void)
 		strbuf_release(&home);
 		strbuf_release(&f);
 		strbuf_release(&foo);
+	}
+
+	/* A crate's lib and build script (and two units of a workspace member):
+	 * one source each, by name; no stage twice. */
+	{
+		struct strbuf bs = STRBUF_INIT, lib = STRBUF_INIT, m1 = STRBUF_INIT, m2 = STRBUF_INIT, wsd = STRBUF_INIT;
+		const char *at;
+		record(dir, "build_script_build-6", "/home/u/.cargo/registry/src/index.crates.io-x/itoa-1.0.19",
+		       "/green/cargo/registry/src/index.crates.io-x/itoa-1.0.19", NULL, NULL, &bs);
+		record(dir, "itoa-7", "/home/u/.cargo/registry/src/index.crates.io-x/itoa-1.0.19",
+		       "/green/cargo/registry/src/index.crates.io-x/itoa-1.0.19", NULL, bs.buf, &lib);
+		strbuf_addf(&wsd, "%s/app", ws.buf);
+		record(dir, "build_script_main-8", wsd.buf, "/green/ws/app", ws.buf, lib.buf, &m1);
+		record(dir, "app-9", wsd.buf, "/green/ws/app", ws.buf, m1.buf, &m2);
+		strbuf_reset(&list);
+		strbuf_addf(&list, "unit\t%s\t/green/target/release/deps/app-9\tapp\n", m2.buf);
+		in.list = list.buf;
+		in.file = "/elsewhere/app.Dockerfile";
+		strbuf_reset(&out);
+		CHECK(final_render(&in, &out, &units, &locals, &err) == 0 && units == 4);
+		at = strstr(out.buf, "AS crate-itoa-1.0.19\n");
+		CHECK(at && !strstr(at + 1, "AS crate-itoa-1.0.19\n"));
+		at = strstr(out.buf, "AS src-itoa-1.0.19\n");
+		CHECK(at && !strstr(at + 1, "AS src-itoa-1.0.19\n"));
+		CHECK(strstr(out.buf, "FROM rust-base AS u-build_script_build-6\nRUN --network=none \\\n  --mount=type=bind,from=src-itoa-1.0.19,") != NULL);
+		CHECK(strstr(out.buf, "FROM rust-base AS u-itoa-7\nRUN --network=none \\\n  --mount=type=bind,from=src-itoa-1.0.19,") != NULL);
+		CHECK(strstr(out.buf, "--build-context src-build_script_main-8=app \\\n") != NULL);
+		CHECK(strstr(out.buf, "--build-context src-app-9") == NULL);
+		CHECK(strstr(out.buf, "FROM rust-base AS u-app-9\nRUN --network=none \\\n  --mount=type=bind,from=src-build_script_main-8,") != NULL);
+		strbuf_release(&bs);
+		strbuf_release(&lib);
+		strbuf_release(&m1);
+		strbuf_release(&m2);
+		strbuf_release(&wsd);
 	}
 
 	/* The setting's value. */
