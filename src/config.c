@@ -281,7 +281,10 @@ const struct setting settings[S__NR] = {
 		"closing comment with the plain `docker buildx build` command (named contexts\n"
 		"relative to the workspace root). The same build writes the same bytes, from\n"
 		"any checkout. A run that compiles no primary unit leaves the file as it was;\n"
-		"a failed build writes the units that ran, the failed one too, and says so." },
+		"a failed build writes the units that ran, the failed one too, and says so.\n"
+		"For any crates.io crate's binaries, `cargo green supergreen recipe\n"
+		"NAME[@VERSION] [-o FILE]` prints such a file (it runs `cargo green install\n"
+		"--locked` once with this set)." },
 	[S_FINAL_PATH_NONPRIMARY] = { S_FINAL_PATH_NONPRIMARY, "CARGOGREEN_FINAL_PATH_NONPRIMARY",
 		"final-path-nonprimary", 1, KIND_BOOL, NULL, check_bool, "1",
 		"With CARGOGREEN_FINAL_PATH, the file holds every unit of the run, primary or\n"

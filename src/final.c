@@ -550,8 +550,8 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 	for (size_t i = 0; i < cl.nr; i++)
 		rename_mounts(cl.units[i].stage, &renames, out);
 	strbuf_addbuf(out, &fin);
-	strbuf_addf(out, "# Build it with plain docker (BuildKit >= 0.12, buildx >= 0.11), from the workspace root%s:\n",
-		    ws && path_under(in->file, ws) ? "" : " (-f: where this file is)");
+	strbuf_addf(out, "# Build it with plain docker (BuildKit >= 0.12, buildx >= 0.11), from %s%s:\n",
+		    contexts.len ? "the workspace root" : "any directory", ws && path_under(in->file, ws) ? "" : " (-f: where this file is)");
 	strbuf_addstr(out, "#   docker buildx build -f ");
 	if (ws && path_under(in->file, ws)) {
 		struct strbuf r = STRBUF_INIT;

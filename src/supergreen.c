@@ -8,6 +8,7 @@
 #include "exitcode.h"
 #include "explain.h"
 #include "plugin.h"
+#include "recipe.h"
 #include "run.h"
 #include "util.h"
 #include "version.h"
@@ -34,6 +35,9 @@ static const char usage[] =
 	"  cargo green supergreen cache stats [--json | --zero]\n"
 	"                                         Hits, misses, pass-throughs, time saved, since the last --zero\n"
 	"  cargo green supergreen explain [CRATE] Why each unit of CRATE (all: none named) last missed the local store\n"
+	"  cargo green supergreen recipe NAME[@VERSION] [-o FILE]\n"
+	"                                         Print the Dockerfile that builds and installs crates.io's NAME\n"
+	"                                         as `cargo install --locked` does (it runs that install once)\n"
 	"  cargo green supergreen -h | --help\n"
 	"  cargo green supergreen -V | --version\n"
 	"  cargo green ...any cargo subcommand...\n"
@@ -285,6 +289,7 @@ static const struct {
 	{ "push", cmd_push },
 	{ "cache", cmd_cache },
 	{ "explain", cmd_explain },
+	{ "recipe", cmd_recipe },
 	{ "-V", cmd_version },
 	{ "--version", cmd_version },
 	{ "-h", cmd_help },

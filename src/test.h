@@ -66,6 +66,7 @@ void test_store_gc(void);
 void test_dockerapi(void);
 void test_run(void);
 void test_final(void);
+void test_recipe(void);
 void test_remote(void);
 
 /* The stage fuzzer (stage_fuzz_test.c), shared with tests/fuzz/stage_fuzz.c:

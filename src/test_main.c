@@ -50,6 +50,7 @@ int main(void)
 	test_fs_mirror();
 	test_direct();
 	test_final();
+	test_recipe();
 	test_registry();
 	test_remote();
 	test_explain();

@@ -6,7 +6,7 @@
 #
 #   tests/e2e.sh            every check
 #   E2E_ONLY=fixture ...    only the checks whose group matches
-#                           (fixture, base, errors, settings, settings-build, final, ripgrep-dockerfile,
+#                           (fixture, base, errors, settings, settings-build, final, ripgrep-dockerfile, recipe,
 #                           correctness, realworld, faults, exact-*, remote, cachemgmt, explain, verify, ripgrep)
 set -uo pipefail
 

@@ -1,4 +1,4 @@
-# e2e_final.sh: CARGOGREEN_FINAL_PATH (sourced by tests/e2e.sh, group "final").
+# e2e_final.sh: CARGOGREEN_FINAL_PATH (sourced by tests/e2e.sh, groups "final", "ripgrep-dockerfile", "recipe").
 # One standalone Dockerfile for the primary unit's closure: written by
 # `cargo green build`, the same text from another checkout, and built by
 # plain `docker buildx build` (no cargo-green, no cache) into the same bytes.
@@ -102,4 +102,70 @@ if want ripgrep-dockerfile; then
 	(cd "$FR" && docker buildx build --no-cache --progress=plain -f rg.Dockerfile --output="$FR/out" . >"$FR/docker.log" 2>&1); rc=$?
 	check "FINAL_PATH: plain docker --no-cache builds ripgrep's file into the installed rg, byte for byte (exit $rc)" \
 		cmp "$FR/out/rg" "$FR/root/bin/rg"
+fi
+
+# `cargo green supergreen recipe NAME@VERSION`: the Dockerfile that installs a
+# crates.io crate's binaries as `cargo install --locked` does, on two small
+# real CLIs; plain docker builds each into the bytes cargo green install gives.
+if want recipe; then
+	RC="$WORK/recipe"
+	mkdir -p "$RC"
+	# Bad input: one line naming the cause and the fix, exit 2, nothing on stdout, nothing written.
+	# recipe_bad RC WHAT: the failed call's output is as said.
+	recipe_bad() {
+		[ "$1" -eq 2 ] && [ "$(wc -l <"$RC/bad.err")" -eq 1 ] && [ ! -s "$RC/bad.out" ] &&
+			grep -q "^cargo-green: error: recipe: .*$2" "$RC/bad.err" && [ ! -e "$RC/x.Dockerfile" ] &&
+			! grep -q 'Installing' "$RC/bad.err"
+	}
+	while IFS='|' read -r args what; do
+		# shellcheck disable=SC2086
+		(cd "$RC" && cargo green supergreen recipe $args >"$RC/bad.out" 2>"$RC/bad.err"); rc=$?
+		check "recipe $args: exit 2, one line ($what), nothing on stdout (exit $rc: $(head -c 300 "$RC/bad.err"))" \
+			recipe_bad "$rc" "$what"
+	done <<-'LIST'
+		|which crate?.*e.g. ripgrep@14.1.1
+		Bad!name|'Bad!name' is not a crate name
+		ripgrep@14.1|'14.1' is not a version (MAJOR.MINOR.PATCH
+		no-such-crate-cargo-green-e2e|crates.io has no crate 'no-such-crate-cargo-green-e2e' (check its name: `cargo search
+		ripgrep@99.0.0|crates.io has no crate 'ripgrep' with version 99.0.0 (its versions: `cargo info ripgrep`
+		serde@1.0.210|'serde' has no binaries: a recipe is for what `cargo install` installs
+		rustfilt@0.2.2 -o /proc/x.Dockerfile|-o /proc/x.Dockerfile: it cannot be written: .* (e.g. -o /tmp/rustfilt.Dockerfile)
+		rustfilt@0.2.2 -o /tmp|-o /tmp: it is a directory: name a file in it
+		rustfilt@0.2.2 -o no-dir/x.Dockerfile|-o no-dir/x.Dockerfile: its directory .*/no-dir does not exist
+		rustfilt@0.2.2 ripgrep|unexpected 'ripgrep'
+	LIST
+
+	# rustfilt (11 compiles): to stdout, as `... > rustfilt.Dockerfile`.
+	(cd "$RC" && cargo green supergreen recipe rustfilt@0.2.2 >"$RC/rustfilt.Dockerfile" 2>"$RC/rustfilt.err"); rc=$?
+	check "recipe rustfilt@0.2.2: exit 0, stdout is the Dockerfile alone: its binary in the last stage, every source from static.crates.io (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && head -n1 '$RC/rustfilt.Dockerfile' | grep -q '^# cargo-green: a standalone Dockerfile of [0-9]* units' &&
+			grep -A1 -x 'FROM scratch AS final' '$RC/rustfilt.Dockerfile' | grep -q '^COPY --link --from=o-rustfilt-[0-9a-f]* /green/target/release/deps/rustfilt-[0-9a-f]* /rustfilt$' &&
+			grep -q '^ADD --checksum=sha256:[0-9a-f]\{64\} https://static.crates.io/crates/rustfilt/rustfilt-0.2.2.crate ' '$RC/rustfilt.Dockerfile' &&
+			! grep -q -e '--build-context' -e '$WORK' -e '/tmp/' '$RC/rustfilt.Dockerfile'"
+	check "recipe: cargo's progress on stderr from its Installing line, never the temporary directory" \
+		bash -c "grep -q '^ *Installing rustfilt v0.2.2' '$RC/rustfilt.err' && grep -q 'Installed package .rustfilt v0.2.2.' '$RC/rustfilt.err' &&
+			! grep -q 'cargo-green-recipe\\.' '$RC/rustfilt.err'"
+	check "recipe: no stage twice, each crate's source once" \
+		bash -c "[ \$(grep -c '^FROM .* AS ' '$RC/rustfilt.Dockerfile') = \$(grep '^FROM .* AS ' '$RC/rustfilt.Dockerfile' | sort -u | wc -l) ] &&
+			[ \$(grep -c '^ADD ' '$RC/rustfilt.Dockerfile') = \$(grep '^ADD ' '$RC/rustfilt.Dockerfile' | sort -u | wc -l) ] &&
+			! grep -q '^FROM scratch AS src-.*-[0-9a-f]\{16\}$' '$RC/rustfilt.Dockerfile'"
+	(cd "$RC" && cargo green supergreen recipe rustfilt@0.2.2 -o again.Dockerfile >"$RC/again.out" 2>"$RC/again.err"); rc=$?
+	check "recipe -o FILE (relative): the same bytes again, said on stderr, served by the cache (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && cmp -s '$RC/rustfilt.Dockerfile' '$RC/again.Dockerfile' && [ ! -s '$RC/again.out' ] &&
+			grep -q '^cargo-green: recipe: wrote $RC/again.Dockerfile ([0-9]* bytes): docker buildx build -f again.Dockerfile --output=DIR .' '$RC/again.err' &&
+			grep -q '^cargo-green: [0-9]* compiles in BuildKit ([0-9]* cached: .* 0 built, 0 failed)' '$RC/again.err'"
+	(cd "$RC" && cargo green install --locked --root "$RC/root" rustfilt@0.2.2 >/dev/null 2>"$RC/rustfilt-install.err")
+	(cd "$RC" && docker buildx build --no-cache --progress=plain -f rustfilt.Dockerfile --output="$RC/rustfilt-out" . >"$RC/rustfilt-docker.log" 2>&1); rc=$?
+	check "recipe rustfilt: plain docker --no-cache builds it into cargo green install's rustfilt, byte for byte (exit $rc; log $RC/rustfilt-docker.log)" \
+		cmp "$RC/rustfilt-out/rustfilt" "$RC/root/bin/rustfilt"
+	check "recipe rustfilt: the binary runs (demangles a symbol)" \
+		bash -c "echo _ZN4core3fmt5write17h0123456789abcdefE | '$RC/rustfilt-out/rustfilt' | grep -qx 'core::fmt::write'"
+
+	# cargo-bloat (17 compiles, a cargo subcommand), with -o FILE.
+	(cd "$RC" && cargo green supergreen recipe cargo-bloat@0.12.1 -o "$RC/cargo-bloat.Dockerfile" >/dev/null 2>"$RC/bloat.err"); rc=$?
+	(cd "$RC" && cargo green install --locked --root "$RC/root" cargo-bloat@0.12.1 >/dev/null 2>"$RC/bloat-install.err")
+	(cd "$RC" && docker buildx build --no-cache --progress=plain -f cargo-bloat.Dockerfile --output="$RC/bloat-out" . >"$RC/bloat-docker.log" 2>&1); rc2=$?
+	check "recipe cargo-bloat@0.12.1 -o FILE, plain docker --no-cache: cargo green install's cargo-bloat byte for byte (exit $rc, $rc2; log $RC/bloat-docker.log)" \
+		cmp "$RC/bloat-out/cargo-bloat" "$RC/root/bin/cargo-bloat"
+	check "recipe cargo-bloat: the binary runs" bash -c "'$RC/bloat-out/cargo-bloat' bloat --version | grep -qx 0.12.1"
 fi
