@@ -143,15 +143,18 @@ int recipe_early_failure(const char *out, const char *name, const char *version,
  * without the lines that name the temporary directory (its root, its file). */
 struct tee {
 	struct strbuf *out;
-	const char *tmp;
+	const char *tmp, *spec;
 	long from; /* -1: not started */
 	size_t shown;
 };
 
 static void tee_flush(struct tee *t, int all)
 {
-	if (t->from < 0 && (t->from = recipe_started(t->out->buf, t->out->len)) >= 0)
+	if (t->from < 0 && (t->from = recipe_started(t->out->buf, t->out->len)) >= 0) {
+		/* Said once cargo found the crate: a bad one stays one line. */
+		fprintf(stderr, "cargo-green: recipe: cargo install --locked %s, once, to learn its build\n", t->spec);
 		t->shown = (size_t)t->from;
+	}
 	if (t->from < 0)
 		return;
 	while (t->shown < t->out->len) {
@@ -284,9 +287,8 @@ int cmd_recipe(const struct config *cfg, int argc, const char **argv)
 	c.dir = tmp.buf;
 	c.stdin_path = "";
 	c.stderr_to_stdout = 1;
-	fprintf(stderr, "cargo-green: recipe: cargo install --locked %s, once, to learn its build\n", spec);
 	{
-		struct tee tee = { &out, tmp.buf, -1, 0 };
+		struct tee tee = { &out, tmp.buf, spec, -1, 0 };
 		rc = run_capture_watch(&c, &out, tee_watch, &tee, &stopped, &err);
 		if (rc < 0) {
 			if (!run_signal_caught())

@@ -141,7 +141,7 @@ if want recipe; then
 		bash -c "[ $rc -eq 0 ] && head -n1 '$RC/rustfilt.Dockerfile' | grep -q '^# cargo-green: a standalone Dockerfile of [0-9]* units' &&
 			grep -A1 -x 'FROM scratch AS final' '$RC/rustfilt.Dockerfile' | grep -q '^COPY --link --from=o-rustfilt-[0-9a-f]* /green/target/release/deps/rustfilt-[0-9a-f]* /rustfilt$' &&
 			grep -q '^ADD --checksum=sha256:[0-9a-f]\{64\} https://static.crates.io/crates/rustfilt/rustfilt-0.2.2.crate ' '$RC/rustfilt.Dockerfile' &&
-			! grep -q -e '--build-context' -e '$WORK' -e '/tmp/' '$RC/rustfilt.Dockerfile'"
+			! grep -q -e '--build-context' -e '$WORK' -e 'cargo-green-recipe\\.' -e '$HOME/' '$RC/rustfilt.Dockerfile'"
 	check "recipe: cargo's progress on stderr from its Installing line, never the temporary directory" \
 		bash -c "grep -q '^ *Installing rustfilt v0.2.2' '$RC/rustfilt.err' && grep -q 'Installed package .rustfilt v0.2.2.' '$RC/rustfilt.err' &&
 			! grep -q 'cargo-green-recipe\\.' '$RC/rustfilt.err'"
@@ -149,10 +149,11 @@ if want recipe; then
 		bash -c "[ \$(grep -c '^FROM .* AS ' '$RC/rustfilt.Dockerfile') = \$(grep '^FROM .* AS ' '$RC/rustfilt.Dockerfile' | sort -u | wc -l) ] &&
 			[ \$(grep -c '^ADD ' '$RC/rustfilt.Dockerfile') = \$(grep '^ADD ' '$RC/rustfilt.Dockerfile' | sort -u | wc -l) ] &&
 			! grep -q '^FROM scratch AS src-.*-[0-9a-f]\{16\}$' '$RC/rustfilt.Dockerfile'"
-	(cd "$RC" && cargo green supergreen recipe rustfilt@0.2.2 -o again.Dockerfile >"$RC/again.out" 2>"$RC/again.err"); rc=$?
+	mkdir -p "$RC/again"
+	(cd "$RC" && cargo green supergreen recipe rustfilt@0.2.2 -o again/rustfilt.Dockerfile >"$RC/again.out" 2>"$RC/again.err"); rc=$?
 	check "recipe -o FILE (relative): the same bytes again, said on stderr, served by the cache (exit $rc)" \
-		bash -c "[ $rc -eq 0 ] && cmp -s '$RC/rustfilt.Dockerfile' '$RC/again.Dockerfile' && [ ! -s '$RC/again.out' ] &&
-			grep -q '^cargo-green: recipe: wrote $RC/again.Dockerfile ([0-9]* bytes): docker buildx build -f again.Dockerfile --output=DIR .' '$RC/again.err' &&
+		bash -c "[ $rc -eq 0 ] && cmp -s '$RC/rustfilt.Dockerfile' '$RC/again/rustfilt.Dockerfile' && [ ! -s '$RC/again.out' ] &&
+			grep -q '^cargo-green: recipe: wrote $RC/again/rustfilt.Dockerfile ([0-9]* bytes): docker buildx build -f rustfilt.Dockerfile --output=DIR .' '$RC/again.err' &&
 			grep -q '^cargo-green: [0-9]* compiles in BuildKit ([0-9]* cached: .* 0 built, 0 failed)' '$RC/again.err'"
 	(cd "$RC" && cargo green install --locked --root "$RC/root" rustfilt@0.2.2 >/dev/null 2>"$RC/rustfilt-install.err")
 	(cd "$RC" && docker buildx build --no-cache --progress=plain -f rustfilt.Dockerfile --output="$RC/rustfilt-out" . >"$RC/rustfilt-docker.log" 2>&1); rc=$?
