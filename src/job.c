@@ -856,7 +856,7 @@ static void local_sandbox(const struct call *c, struct sandbox *sb)
 {
 	const struct job *j = c->j;
 	char *home = pathmap_to_host(&j->pm, CT_CARGO_HOME);
-	const char *path = getenv("PATH");
+	const char *path = getenv("PATH"), *rustdoc = getenv("RUSTDOC");
 	struct strvec seen = STRVEC_INIT;
 	sandbox_bind(sb, 1, j->host_target, CT_TARGET);
 	if (home)
@@ -910,6 +910,19 @@ static void local_sandbox(const struct call *c, struct sandbox *sb)
 		strbuf_release(&p);
 		strbuf_release(&text);
 		strvec_pushv(&sb->argv, j->spec.argv.v);
+		/* Its RUSTC and RUSTDOC: the toolchain's binaries cargo named, as
+		 * plain cargo gives a build script (the stage's "rustc" is the
+		 * image's own, the same toolchain). Found on the host's PATH,
+		 * "rustc" is rustup's proxy, which, without the environment
+		 * rustup gave cargo, picks its toolchain anew (a rust-toolchain.toml
+		 * asking for a component: it tries to install it, fails in the
+		 * read-only sandbox, and anyhow's build script then finds no
+		 * rustc version and sets none of its cfgs). Not in the key: the
+		 * same compiler. */
+		if (j->rustc && j->rustc[0] == '/')
+			sandbox_setenv(sb, "RUSTC", j->rustc);
+		if (rustdoc && rustdoc[0] == '/')
+			sandbox_setenv(sb, "RUSTDOC", rustdoc);
 	} else {
 		strvec_push(&sb->argv, j->rustc);
 		for (size_t i = 1; i < j->spec.argv.nr; i++)

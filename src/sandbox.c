@@ -27,6 +27,22 @@ void sandbox_bind(struct sandbox *sb, int rw, const char *host, const char *moun
 	strvec_pushf(&sb->binds, "%s\t%s\t%s", rw ? "rw" : "ro", host, mount);
 }
 
+void sandbox_setenv(struct sandbox *sb, const char *name, const char *value)
+{
+	size_t n = strlen(name);
+	struct strbuf entry = STRBUF_INIT;
+	strbuf_addf(&entry, "%s=%s", name, value);
+	for (size_t i = 0; i < sb->env.nr; i++) {
+		if (!strncmp(sb->env.v[i], name, n) && sb->env.v[i][n] == '=') {
+			free((char *)sb->env.v[i]);
+			sb->env.v[i] = strbuf_detach(&entry, NULL);
+			return;
+		}
+	}
+	strvec_push(&sb->env, entry.buf);
+	strbuf_release(&entry);
+}
+
 /* The host's top-level directories, read-only, but those made anew and
  * /green (the fixed paths, made by the binds). */
 static void host_root(struct strvec *args)

@@ -32,6 +32,8 @@ struct sandbox {
 
 void sandbox_release(struct sandbox *sb);
 void sandbox_bind(struct sandbox *sb, int rw, const char *host, const char *mount);
+/* NAME=value in its environment, in place of any NAME= there: one entry a name. */
+void sandbox_setenv(struct sandbox *sb, const char *name, const char *value);
 
 /* Run the command in the sandbox: 0 with *code its exit status (128+N
  * for signal N), its stdout and stderr in their files. -1 with err when

@@ -6,8 +6,25 @@
 #include <unistd.h>
 
 /* The real bubblewrap (a prerequisite, as the engine is for e2e). */
+/* sandbox_setenv: one entry a name, replaced in place or added. */
+static void test_sandbox_setenv(void)
+{
+	struct sandbox sb = SANDBOX_INIT;
+	strvec_pushv(&sb.env, (const char *[]){ "RUSTC=rustc", "RUSTCX=1", "A=b", NULL });
+	sandbox_setenv(&sb, "RUSTC", "/opt/rust/bin/rustc");
+	sandbox_setenv(&sb, "RUSTDOC", "/opt/rust/bin/rustdoc");
+	sandbox_setenv(&sb, "A", "");
+	CHECK(sb.env.nr == 4);
+	CHECK_STR(sb.env.v[0], "RUSTC=/opt/rust/bin/rustc");
+	CHECK_STR(sb.env.v[1], "RUSTCX=1");
+	CHECK_STR(sb.env.v[2], "A=");
+	CHECK_STR(sb.env.v[3], "RUSTDOC=/opt/rust/bin/rustdoc");
+	sandbox_release(&sb);
+}
+
 void test_sandbox(void)
 {
+	test_sandbox_setenv();
 	char dir[] = "/tmp/cargo-green-sandbox-test.XXXXXX";
 	struct sandbox sb = SANDBOX_INIT;
 	struct strbuf out = STRBUF_INIT, errp = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT, f = STRBUF_INIT;

@@ -3,6 +3,7 @@
 #
 # tests/realworld/quiet: a binary app over a path crate dep (outside any
 # workspace), printing its arguments on stdout and one line on stderr.
+# tests/realworld/rustc: a build script asking $RUSTC --version (as anyhow's).
 
 if want realworld; then
 	RWFIX="$ROOT/tests/realworld"
@@ -29,4 +30,25 @@ if want realworld; then
 	(cd "$QG/app" && cargo green build >/dev/null 2>"$WORK/rw-loud-green.err"); rc=$?
 	check "…and without -q the summary line is there (exit $rc)" \
 		bash -c "[ $rc -eq 0 ] && grep -q '^cargo-green: .* compiles in BuildKit' '$WORK/rw-loud-green.err'"
+
+	# A build script's $RUSTC is the toolchain's rustc cargo uses, not
+	# whatever "rustc" PATH finds (rustup's proxy: with a rust-toolchain.toml
+	# it may choose or install another toolchain). A "rustc" first on PATH
+	# that is not it shows which one the script ran (in /var/tmp: the
+	# sandbox has a /tmp of its own, where PATH would find nothing).
+	RP="$WORK/rw-rustc-plain" RG="$WORK/rw-rustc-green"
+	copy_rw rustc "$RP"
+	copy_rw rustc "$RG"
+	for d in "$RP" "$RG"; do printf '\n// e2e run %s\n' "$(basename "$WORK")" >>"$d/build.rs"; done
+	fakebin=$(mktemp -d /var/tmp/cargo-green-e2e-rw.XXXXXX)
+	printf '#!/bin/sh\necho "rustc 0.0.0 (not the toolchain cargo uses)"\n' >"$fakebin/rustc"
+	chmod +x "$fakebin/rustc"
+	real_rustc="$(rustc --print sysroot)/bin/rustc"
+	(cd "$RP" && RUSTC="$real_rustc" PATH="$fakebin:$PATH" cargo run -q >"$WORK/rw-rustc-plain.out" 2>"$WORK/rw-rustc-plain.err"); rc_plain=$?
+	(cd "$RG" && RUSTC="$real_rustc" PATH="$fakebin:$PATH" cargo green run -q >"$WORK/rw-rustc-green.out" 2>"$WORK/rw-rustc-green.err"); rc=$?
+	check "a build script run in its sandbox asks the toolchain's rustc, as with plain cargo ($(cat "$WORK/rw-rustc-green.out" 2>/dev/null); exit $rc vs $rc_plain)" \
+		bash -c "[ $rc -eq 0 ] && [ $rc_plain -eq 0 ] && grep -qF \"\$('$real_rustc' --version)\" '$WORK/rw-rustc-plain.out' && cmp -s '$WORK/rw-rustc-plain.out' '$WORK/rw-rustc-green.out'"
+	rm -rf "$fakebin"
+	check "…its run went through cargo-green (compiled and run locally, recorded)" \
+		bash -c "ls '$RG'/target/debug/build/rv-*/build-script-run.green >/dev/null"
 fi
