@@ -1,5 +1,6 @@
 #include "explain.h"
 #include "fs.h"
+#include "hash.h"
 #include "log.h"
 #include "paths.h"
 #include "rustc_args.h"
@@ -172,23 +173,57 @@ static int src_one(const char *rel, const char *full, char kind, void *data)
 }
 
 /* Its source files, one line each, or one line for all of them (a
- * registry crate, which never changes: its identity; too many files). */
+ * registry crate, which never changes: its identity; too many files).
+ * The lines of a dir are kept with its content digest (store_dir_digest,
+ * memoized on stat data: the key's computation just made it), under
+ * explain-src/: a miss whose sources did not change (a dependency's key
+ * did) hashes nothing again. */
 static void src_inputs(const char *dir, struct strvec *out)
 {
 	struct strvec files = STRVEC_INIT;
 	struct src_walk w = { &files, 0 };
-	char digest[STORE_KEY_HEX];
-	struct strbuf err = STRBUF_INIT;
-	if (!strstr(dir, "/registry/src/") && tree_visit(dir, src_one, &w) == 0) {
-		for (size_t i = 0; i < files.nr; i++)
-			strvec_push(out, files.v[i]);
-	} else if (store_dir_digest(dir, digest, &err) == 0) {
-		strvec_pushf(out, "src\t*\t%.16s", digest);
-	} else {
+	char digest[STORE_KEY_HEX], name[17];
+	struct strbuf err = STRBUF_INIT, memo = STRBUF_INIT, text = STRBUF_INIT;
+	const char *rest;
+	if (store_dir_digest(dir, digest, &err) < 0) {
 		strvec_push(out, "src\t*\tunreadable");
+		goto out;
 	}
+	if (strstr(dir, "/registry/src/")) {
+		strvec_pushf(out, "src\t*\t%.16s", digest);
+		goto out;
+	}
+	hash_hex(dir, name);
+	state_dir(&memo);
+	strbuf_addf(&memo, "/explain-src/%s", name);
+	/* memo: "DIGEST\n" then the lines */
+	if (strbuf_read_file(&text, memo.buf) == 0 && text.len > 65 && !strncmp(text.buf, digest, 64) &&
+	    text.buf[64] == '\n') {
+		for (rest = text.buf + 65; *rest;) {
+			const char *nl = strchrnul(rest, '\n');
+			if (nl > rest)
+				strvec_pushf(out, "%.*s", (int)(nl - rest), rest);
+			rest = *nl ? nl + 1 : nl;
+		}
+		goto out;
+	}
+	if (tree_visit(dir, src_one, &w) != 0) {
+		strvec_pushf(out, "src\t*\t%.16s", digest);
+		goto out;
+	}
+	strbuf_reset(&text);
+	strbuf_addf(&text, "%s\n", digest);
+	for (size_t i = 0; i < files.nr; i++) {
+		strvec_push(out, files.v[i]);
+		strbuf_addf(&text, "%s\n", files.v[i]);
+	}
+	mkdir_parent(memo.buf, 0755);
+	write_file_atomic(memo.buf, text.buf, text.len, 0644);
+out:
 	strvec_clear(&files);
 	strbuf_release(&err);
+	strbuf_release(&memo);
+	strbuf_release(&text);
 }
 
 /* A compile's command: the target, its features, its flags but cargo's hashes. */

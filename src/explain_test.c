@@ -1,5 +1,6 @@
 #include "explain.h"
 #include "fs.h"
+#include "hash.h"
 #include "test.h"
 #include "util.h"
 #include <stdlib.h>
@@ -105,6 +106,32 @@ void test_explain(void)
 	strbuf_reset(&first);
 	CHECK(explain_diff(&a, &b, &first) == 2);
 	CHECK_STR(first.buf, "feature loud (off, was on)");
+
+	/* The source lines are kept by the dir's content digest: read back while
+	 * it holds (a line planted in the memo comes back), made again when a
+	 * file changes. */
+	{
+		struct strbuf memo = STRBUF_INIT, text = STRBUF_INIT;
+		char name[17];
+		hash_hex(src.buf, name);
+		strbuf_addf(&memo, "%s/cargo-green/explain-src/%s", xdg.buf, name);
+		strvec_clear(&b);
+		inputs_of(src.buf, &cases[4].v, &b, NULL); /* another main.rs: the memo made again */
+		strvec_clear(&a);
+		inputs_of(src.buf, &base, &a, NULL);
+		CHECK(strbuf_read_file(&text, memo.buf) == 0 && strstr(text.buf, "\nsrc\tsrc/main.rs\t"));
+		strbuf_addstr(&text, "src\tplanted.rs\t0000000000000000\n");
+		write_file_atomic(memo.buf, text.buf, text.len, 0644);
+		strvec_clear(&b);
+		explain_inputs(&(struct explain_unit){ "x-0123456789abcdef", &(struct strvec)STRVEC_INIT, NULL, NULL, "",
+						      "", "", src.buf, NULL }, &b);
+		CHECK(strvec_find(&b, "src\tplanted.rs\t0000000000000000") >= 0);
+		strvec_clear(&b);
+		inputs_of(src.buf, &cases[4].v, &b, NULL);
+		CHECK(strvec_find(&b, "src\tplanted.rs\t0000000000000000") < 0);
+		strbuf_release(&memo);
+		strbuf_release(&text);
+	}
 
 	/* The notes: a first build, then the closest of two earlier ones. */
 	strvec_clear(&a);
