@@ -479,18 +479,32 @@ static int read_note(const char *path, struct strvec *out)
 	return 0;
 }
 
-static void add_ago(struct strbuf *out, long long secs)
+/* "N min" then suffix ("ago", "before"). */
+static void add_span(struct strbuf *out, long long secs, const char *suffix)
 {
 	if (secs < 0)
 		secs = 0;
 	if (secs < 120)
-		strbuf_addf(out, "%lld s ago", secs);
+		strbuf_addf(out, "%lld s %s", secs, suffix);
 	else if (secs < 7200)
-		strbuf_addf(out, "%lld min ago", secs / 60);
+		strbuf_addf(out, "%lld min %s", secs / 60, suffix);
 	else if (secs < 172800)
-		strbuf_addf(out, "%lld h ago", secs / 3600);
+		strbuf_addf(out, "%lld h %s", secs / 3600, suffix);
 	else
-		strbuf_addf(out, "%lld days ago", secs / 86400);
+		strbuf_addf(out, "%lld days %s", secs / 86400, suffix);
+}
+
+static void add_ago(struct strbuf *out, long long secs)
+{
+	add_span(out, secs, "ago");
+}
+
+/* The time of an earlier build as the explanation says it: before the miss
+ * (the line is shown later too, by supergreen explain). */
+static void add_before(struct strbuf *out, long long secs)
+{
+	strbuf_addstr(out, "made ");
+	add_span(out, secs, "before");
 }
 
 struct note {
@@ -560,16 +574,16 @@ void explain_miss(const char *group, const char *shown, const char *key, const s
 		strbuf_addstr(out, "a first build (no earlier build of it noted)");
 	} else if (same) {
 		strbuf_addf(out, "its inputs are those of an earlier build (%.12s, ", key);
-		add_ago(out, now - notes[best].mtime);
+		add_before(out, now - notes[best].mtime);
 		strbuf_addstr(out, "), whose entry is no longer in the local store (removed, evicted or damaged)");
 	} else if (best_count == 0) {
 		strbuf_addf(out, "only cargo's hash of the unit (-C metadata) differs from its closest earlier build (%.12s, ",
 			    notes[best].name);
-		add_ago(out, now - notes[best].mtime);
+		add_before(out, now - notes[best].mtime);
 		strbuf_addstr(out, "): something cargo hashes changed, such as the profile or a dependency's version");
 	} else {
 		strbuf_addf(out, "%s differs from its closest earlier build (%.12s, ", best_first.buf, notes[best].name);
-		add_ago(out, now - notes[best].mtime);
+		add_before(out, now - notes[best].mtime);
 		if (best_count > 1)
 			strbuf_addf(out, "; %d inputs differ", best_count);
 		strbuf_addch(out, ')');

@@ -17,7 +17,9 @@
  * Kept under the state dir, explain/GROUP/ (GROUP: package, crate and kind,
  * e.g. "probe.probe.bin"): one file per key (its input lines), the newest
  * EXPLAIN_KEEP kept, and "last", the explanation of its latest miss (read by
- * `supergreen explain`). Written on a miss only: a hit costs nothing. */
+ * `supergreen explain`); and explain-src/, a path crate's source lines by
+ * its dir's content digest, so that a miss whose sources did not change
+ * hashes none of them. Written on a miss only: a hit costs nothing. */
 #ifndef EXPLAIN_H
 #define EXPLAIN_H
 

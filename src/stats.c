@@ -174,7 +174,7 @@ void stats_print(const struct stats *s, int quiet)
 		fprintf(stderr, "cargo-green: explain: %s\n", s->explained.v[i]);
 	for (size_t i = 0; i < s->mismatches.nr; i++)
 		fprintf(stderr, "cargo-green: verify: %s differs from a fresh build (CARGOGREEN_VERIFY)\n", s->mismatches.v[i]);
-	if (s->verified)
+	if (s->verified && !quiet)
 		fprintf(stderr, "cargo-green: verified %d cache hit%s against a fresh build: %zu differ%s\n", s->verified,
 			s->verified == 1 ? "" : "s", s->mismatches.nr, s->mismatches.nr == 1 ? "s" : "");
 	if (!engine && !s->incr && !s->pass)
