@@ -95,7 +95,8 @@ if want explain; then
 		'dep (lib)' "the target ($host, was host) differs"
 
 	# The base image (another name of the same image: the Dockerfile's head differs), after cargo clean.
-	derived=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^cargo-green-rust:' | head -n1)
+	# (the derived base of the host's rustc: its tag ends with rustc's commit hash; other bases may be there)
+	derived=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep "^cargo-green-rust:.*-$(rustc -vV | sed -n 's/^commit-hash: //p' | cut -c1-12)\$" | head -n1)
 	docker tag "$derived" cargo-green-e2e/rust:explain
 	BE=("${FL[@]}" CARGOGREEN_BASE_IMAGE=docker-image://cargo-green-e2e/rust:explain)
 	(cd "$X/p" && cargo clean -q)
