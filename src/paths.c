@@ -242,21 +242,41 @@ int path_dockerfile_safe(const char *p)
 	return 1;
 }
 
+/* Does dir hold cargo's mark of a target dir? */
+static int target_marked(const char *dir)
+{
+	struct strbuf tag = STRBUF_INIT, info = STRBUF_INIT;
+	int found;
+	/* cargo marks its target dirs with CACHEDIR.TAG; cargo install's
+	 * temporary one only has cargo's .rustc_info.json. */
+	strbuf_addf(&tag, "%s/CACHEDIR.TAG", dir);
+	strbuf_addf(&info, "%s/.rustc_info.json", dir);
+	found = !access(tag.buf, F_OK) || !access(info.buf, F_OK);
+	strbuf_release(&tag);
+	strbuf_release(&info);
+	return found;
+}
+
 char *find_target_dir(const char *path)
 {
 	char *p = xstrdup(path);
 	for (;;) {
-		/* cargo marks its target dirs with CACHEDIR.TAG; cargo install's
-		 * temporary one only has cargo's .rustc_info.json. */
-		struct strbuf tag = STRBUF_INIT, info = STRBUF_INIT;
 		char *slash;
-		strbuf_addf(&tag, "%s/CACHEDIR.TAG", p);
-		strbuf_addf(&info, "%s/.rustc_info.json", p);
-		int found = !access(tag.buf, F_OK) || !access(info.buf, F_OK);
-		strbuf_release(&tag);
-		strbuf_release(&info);
-		if (found)
+		if (target_marked(p)) {
+			/* With --target, cargo marks target/TRIPLE too: the target dir
+			 * is the one above it, where the host's units (build scripts,
+			 * proc-macros) are. A triple has a '-' (or is a spec's .json). */
+			char *up = xstrdup(p), *s = strrchr(up, '/');
+			if (s && s != up && (strchr(s + 1, '-') || ends_with(s + 1, ".json"))) {
+				*s = '\0';
+				if (target_marked(up)) {
+					free(p);
+					return up;
+				}
+			}
+			free(up);
 			return p;
+		}
 		slash = strrchr(p, '/');
 		if (!slash || slash == p)
 			break;

@@ -43,6 +43,7 @@ void test_direct(void);
 void test_explain(void);
 void test_verify(void);
 void test_paths(void);
+void test_find_target_dir(void);
 void test_stage(void);
 void test_env(void);
 void test_log(void);

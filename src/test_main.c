@@ -21,6 +21,7 @@ int main(void)
 {
 	test_rustc_args();
 	test_paths();
+	test_find_target_dir();
 	test_stage();
 	test_env();
 	test_log();

@@ -51,4 +51,15 @@ if want realworld; then
 	rm -rf "$fakebin"
 	check "…its run went through cargo-green (compiled and run locally, recorded)" \
 		bash -c "ls '$RG'/target/debug/build/rv-*/build-script-run.green >/dev/null"
+	# cargo build --target TRIPLE (CI's habit): cargo marks target/TRIPLE as a
+	# target dir too; the build scripts and proc-macros are in target/debug.
+	TP="$WORK/rw-target-plain" TG="$WORK/rw-target-green"
+	copy_fixture "$TP"
+	copy_fixture "$TG"
+	triple=$(rustc -vV | sed -n 's/^host: //p')
+	(cd "$TP" && cargo build -q --target "$triple" 2>"$WORK/rw-target-plain.err" && "./target/$triple/debug/app" >"$WORK/rw-target-plain.out"); rc_plain=$?
+	(cd "$TG" && cargo green build --target "$triple" 2>"$WORK/rw-target-green.err" && "./target/$triple/debug/app" >"$WORK/rw-target-green.out"); rc=$?
+	read -r N H M F P L E I <<<"$(stats "$WORK/rw-target-green.err")"
+	check "cargo green build --target $triple builds (build scripts and proc-macros for the host) and runs as plain cargo's (exit $rc vs $rc_plain, ${N:-0} in BuildKit)" \
+		bash -c "[ $rc -eq 0 ] && [ $rc_plain -eq 0 ] && [ ${N:-0} -ge 30 ] && [ -s '$WORK/rw-target-green.out' ] && cmp -s '$WORK/rw-target-plain.out' '$WORK/rw-target-green.out'"
 fi
