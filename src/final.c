@@ -316,6 +316,15 @@ static int collect(struct closure *c, const char *stash, const struct strvec *ro
 	return 0;
 }
 
+/* A crate's NAME-VERSION as a stage name's end: lowercase (crates.io's
+ * names are unique without case), a version's build metadata '+' as '_'
+ * (which no version holds): toml-1.1.8+spec-1.1.0 -> toml-1.1.8_spec-1.1.0. */
+static void stage_suffix(const char *dirname, struct strbuf *out)
+{
+	for (const char *p = dirname; *p; p++)
+		strbuf_addch(out, *p == '+' ? '_' : (*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+}
+
 /* The sources of the closure's units, each once: a crates.io crate as two
  * stages (crate-NAME-VERSION fetches the .crate by its checksum and unpacks
  * it, src-NAME-VERSION is its tree), any other as one named context (the
@@ -331,7 +340,7 @@ static void render_sources(const struct final_in *in, const struct closure *cl, 
 	for (size_t i = 0; i < cl->nr; i++) {
 		const struct unit *u = &cl->units[i];
 		struct strbuf name = STRBUF_INIT, version = STRBUF_INIT, sum = STRBUF_INIT, stage = STRBUF_INIT,
-			      origin = STRBUF_INIT;
+			      origin = STRBUF_INIT, suffix = STRBUF_INIT;
 		const char *dirname;
 		int k;
 		if (!u->ctx_name || !u->ctx_origin || !u->ctx_mount)
@@ -341,7 +350,7 @@ static void render_sources(const struct final_in *in, const struct closure *cl, 
 		    ((lock && !lock_find(lock, dirname, &name, &version, &sum)) ||
 		     !cache_find(in->cargo_home, u->ctx_mount + reg.len, &name, &version, &sum)) && hex64(sum.buf) &&
 		    stage_word_safe(name.buf) && stage_word_safe(version.buf) &&
-		    (strbuf_addf(&stage, "crate-%s", dirname), stage_id_valid(stage.buf))) {
+		    (stage_suffix(dirname, &suffix), strbuf_addf(&stage, "crate-%s", suffix.buf), stage_id_valid(stage.buf))) {
 			if (strvec_find(&crates, stage.buf) < 0) {
 				strvec_push(&crates, stage.buf);
 				strbuf_addf(srcs,
@@ -350,9 +359,9 @@ static void render_sources(const struct final_in *in, const struct closure *cl, 
 					    "RUN mkdir /green-src && tar -xzf /green-crate.tar.gz -C /green-src\n"
 					    "FROM scratch AS src-%s\n"
 					    "COPY --link --from=%s /green-src/%s/ /\n",
-					    stage.buf, sum.buf, name.buf, name.buf, version.buf, dirname, stage.buf, dirname);
+					    stage.buf, sum.buf, name.buf, name.buf, version.buf, suffix.buf, stage.buf, dirname);
 			}
-			strvec_pushf(renames, "%s\tsrc-%s", u->ctx_name, dirname);
+			strvec_pushf(renames, "%s\tsrc-%s", u->ctx_name, suffix.buf);
 		} else if (strbuf_addf(&origin, "%s\t%d", u->ctx_origin, u->ctx_full),
 			   (k = strvec_find(&origins, origin.buf)) >= 0) {
 			strvec_pushf(renames, "%s\t%s", u->ctx_name, shared.v[k]);
@@ -381,6 +390,7 @@ static void render_sources(const struct final_in *in, const struct closure *cl, 
 		strbuf_release(&sum);
 		strbuf_release(&stage);
 		strbuf_release(&origin);
+		strbuf_release(&suffix);
 	}
 	strvec_clear(&origins);
 	strvec_clear(&shared);

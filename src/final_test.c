@@ -190,6 +190,42 @@ void test_final(void)
 		strbuf_release(&wsd);
 	}
 
+	/* A version with build metadata, a name with capitals: still fetched (a
+	 * stage name has neither '+' nor capitals). */
+	{
+		struct strbuf t = STRBUF_INIT, i = STRBUF_INIT, l2 = STRBUF_INIT, lk = STRBUF_INIT;
+		const char *lt2 =
+			"version = 4\n\n[[package]]\nname = \"toml\"\nversion = \"1.1.8+spec-1.1.0\"\n"
+			"source = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+			"checksum = \"1111111111111111111111111111111111111111111111111111111111111111\"\n\n"
+			"[[package]]\nname = \"Inflector\"\nversion = \"0.11.4\"\n"
+			"source = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+			"checksum = \"2222222222222222222222222222222222222222222222222222222222222222\"\n";
+		strbuf_addf(&lk, "%s/ws2", dir);
+		mkdir_p(lk.buf, 0755);
+		record(dir, "toml-10", "/home/u/.cargo/registry/src/index.crates.io-x/toml-1.1.8+spec-1.1.0",
+		       "/green/cargo/registry/src/index.crates.io-x/toml-1.1.8+spec-1.1.0", lk.buf, NULL, &t);
+		record(dir, "inflector-11", "/home/u/.cargo/registry/src/index.crates.io-x/Inflector-0.11.4",
+		       "/green/cargo/registry/src/index.crates.io-x/Inflector-0.11.4", lk.buf, t.buf, &i);
+		strbuf_addstr(&lk, "/Cargo.lock");
+		CHECK(write_file_atomic(lk.buf, lt2, strlen(lt2), 0644) == 0);
+		strbuf_addf(&l2, "unit\t%s\t\t\n", i.buf);
+		in.list = l2.buf;
+		strbuf_reset(&out);
+		CHECK(final_render(&in, &out, &units, &locals, &err) == 0 && units == 2);
+		CHECK(strstr(out.buf, "--build-context") == NULL);
+		CHECK(strstr(out.buf, "FROM rust-base AS crate-toml-1.1.8_spec-1.1.0\nADD --checksum=sha256:1111111111111111111111111111111111111111111111111111111111111111 "
+				      "https://static.crates.io/crates/toml/toml-1.1.8+spec-1.1.0.crate ") != NULL);
+		CHECK(strstr(out.buf, "FROM scratch AS src-toml-1.1.8_spec-1.1.0\nCOPY --link --from=crate-toml-1.1.8_spec-1.1.0 /green-src/toml-1.1.8+spec-1.1.0/ /\n") != NULL);
+		CHECK(strstr(out.buf, "from=src-toml-1.1.8_spec-1.1.0,target=/green/cargo/registry/src/index.crates.io-x/toml-1.1.8+spec-1.1.0 <<'") != NULL);
+		CHECK(strstr(out.buf, "FROM scratch AS src-inflector-0.11.4\nCOPY --link --from=crate-inflector-0.11.4 /green-src/Inflector-0.11.4/ /\n") != NULL);
+		CHECK(strstr(out.buf, "https://static.crates.io/crates/Inflector/Inflector-0.11.4.crate ") != NULL);
+		strbuf_release(&t);
+		strbuf_release(&i);
+		strbuf_release(&l2);
+		strbuf_release(&lk);
+	}
+
 	/* The setting's value. */
 	CHECK(final_path_check("rel.Dockerfile", &why) < 0 && strstr(why.buf, "absolute"));
 	strbuf_reset(&why);
