@@ -81,46 +81,93 @@ static void note_line(const struct config *cfg, const char *line)
 	strbuf_release(&p);
 }
 
-/* "skip-r-HEX"/"skip-w-HEX": image is not asked again in this run. */
-static void skip_path(const struct config *cfg, const char *image, int write, struct strbuf *out)
+/* The run's marks of image, one way: "skip-r-HEX" (not asked again in this
+ * run), "ok-r-HEX" (it answered), "first-r-HEX" (the lock of the first
+ * contact); "-w-" for writing. */
+static void mark_path(const char *image, int write, const char *what, struct strbuf *out)
 {
 	char hex[17];
 	hash_hex(image, hex);
-	strbuf_addf(out, "/skip-%c-%s", write ? 'w' : 'r', hex);
+	strbuf_addf(out, "/%s-%c-%s", what, write ? 'w' : 'r', hex);
 }
 
-static int skipped(const struct config *cfg, const char *image, int write)
+static int marked(const struct config *cfg, const char *image, int write, const char *what)
 {
 	struct strbuf p = STRBUF_INIT;
 	int ret = 0;
 	if (run_dir(cfg, &p) == 0) {
-		skip_path(cfg, image, write, &p);
+		mark_path(image, write, what, &p);
 		ret = !access(p.buf, F_OK);
 	}
 	strbuf_release(&p);
 	return ret;
 }
 
-/* A fault of image: noted (and logged); after a transport fault or a
- * refusal the image is skipped for the rest of the run. */
+static void mark(const struct config *cfg, const char *image, int write, const char *what)
+{
+	struct strbuf p = STRBUF_INIT;
+	if (run_dir(cfg, &p) == 0) {
+		mark_path(image, write, what, &p);
+		close(open(p.buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	}
+	strbuf_release(&p);
+}
+
+static int skipped(const struct config *cfg, const char *image, int write)
+{
+	return marked(cfg, image, write, "skip");
+}
+
+/* Until image has answered a request of this run one way, one process at a
+ * time asks it: a registry that is down or slow costs the run one deadline
+ * each way, not one per compile going on. -1 when it answered already (or
+ * there is no run), else the fd of the lock, held: contact_answered, or
+ * close, releases it. */
+static int contact_first(const struct config *cfg, const char *image, int write)
+{
+	struct strbuf p = STRBUF_INIT;
+	int fd = -1;
+	if (cfg && !marked(cfg, image, write, "ok") && run_dir(cfg, &p) == 0) {
+		mark_path(image, write, "first", &p);
+		fd = open(p.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	strbuf_release(&p);
+	return fd;
+}
+
+/* image answered: the others may ask it at once. */
+static void contact_answered(const struct config *cfg, const char *image, int write, int *lock)
+{
+	if (*lock < 0)
+		return;
+	mark(cfg, image, write, "ok");
+	close(*lock);
+	*lock = -1;
+}
+
+/* A fault of image: noted (and logged); after a transport fault (down,
+ * cut, no answer in time), a refusal or a failure of the registry's own
+ * (5xx: its storage full or broken) the image is skipped for the rest of
+ * the run, that way. */
 static void fault(const struct config *cfg, const char *image, int write, int status, const char *what,
 		  const char *msg)
 {
-	struct strbuf line = STRBUF_INIT, p = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT;
 	/* One line per image, direction and kind of problem. */
-	const char *kind = status == 0 ? "down" : status == 401 || status == 403 ? "auth" : what;
+	const char *kind = status == 0 ? "down" : status == 401 || status == 403 ? "auth" : status >= 500 ? "server" : what;
 	LOG(LOG_WARN, "cache %s %s: %s", write ? "write to" : "read from", image, msg);
 	strbuf_addf(&line, "fault\t%c\t%s\t%s\t", write ? 'w' : 'r', image, kind);
 	for (const char *m = msg; *m; m++)
 		strbuf_addch(&line, *m == '\n' || *m == '\t' ? ' ' : *m);
 	strbuf_addch(&line, '\n');
 	note_line(cfg, line.buf);
-	if ((status == 0 || status == 401 || status == 403) && run_dir(cfg, &p) == 0) {
-		skip_path(cfg, image, write, &p);
-		close(open(p.buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-	}
+	if (status == 0 || status == 401 || status == 403 || status >= 500)
+		mark(cfg, image, write, "skip");
 	strbuf_release(&line);
-	strbuf_release(&p);
 }
 
 /* ---- reading ---- */
@@ -159,8 +206,8 @@ static int manifest_layer(const struct strbuf *body, struct strbuf *digest, long
 	return ret;
 }
 
-/* 1 landed, 0 not there, -1 fault (noted). */
-static int fetch_one(const struct config *cfg, const char *image, const char *key)
+/* 1 landed, 0 not there, -1 fault (noted). lock: contact_first's. */
+static int fetch_one(const struct config *cfg, const char *image, const char *key, int *lock)
 {
 	struct strbuf err = STRBUF_INIT, body = STRBUF_INIT, digest = STRBUF_INIT, entry = STRBUF_INIT,
 		      bucket = STRBUF_INIT, blob = STRBUF_INIT, tmp = STRBUF_INIT, why = STRBUF_INIT;
@@ -172,6 +219,8 @@ static int fetch_one(const struct config *cfg, const char *image, const char *ke
 		goto out;
 	}
 	rc = registry_manifest_get(r, key, &body, NULL, &status, &err);
+	if (rc >= 0)
+		contact_answered(cfg, image, 0, lock);
 	if (rc <= 0) {
 		if (rc < 0)
 			fault(cfg, image, 0, status, "manifest", err.buf);
@@ -245,9 +294,13 @@ int cache_fetch(const struct config *cfg, const char *key)
 	struct strvec images = STRVEC_INIT;
 	int ret = 0;
 	cache_images(cfg, 0, &images);
-	for (size_t i = 0; i < images.nr && ret <= 0; i++)
+	for (size_t i = 0; i < images.nr && ret <= 0; i++) {
+		int lock = contact_first(cfg, images.v[i], 0);
 		if (!skipped(cfg, images.v[i], 0))
-			ret = fetch_one(cfg, images.v[i], key);
+			ret = fetch_one(cfg, images.v[i], key, &lock);
+		if (lock >= 0)
+			close(lock);
+	}
 	strvec_clear(&images);
 	return ret > 0;
 }
@@ -395,9 +448,10 @@ out:
 }
 
 /* One image: 1 written, 0 there already, -1 with err and *status. blob and
- * digest are made on first need (and kept for the next image). */
-static int publish_to(const char *image, const char *key, const struct strvec *secrets, struct strbuf *blob,
-		      struct strbuf *digest, int *status, struct strbuf *err)
+ * digest are made on first need (and kept for the next image). cfg and
+ * lock (contact_first's) may be NULL. */
+static int publish_to(const struct config *cfg, const char *image, const char *key, const struct strvec *secrets,
+		      struct strbuf *blob, struct strbuf *digest, int *lock, int *status, struct strbuf *err)
 {
 	struct registry *r = registry_open(image, err);
 	int rc, ret = -1;
@@ -405,6 +459,8 @@ static int publish_to(const char *image, const char *key, const struct strvec *s
 	if (!r)
 		return -1;
 	rc = registry_manifest_exists(r, key, status, err);
+	if (rc >= 0 && lock)
+		contact_answered(cfg, image, 1, lock);
 	if (rc != 0) {
 		ret = rc > 0 ? 0 : -1;
 		goto out;
@@ -423,7 +479,7 @@ out:
 int cache_publish(const char *image, const char *key, const struct strvec *secrets, struct strbuf *err)
 {
 	struct strbuf blob = STRBUF_INIT, digest = STRBUF_INIT;
-	int status, ret = publish_to(image, key, secrets, &blob, &digest, &status, err);
+	int status, ret = publish_to(NULL, image, key, secrets, &blob, &digest, NULL, &status, err);
 	strbuf_release(&blob);
 	strbuf_release(&digest);
 	return ret;
@@ -438,10 +494,15 @@ static void publish_all(const struct config *cfg, const char *key, const struct 
 	for (size_t i = 0; i < images.nr; i++) {
 		struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
 		long long t0 = now_ns();
-		int status = 0, rc;
-		if (skipped(cfg, images.v[i], 1))
+		int status = 0, rc, lock = contact_first(cfg, images.v[i], 1);
+		if (skipped(cfg, images.v[i], 1)) {
+			if (lock >= 0)
+				close(lock);
 			continue;
-		rc = publish_to(images.v[i], key, secrets, &blob, &digest, &status, &err);
+		}
+		rc = publish_to(cfg, images.v[i], key, secrets, &blob, &digest, &lock, &status, &err);
+		if (lock >= 0)
+			close(lock);
 		if (rc < 0) {
 			fault(cfg, images.v[i], 1, status < 0 ? 200 : status, status < 0 ? "local" : "write", err.buf);
 		} else {

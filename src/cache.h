@@ -17,9 +17,13 @@
  * cache-private writes the others too. An entry holding the value of one of
  * its unit's secrets is never written.
  *
- * Faults (a registry down or slow, a refusal, a damaged blob...) never fail
- * the build: the image is skipped for the rest of the run after a transport
- * fault or a refusal, and the plugin says each once at the end. */
+ * Faults (a registry down, slow or cut, a refusal, a full disk, a damaged
+ * blob...) never fail the build: every request has a deadline (registry.h),
+ * and after a transport fault, a refusal (401, 403) or a failure of the
+ * registry's own (5xx) the image is skipped, that way, for the rest of the
+ * run; until an image has answered once in a run, one process at a time asks
+ * it, so that a registry down or slow costs one deadline, not one per compile
+ * going on. The plugin says each fault once at the end. */
 #ifndef CACHE_H
 #define CACHE_H
 

@@ -460,12 +460,25 @@ const char *registry_name(const struct registry *r)
 
 /* ---- one request ---- */
 
+/* Deadlines. Connecting: 3 s. A lookup (manifests, HEADs, tokens: small
+ * answers, on every compile's critical path): 5 s in all. A blob: its first
+ * byte within 5 s of the request sent (or, for an upload, of its last byte),
+ * then no slower than 1 KiB/s for 10 s, 5 min in all. A registry that misses
+ * one is not asked again in the run (cache.c). */
+#define CONNECT_MS 3000L
+#define LOOKUP_MS 5000L
+#define FIRST_BYTE_MS 5000L
+#define BLOB_MS 300000L
+
 struct sink {
 	struct strbuf *body;  /* or */
 	int fd;
 	struct sha256 md;
 	long long got, max;
 	int too_big, write_failed;
+	/* The first-byte deadline: when the request was last sent, any answer yet. */
+	long long sent_ns;
+	int answered, no_answer;
 	/* Response headers we use. */
 	struct strbuf challenge, location, digest;
 };
@@ -505,6 +518,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 {
 	struct sink *s = p;
 	size_t len = size * n;
+	s->answered = 1;
 	if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
 		/* A new response (after a redirect or a 100): its own headers. */
 		strbuf_reset(&s->challenge);
@@ -515,6 +529,25 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 	header_value(data, len, "Location", &s->location);
 	header_value(data, len, "Docker-Content-Digest", &s->digest);
 	return len;
+}
+
+/* No answer FIRST_BYTE_MS after the request's last byte went: given up. */
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct sink *s = p;
+	(void)dltotal;
+	(void)dlnow;
+	if (s->answered)
+		return 0;
+	if (ulnow < ultotal) {
+		s->sent_ns = now_ns();
+		return 0;
+	}
+	if (now_ns() - s->sent_ns > FIRST_BYTE_MS * 1000000LL) {
+		s->no_answer = 1;
+		return 1;
+	}
+	return 0;
 }
 
 struct req {
@@ -552,11 +585,17 @@ static int perform(struct registry *r, const struct req *q, struct sink *s, long
 	C.easy_reset(c);
 	C.easy_setopt(c, CURLOPT_URL, q->url);
 	C.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	C.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	C.easy_setopt(c, CURLOPT_TIMEOUT_MS, q->is_blob ? 300000L : 20000L);
-	/* Slower than 1 KiB/s for 10 s: given up (a registry that hangs). */
-	C.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	C.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 10L);
+	C.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_MS);
+	C.easy_setopt(c, CURLOPT_TIMEOUT_MS, q->is_blob ? BLOB_MS : LOOKUP_MS);
+	if (q->is_blob) {
+		C.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+		C.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 10L);
+		s->sent_ns = now_ns();
+		s->answered = s->no_answer = 0;
+		C.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		C.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		C.easy_setopt(c, CURLOPT_XFERINFODATA, s);
+	}
 	C.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	C.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	C.easy_setopt(c, CURLOPT_USERAGENT, "cargo-green");
@@ -599,7 +638,11 @@ static int perform(struct registry *r, const struct req *q, struct sink *s, long
 	*code = 0;
 	C.easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
 	if (cc != CURLE_OK && !s->too_big && !s->write_failed) {
-		strbuf_addf(err, "%s: cannot reach the registry: %s", r->name.buf, C.easy_strerror(cc));
+		if (s->no_answer || (cc == CURLE_OPERATION_TIMEDOUT && !q->is_blob))
+			strbuf_addf(err, "%s: cannot reach the registry: no answer within %ld s", r->name.buf,
+				    (q->is_blob ? FIRST_BYTE_MS : LOOKUP_MS) / 1000);
+		else
+			strbuf_addf(err, "%s: cannot reach the registry: %s", r->name.buf, C.easy_strerror(cc));
 		*code = 0;
 		ret = -1;
 	}
@@ -754,16 +797,31 @@ static int request(struct registry *r, const struct req *q, struct sink *s, long
 /* What a status other than the expected ones says, in err. */
 static void status_error(struct registry *r, const char *what, long code, const struct strbuf *body, struct strbuf *err)
 {
+	int reading = starts_with(what, "GET") || starts_with(what, "HEAD");
 	strbuf_addf(err, "%s: %s: HTTP %ld", r->name.buf, what, code);
-	if (code == 401 || code == 403)
+	if (code == 401)
 		strbuf_addf(err, " (%s: docker login %s, or credentials in ~/.docker/config.json)",
 			    r->creds > 0 ? "the registry refused the credentials of config.json" : "the registry wants credentials",
 			    r->ref.host);
+	else if (code == 403)
+		strbuf_addf(err, " (denied: %s may not %s %s; docker login %s as one who may)",
+			    r->creds > 0 ? "the account of config.json" : "an anonymous client", reading ? "read" : "write to",
+			    r->ref.repo, r->ref.host);
 	else if (body && body->len) {
 		/* The registry's own error code, e.g. {"errors":[{"code":"BLOB_UNKNOWN",...}]} */
-		const char *c = strstr(body->buf, "\"code\":\"");
-		if (c)
-			strbuf_addf(err, " (%.*s)", (int)strcspn(c + 8, "\""), c + 8);
+		const char *c = strstr(body->buf, "\"code\":\""), *d = strstr(body->buf, "\"detail\":\"");
+		if (c) {
+			strbuf_addf(err, " (%.*s", (int)strcspn(c + 8, "\""), c + 8);
+			if (code >= 500 && d) {
+				/* Its last words: "write /var/lib/registry/...: no space left on device". */
+				int n = (int)strcspn(d + 10, "\"");
+				const char *w = d + 10, *colon;
+				while ((colon = memmem(w, (size_t)(d + 10 + n - w), ": ", 2)))
+					w = colon + 2;
+				strbuf_addf(err, ": %.*s", (int)(d + 10 + n - w), w);
+			}
+			strbuf_addch(err, ')');
+		}
 	}
 }
 

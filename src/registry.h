@@ -15,7 +15,9 @@
  * `credsStore`) run as docker-credential-NAME through run.c. Both
  * challenges: Basic, and the bearer-token flow (WWW-Authenticate: Bearer
  * realm=...,service=...,scope=...: a token asked of the realm, with the
- * credentials if there are any). */
+ * credentials if there are any). Deadlines: 3 s to connect; a lookup
+ * (manifest, HEAD, token) 5 s in all; a blob's first byte within 5 s, then
+ * 1 KiB/s at least over 10 s, 5 min in all. */
 #ifndef REGISTRY_H
 #define REGISTRY_H
 

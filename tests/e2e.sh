@@ -316,6 +316,8 @@ fi
 . "$ROOT/tests/e2e_final.sh"
 # Cache images through a real registry (group cache-registry).
 . "$ROOT/tests/e2e_cache_registry.sh"
+# …and a registry that misbehaves: slow, dying mid-push, 403, a full disk (group cache-registry-faults).
+. "$ROOT/tests/e2e_cache_registry_faults.sh"
 # The local store as users manage it: size limit, cache ls/rm/gc/stats, damaged entries (group cachemgmt).
 . "$ROOT/tests/e2e_cachemgmt.sh"
 # Exactness on real projects, one file per class (groups exact-*); faults
