@@ -66,6 +66,15 @@ static int run_dir(const struct config *cfg, struct strbuf *out)
 	return 0;
 }
 
+/* The run's bearer tokens (regtoken.h), in out; -1 without a run. */
+static int tokens_path(const struct config *cfg, struct strbuf *out)
+{
+	if (!cfg || run_dir(cfg, out) < 0)
+		return -1;
+	strbuf_addstr(out, "/tokens");
+	return 0;
+}
+
 static void note_line(const struct config *cfg, const char *line)
 {
 	struct strbuf p = STRBUF_INIT;
@@ -218,6 +227,9 @@ static int fetch_one(const struct config *cfg, const char *image, const char *ke
 		fault(cfg, image, 0, 0, "open", err.buf);
 		goto out;
 	}
+	if (tokens_path(cfg, &tmp) == 0)
+		registry_keep_tokens(r, tmp.buf);
+	strbuf_reset(&tmp);
 	rc = registry_manifest_get(r, key, &body, NULL, &status, &err);
 	if (rc >= 0)
 		contact_answered(cfg, image, 0, lock);
@@ -449,15 +461,19 @@ out:
 
 /* One image: 1 written, 0 there already, -1 with err and *status. blob and
  * digest are made on first need (and kept for the next image). cfg and
- * lock (contact_first's) may be NULL. */
+ * lock (contact_first's) may be NULL; tokens: the file of bearer tokens to
+ * keep and use (regtoken.h), or NULL. */
 static int publish_to(const struct config *cfg, const char *image, const char *key, const struct strvec *secrets,
-		      struct strbuf *blob, struct strbuf *digest, int *lock, int *status, struct strbuf *err)
+		      struct strbuf *blob, struct strbuf *digest, int *lock, const char *tokens, int *status,
+		      struct strbuf *err)
 {
 	struct registry *r = registry_open(image, err);
 	int rc, ret = -1;
 	*status = 0;
 	if (!r)
 		return -1;
+	if (tokens)
+		registry_keep_tokens(r, tokens);
 	rc = registry_manifest_exists(r, key, status, err);
 	if (rc >= 0 && lock)
 		contact_answered(cfg, image, 1, lock);
@@ -476,10 +492,11 @@ out:
 	return ret;
 }
 
-int cache_publish(const char *image, const char *key, const struct strvec *secrets, struct strbuf *err)
+int cache_publish(const char *image, const char *key, const struct strvec *secrets, const char *tokens,
+		  struct strbuf *err)
 {
 	struct strbuf blob = STRBUF_INIT, digest = STRBUF_INIT;
-	int status, ret = publish_to(NULL, image, key, secrets, &blob, &digest, NULL, &status, err);
+	int status, ret = publish_to(NULL, image, key, secrets, &blob, &digest, NULL, tokens, &status, err);
 	strbuf_release(&blob);
 	strbuf_release(&digest);
 	return ret;
@@ -489,7 +506,8 @@ int cache_publish(const char *image, const char *key, const struct strvec *secre
 static void publish_all(const struct config *cfg, const char *key, const struct strvec *secrets)
 {
 	struct strvec images = STRVEC_INIT;
-	struct strbuf blob = STRBUF_INIT, digest = STRBUF_INIT;
+	struct strbuf blob = STRBUF_INIT, digest = STRBUF_INIT, tokens = STRBUF_INIT;
+	int have_tokens = tokens_path(cfg, &tokens) == 0;
 	cache_images(cfg, 1, &images);
 	for (size_t i = 0; i < images.nr; i++) {
 		struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
@@ -500,7 +518,8 @@ static void publish_all(const struct config *cfg, const char *key, const struct 
 				close(lock);
 			continue;
 		}
-		rc = publish_to(cfg, images.v[i], key, secrets, &blob, &digest, &lock, &status, &err);
+		rc = publish_to(cfg, images.v[i], key, secrets, &blob, &digest, &lock, have_tokens ? tokens.buf : NULL,
+				&status, &err);
 		if (lock >= 0)
 			close(lock);
 		if (rc < 0) {
@@ -526,6 +545,7 @@ static void publish_all(const struct config *cfg, const char *key, const struct 
 	strvec_clear(&images);
 	strbuf_release(&blob);
 	strbuf_release(&digest);
+	strbuf_release(&tokens);
 }
 
 void cache_publish_background(const struct config *cfg, const char *key, const struct strvec *secrets)
@@ -706,11 +726,18 @@ out:
 
 int cache_push_last(const struct config *cfg, const char *target)
 {
-	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT, tokens = STRBUF_INIT;
 	struct strvec images = STRVEC_INIT, keys = STRVEC_INIT;
+	const char *tmp = getenv("TMPDIR");
 	size_t private = 0;
 	int ret = 0;
 	cache_images(cfg, 1, &images);
+	/* The push's bearer tokens, in a directory of its own (0700), removed at its end. */
+	strbuf_addf(&tokens, "%s/cargo-green-push.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tokens.buf))
+		strbuf_reset(&tokens);
+	else
+		strbuf_addstr(&tokens, "/tokens");
 	used_path(target, &p);
 	if (strbuf_read_file(&text, p.buf) < 0 || !text.len) {
 		error("supergreen push: no build to push here (%s: none; run cargo green build first)", p.buf);
@@ -739,7 +766,7 @@ int cache_push_last(const struct config *cfg, const char *target)
 		skip_prefix(name, "docker-image://", &name);
 		for (size_t k = 0; k < keys.nr; k++) {
 			struct strbuf err = STRBUF_INIT;
-			int rc = cache_publish(images.v[i], keys.v[k], NULL, &err);
+			int rc = cache_publish(images.v[i], keys.v[k], NULL, tokens.len ? tokens.buf : NULL, &err);
 			if (rc > 0)
 				wrote++;
 			else if (rc == 0)
@@ -760,8 +787,13 @@ int cache_push_last(const struct config *cfg, const char *target)
 	if (private)
 		fprintf(stderr, "cargo-green: push: %zu compiles of workspace, path or git crates not written (cache-private = true writes them)\n", private);
 out:
+	if (tokens.len) {
+		*strrchr(tokens.buf, '/') = '\0';
+		rm_rf(tokens.buf);
+	}
 	strbuf_release(&p);
 	strbuf_release(&text);
+	strbuf_release(&tokens);
 	strvec_clear(&images);
 	strvec_clear(&keys);
 	return ret;

@@ -49,8 +49,10 @@ int cache_fetch(const struct config *cfg, const char *key);
  * values that must not be in what is written). */
 void cache_publish_background(const struct config *cfg, const char *key, const struct strvec *secrets);
 
-/* Write key's entry to image now: 1 written, 0 already there, -1 with err. */
-int cache_publish(const char *image, const char *key, const struct strvec *secrets, struct strbuf *err);
+/* Write key's entry to image now: 1 written, 0 already there, -1 with err.
+ * tokens: a file for the bearer tokens of several calls (regtoken.h), or NULL. */
+int cache_publish(const char *image, const char *key, const struct strvec *secrets, const char *tokens,
+		  struct strbuf *err);
 
 /* At the end of a run (the plugin, stats_path its statistics file): wait for
  * the background writes, say each fault once, one line of what was read and

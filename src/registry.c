@@ -1,6 +1,7 @@
 #include "registry.h"
 #include "json.h"
 #include "log.h"
+#include "regtoken.h"
 #include "run.h"
 #include "sha256.h"
 #include "strvec.h"
@@ -375,6 +376,7 @@ struct registry {
 	struct strbuf user, secret;
 	int creds;            /* -1 not looked up, 0 none, 1 user/secret */
 	struct strbuf ca, cert, key;
+	struct strbuf tokens; /* the run's token file (regtoken.h), or empty */
 	CURL *curl;
 };
 
@@ -420,6 +422,7 @@ struct registry *registry_open(const char *image, struct strbuf *err)
 	strbuf_init(&r->ca, 0);
 	strbuf_init(&r->cert, 0);
 	strbuf_init(&r->key, 0);
+	strbuf_init(&r->tokens, 0);
 	r->creds = -1;
 	if (registry_ref_parse(image, &r->ref, err) < 0 || !(r->curl = C.easy_init())) {
 		if (!err->len)
@@ -450,12 +453,19 @@ void registry_close(struct registry *r)
 	strbuf_release(&r->ca);
 	strbuf_release(&r->cert);
 	strbuf_release(&r->key);
+	strbuf_release(&r->tokens);
 	free(r);
 }
 
 const char *registry_name(const struct registry *r)
 {
 	return r->name.buf;
+}
+
+void registry_keep_tokens(struct registry *r, const char *file)
+{
+	strbuf_reset(&r->tokens);
+	strbuf_addstr(&r->tokens, file);
 }
 
 /* ---- one request ---- */
@@ -727,8 +737,13 @@ static int bearer_token(struct registry *r, const char *realm, const char *servi
 		if (!t || !*t)
 			t = json_str(json_get(&j, "access_token"));
 		if (t && *t) {
+			const struct json *ex = json_get(&j, "expires_in");
+			/* The spec's default lifetime: 60 s. */
+			long long life = ex && ex->type == JV_NUMBER && atoll(ex->str) > 0 ? atoll(ex->str) : 60;
 			strbuf_reset(&r->auth);
 			strbuf_addf(&r->auth, "Bearer %s", t);
+			if (r->tokens.len && regtoken_keep(r->tokens.buf, r->name.buf, scope, t, life, now_ns() / 1000000000LL) < 0)
+				LOG(LOG_WARN, "%s: a token of %s not kept for the run (%s)", r->name.buf, realm, r->tokens.buf);
 			ret = 0;
 		} else {
 			strbuf_addf(err, "%s: the token server gave no token", r->name.buf);
@@ -744,10 +759,39 @@ out:
 	return ret;
 }
 
+static int is_read(const char *method)
+{
+	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
+}
+
+/* A token of the run's other processes for scope, other than the one in
+ * r->auth, made r->auth: 1, else 0. */
+static int kept_token(struct registry *r, const char *scope)
+{
+	struct strbuf t = STRBUF_INIT;
+	int ret = 0;
+	if (r->tokens.len && regtoken_find(r->tokens.buf, r->name.buf, scope, now_ns() / 1000000000LL, &t) &&
+	    !(r->auth.len == t.len + 7 && !strcmp(r->auth.buf + 7, t.buf))) {
+		strbuf_reset(&r->auth);
+		strbuf_addf(&r->auth, "Bearer %s", t.buf);
+		ret = 1;
+	}
+	strbuf_release(&t);
+	return ret;
+}
+
 /* perform, answering the registry's challenges (twice at most: a pull
- * token, then a push one). The sink is reset before each try. */
+ * token, then a push one). The sink is reset before each try. A session's
+ * first request carries a token the run has for its repository already
+ * (pull for a read, push for a write), when there is one. */
 static int request(struct registry *r, const struct req *q, struct sink *s, long *code, struct strbuf *err)
 {
+	if (!r->auth.len && r->tokens.len) {
+		struct strbuf want = STRBUF_INIT;
+		strbuf_addf(&want, "repository:%s:%s", r->ref.repo, is_read(q->method) ? "pull" : "pull,push");
+		kept_token(r, want.buf);
+		strbuf_release(&want);
+	}
 	for (int tries = 0;; tries++) {
 		struct strbuf scheme = STRBUF_INIT, realm = STRBUF_INIT, service = STRBUF_INIT, scope = STRBUF_INIT;
 		int ret;
@@ -777,8 +821,9 @@ static int request(struct registry *r, const struct req *q, struct sink *s, long
 			}
 		} else if (!strcasecmp(scheme.buf, "Bearer") && realm.len) {
 			if (!scope.len)
-				strbuf_addf(&scope, "repository:%s:pull%s", r->ref.repo, strcmp(q->method, "GET") && strcmp(q->method, "HEAD") ? ",push" : "");
-			if (bearer_token(r, realm.buf, service.buf, scope.buf, err) < 0)
+				strbuf_addf(&scope, "repository:%s:pull%s", r->ref.repo, is_read(q->method) ? "" : ",push");
+			/* One the run has, else a new one of the token server. */
+			if (!kept_token(r, scope.buf) && bearer_token(r, realm.buf, service.buf, scope.buf, err) < 0)
 				ret = -1;
 		} else {
 			ret = 1;

@@ -58,6 +58,9 @@ struct registry *registry_open(const char *image, struct strbuf *err);
 void registry_close(struct registry *r);
 /* "HOST/REPO", for messages. */
 const char *registry_name(const struct registry *r);
+/* Keep the bearer tokens of r in file, and use those there (regtoken.h):
+ * the run's processes share them. */
+void registry_keep_tokens(struct registry *r, const char *file);
 
 /* Every call below: -1 with err on a transport fault, an auth refusal or
  * an unexpected status ("127.0.0.1:5000/cache: HTTP 401 ..."), with

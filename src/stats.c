@@ -220,7 +220,9 @@ static int stats_file_name(const char *name, long *pid)
 	if (!skip_prefix(name, "cargo-green-stats.", &rest))
 		return 0;
 	*pid = strtol(rest, &end, 10);
-	return *pid > 0 && end != rest && (!*end || (*end == '.' && ends_with(end, "-warned") && !strchr(end, '/')));
+	/* And its cache images' notes and tokens (cache.c), a directory. */
+	return *pid > 0 && end != rest &&
+	       (!*end || !strcmp(end, ".cache") || (*end == '.' && ends_with(end, "-warned") && !strchr(end, '/')));
 }
 
 void stats_remove(const char *path)
@@ -262,7 +264,7 @@ void stats_sweep(const char *dir)
 		    errno != ESRCH)
 			continue;
 		strbuf_addf(&p, "%s/%s", dir, e->d_name);
-		unlink(p.buf);
+		rm_rf(p.buf);
 		strbuf_release(&p);
 	}
 	closedir(d);

@@ -54,6 +54,7 @@ void test_config_cargo_vars(void);
 void test_sha256(void);
 void test_engine_explain(void);
 void test_registry(void);
+void test_regtoken(void);
 void test_depsdir(void);
 void test_syslib(void);
 void test_store(void);

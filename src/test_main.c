@@ -53,6 +53,7 @@ int main(void)
 	test_final();
 	test_recipe();
 	test_registry();
+	test_regtoken();
 	test_remote();
 	test_explain();
 	test_verify();
