@@ -3,60 +3,7 @@
 # machine A on the shared engine, machine B on a second engine of this
 # test's own (scripts/engine.sh on private paths) with its own base, store,
 # CARGO_HOME and project path. Sourced by tests/e2e.sh (group cache-registry).
-
-# cr_port: a free TCP port on 127.0.0.1.
-cr_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# cr_registry NAME PORT [auth] [tls]: a registry of its own config and storage under $CR/reg-NAME.
-cr_registry() {
-	local d="$CR/reg-$1" port=$2 extra=""
-	mkdir -p "$d/data"
-	if [ "${3:-}" = auth ]; then
-		htpasswd -Bbc "$d/htpasswd" green "s3cret-pass" >/dev/null 2>&1
-		extra="auth:
-  htpasswd:
-    realm: green-test
-    path: $d/htpasswd"
-	fi
-	{
-		printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n' "$d/data"
-		printf 'http:\n  addr: 127.0.0.1:%s\n' "$port"
-		if [ "${4:-}" = tls ]; then printf '  tls:\n    certificate: %s\n    key: %s\n' "$CR/tls/server.crt" "$CR/tls/server.key"; fi
-		[ -n "$extra" ] && printf '%s\n' "$extra"
-	} >"$d/config.yml"
-	docker-registry serve "$d/config.yml" >"$d/log" 2>&1 &
-	echo $! >"$d/pid"
-	for _ in $(seq 1 50); do
-		curl -sk -o /dev/null "http${4:+s}://127.0.0.1:$port/v2/" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-cr_registry_stop() { local p; p=$(cat "$CR/reg-$1/pid" 2>/dev/null) && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; return 0; }
-# cr_tags NAME REPO: how many tags the registry's storage holds for REPO.
-cr_tags() { ls "$CR/reg-$1/data/docker/registry/v2/repositories/$2/_manifests/tags" 2>/dev/null | wc -l; }
-# cr_blobs NAME: every blob file of the registry.
-cr_blobs() { find "$CR/reg-$1/data/docker/registry/v2/blobs" -name data -type f 2>/dev/null; }
-# cr_keys XDG: the local store's keys.
-cr_keys() { ls "$1"/cargo-green/store/*/ 2>/dev/null | grep -E '^[0-9a-f]{64}$' | sort; }
-export -f cr_keys
-# cr_stat FILE: "cached built" of the stats line.
-cr_stat() { sed -n 's/^cargo-green: [0-9]* compiles in BuildKit (\([0-9]*\) cached: .*; \([0-9]*\) built,.*/\1 \2/p' "$1" | tail -n1; }
-
-cr_e2_start() {
-	CARGOGREEN_ENGINE_RUN="$CR/e2/run" CARGOGREEN_ENGINE_DATA="$CR/e2/data/docker" CARGOGREEN_ENGINE_BRIDGE="" \
-		DOCKER_HOST="unix://$CR/e2/run/docker.sock" "$ROOT/scripts/engine.sh" >/dev/null 2>"$CR/e2-start.log"
-}
-cr_e2_stop() {
-	local d m p
-	d=$(cat "$CR/e2/run/docker.pid" 2>/dev/null) || return 0
-	local pids="$d $(ps -o pid= --ppid "$d" 2>/dev/null | tr '\n' ' ')"
-	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-	for _ in $(seq 1 60); do
-		[ -n "$(for p in $pids; do kill -0 "$p" 2>/dev/null && echo "$p"; done)" ] || break
-		sleep 0.5
-	done
-	for m in $(grep -F " $CR/e2/" /proc/mounts | awk '{print $2}' | sort -r); do umount -l "$m" 2>/dev/null; done
-}
+. "$ROOT/tests/cache_registry_lib.sh"
 
 if want cache-registry; then
 	CR="$WORK/cache-registry"
@@ -205,16 +152,22 @@ if want cache-registry; then
 		mkdir -p "$CR/docker-config-token"
 		printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}\n' "$P4" "$(printf 'green:s3cret-pass' | base64)" >"$CR/docker-config-token/config.json"
 		rm -rf "$F/target"
-		(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f6" DOCKER_CONFIG="$CR/docker-config-token" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$P4/team/tok" \
+		mkdir -p "$CR/tmp-tok"
+		(cd "$F" && env TMPDIR="$CR/tmp-tok" XDG_CACHE_HOME="$CR/xdg-f6" DOCKER_CONFIG="$CR/docker-config-token" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$P4/team/tok" \
 			cargo green build >/dev/null 2>"$CR/token1.err"); rc=$?
 		nt=$(cr_tags token team/tok)
+		asked=$(grep -c . "$CR/token/log")
 		check "cache-registry: bearer tokens (WWW-Authenticate: Bearer realm=...) from a token server, with config.json's credentials: written ($nt tags; exit $rc)" \
 			bash -c "[ $rc -eq 0 ] && [ $nt -gt 20 ] && grep -q '^ok repository:team/tok:pull,push' '$CR/token/log' && ! grep -q 'cargo-green: warning: cache image' '$CR/token1.err'"
+		# Each compile's lookup and each write is a process: tokens are shared by the run (102 asked before, for 32 writes).
+		check "cache-registry: …a token asked once per scope in the run, not per compile ($asked asked), none left on disk after it" \
+			bash -c "[ $asked -ge 2 ] && [ $asked -le 5 ] && ! ls '$CR/tmp-tok' | grep -q '^cargo-green-stats' && ! grep -rqs 'eyJ' '$CR/tmp-tok'"
 		rm -rf "$F/target"
 		(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f7" DOCKER_CONFIG="$CR/docker-config-token" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_FROM_IMAGES="docker-image://127.0.0.1:$P4/team/tok" \
 			cargo green build >/dev/null 2>"$CR/token2.err"); rc=$?
-		check "cache-registry: …and read back through a pull token ($(grep -o '[0-9]* compiles read' "$CR/token2.err"); exit $rc)" \
-			bash -c "[ $rc -eq 0 ] && grep -q '^cargo-green: $nt compiles read from the cache image 127.0.0.1:$P4/team/tok' '$CR/token2.err' && grep -q '^ok repository:team/tok:pull$' '$CR/token/log'"
+		asked=$(($(grep -c . "$CR/token/log") - asked))
+		check "cache-registry: …and read back through a pull token ($(grep -o '[0-9]* compiles read' "$CR/token2.err"), $asked token asked; exit $rc)" \
+			bash -c "[ $rc -eq 0 ] && grep -q '^cargo-green: $nt compiles read from the cache image 127.0.0.1:$P4/team/tok' '$CR/token2.err' && grep -q '^ok repository:team/tok:pull$' '$CR/token/log' && [ $asked -ge 1 ] && [ $asked -le 2 ]"
 		rm -rf "$F/target"
 		(cd "$F" && env XDG_CACHE_HOME="$CR/xdg-f8" DOCKER_CONFIG="$CR/no-docker-config" CARGO_INCREMENTAL=0 CARGOGREEN_CACHE_IMAGES="docker-image://127.0.0.1:$P4/team/tok2" \
 			cargo green build >/dev/null 2>"$CR/token3.err"); rc=$?

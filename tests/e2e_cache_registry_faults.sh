@@ -3,8 +3,8 @@
 # (slow, dying mid-push, answering 403), and one on a tiny tmpfs of this
 # test's own (a full disk). Each: the build succeeds, one line per problem,
 # the registry holds only whole entries, target/ and the local store are
-# right. Sourced by tests/e2e.sh after e2e_cache_registry.sh, whose helpers
-# (cr_port, cr_registry, cr_tags...) it uses (group cache-registry-faults).
+# right. Sourced by tests/e2e.sh (group cache-registry-faults).
+. "$ROOT/tests/cache_registry_lib.sh"
 
 # crf_proxy NAME MODE UPSTREAM ARG: a proxy of $CR/proxy-NAME; its port.
 crf_proxy() {
