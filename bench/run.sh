@@ -6,6 +6,8 @@
 #   RUNS=3 bench/run.sh          median of 3 runs for each measure (min-max shown)
 #   PROJECTS="fixture ripgrep@14.1.1" bench/run.sh
 #   SCCACHE=0 bench/run.sh       without the sccache rows
+#   REGISTRY=1 bench/run.sh      and then the team cache's rows (bench/registry.sh: a registry
+#                                and an engine of its own; alone, it prunes no shared engine)
 #
 # Measures, per project and tool:
 #   cold       from an empty target dir, the tool's caches emptied (cargo green:
@@ -116,4 +118,8 @@ last=${PROJECTS##* }
 if [ "$first" != "$last" ] && [ -n "${HIT[$first]:-}" ] && [ -n "${HIT[$last]:-}" ]; then
 	echo
 	printf 'cost of a hit per call, %s vs %s: %.2f×\n' "$last" "$first" "$(echo "${HIT[$last]} / ${HIT[$first]}" | bc -l)"
+fi
+if [ "${REGISTRY:-0}" = 1 ]; then
+	echo
+	PROJECTS=$PROJECTS "$ROOT/bench/registry.sh"
 fi

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# bench/registry.sh: the team cache through a registry (issue 13), side by
+# side in one run, as ratios. Reports; asserts nothing. Run alone, or by
+# REGISTRY=1 bench/run.sh (after its own rows).
+#
+#   bench/registry.sh                      the fixture, ripgrep 14.1.1 and cargo-nextest 0.9.100
+#   PROJECTS=fixture bench/registry.sh
+#
+# Everything runs on a registry of its own (Debian's docker-registry on
+# 127.0.0.1) and an engine of its own (scripts/engine.sh on private paths,
+# its base made once), whose build cache it prunes: never the shared engine's.
+# Measures, per project:
+#   plain cold     plain cargo, an empty target dir (the reference)
+#   A off / A on   machine A's cold build (engine cache pruned, empty local store),
+#                  without and with publishing to the registry (cache-to-images;
+#                  its end included: the run waits for its writes)
+#   B              machine B's build fed by the registry: the engine's cache pruned,
+#                  an empty local store, the project at another path, another
+#                  CARGO_HOME (crates fetched before the clock starts)
+# Targets (issue 13): B / plain cold <= 0.10, A on / A off <= 1.05.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/tests/cache_registry_lib.sh"
+PROJECTS=${PROJECTS:-"fixture ripgrep@14.1.1 cargo-nextest@0.9.100"}
+command -v docker-registry >/dev/null || { say "installing docker-registry"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >&2; }
+
+CR="$WORK/registry"
+mkdir -p "$CR"
+PORT=$(cr_port)
+cr_registry main "$PORT" || { say "the registry did not start: $(tail -n3 "$CR/reg-main/log")"; exit 1; }
+say "a private engine (its base is made on first use)"
+trap 'cr_registry_stop main || true; rm -rf "$WORK"' EXIT
+cr_e2_start || { say "the private engine did not start: $(tail -n3 "$CR/e2-start.log")"; exit 1; }
+trap 'cr_e2_stop || true; cr_registry_stop main || true; rm -rf "$WORK"' EXIT
+E2="unix://$CR/e2/run/docker.sock"
+
+# "compiles built" of the last build's stats line.
+built() { sed -n 's/^cargo-green: \([0-9]*\) compiles in BuildKit (.*; \([0-9]*\) built,.*/\1 \2/p' "$WORK/last.err" | tail -n1; }
+# A cold build on the private engine: its build cache pruned, an empty store ($1).
+cold() {
+	DOCKER_HOST=$E2 docker buildx prune -af >/dev/null 2>&1 || DOCKER_HOST=$E2 docker builder prune -af >/dev/null
+	rm -rf "$1"
+}
+
+TABLE="$WORK/registry.md"
+{
+	echo "| project | plain cold | A cold, publishing off | A cold, publishing on (× off) | written | B fed by the registry (× plain cold) | B: compiles, built |"
+	echo "| --- | --- | --- | --- | --- | --- | --- |"
+} >"$TABLE"
+for p in $PROJECTS; do
+	src="$WORK/$p/src"
+	mkdir -p "$src"
+	source_of "$p" "$src"
+	img="docker-image://127.0.0.1:$PORT/bench/${p%@*}"
+	say "$p: plain cargo cold"
+	rm -rf "$src/target"
+	nc=$(timed "$src" cargo build)
+	say "$p: the private engine's base"
+	(cd "$src" && DOCKER_HOST=$E2 XDG_CACHE_HOME="$CR/xdg-base" cargo green fetch >/dev/null 2>&1)
+
+	say "$p: machine A cold, publishing off"
+	rm -rf "$src/target"
+	cold "$CR/xdg-a-off"
+	off=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-off" cargo green build)
+	say "$p: machine A cold, publishing on"
+	rm -rf "$src/target"
+	cold "$CR/xdg-a-on"
+	on=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-on" CARGOGREEN_CACHE_TO_IMAGES="$img" cargo green build)
+	wrote=$(sed -n 's/^cargo-green: \([0-9]*\) compiles written to the cache image.*/\1/p' "$WORK/last.err")
+	grep '^cargo-green:' "$WORK/last.err" >&2 || true
+
+	say "$p: machine B fed by the registry (another path, another CARGO_HOME, empty store and engine cache)"
+	other="$WORK/$p/machine-b/deeper/project"
+	mkdir -p "$other" && cp -r "$src/." "$other/" && rm -rf "$other/target"
+	(cd "$other" && CARGO_HOME="$CR/cargo-home-b" cargo fetch -q)
+	cold "$CR/xdg-b"
+	b=$(timed "$other" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-b" CARGO_HOME="$CR/cargo-home-b" CARGOGREEN_CACHE_FROM_IMAGES="$img" cargo green build)
+	read -r bn bb <<<"$(built)"
+	grep '^cargo-green:' "$WORK/last.err" >&2 || true
+	rm -rf "$other" "$src/target"
+	printf '| %s | %ss | %ss | %ss %.2f× | %s | %ss %.2f× | %s, %s |\n' "$p" "$nc" "$off" "$on" "$(echo "$on / $off" | bc -l)" \
+		"${wrote:-0}" "$b" "$(echo "$b / $nc" | bc -l)" "${bn:-?}" "${bb:-?}" >>"$TABLE"
+done
+
+echo
+echo "cargo-green registry bench, $(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(rustc --version); a registry and an engine of its own"
+echo
+cat "$TABLE"
