@@ -12,8 +12,10 @@
 # Measures, per project:
 #   plain cold     plain cargo, an empty target dir (the reference)
 #   A off / A on   machine A's cold build (engine cache pruned, empty local store),
-#                  without and with publishing to the registry (cache-to-images;
-#                  its end included: the run waits for its writes)
+#                  without and with publishing to the registry (cache-to-images and
+#                  cache-private, as a team's CI would: the workspace's crates too;
+#                  its end included: the run waits for its writes), the writers' CPU
+#                  (theirs and tar's, from the log) and how long the end waited
 #   B              machine B's build fed by the registry: the engine's cache pruned,
 #                  an empty local store, the project at another path, another
 #                  CARGO_HOME (crates fetched before the clock starts)
@@ -29,9 +31,9 @@ mkdir -p "$CR"
 PORT=$(cr_port)
 cr_registry main "$PORT" || { say "the registry did not start: $(tail -n3 "$CR/reg-main/log")"; exit 1; }
 say "a private engine (its base is made on first use)"
-trap 'cr_registry_stop main || true; rm -rf "$WORK"' EXIT
+trap 'trap - ERR; set +e; cr_registry_stop main; rm -rf "$WORK"' EXIT
 cr_e2_start || { say "the private engine did not start: $(tail -n3 "$CR/e2-start.log")"; exit 1; }
-trap 'cr_e2_stop || true; cr_registry_stop main || true; rm -rf "$WORK"' EXIT
+trap 'trap - ERR; set +e; cr_e2_stop; cr_registry_stop main; rm -rf "$WORK"' EXIT
 E2="unix://$CR/e2/run/docker.sock"
 
 # "compiles built" of the last build's stats line.
@@ -44,7 +46,7 @@ cold() {
 
 TABLE="$WORK/registry.md"
 {
-	echo "| project | plain cold | A cold, publishing off | A cold, publishing on (× off) | written | B fed by the registry (× plain cold) | B: compiles, built |"
+	echo "| project | plain cold | A cold, publishing off | A cold, publishing on (× off) | written; writers' CPU; end wait | B fed by the registry (× plain cold) | B: compiles in BuildKit, built, compiled locally |"
 	echo "| --- | --- | --- | --- | --- | --- | --- |"
 } >"$TABLE"
 for p in $PROJECTS; do
@@ -61,12 +63,15 @@ for p in $PROJECTS; do
 	say "$p: machine A cold, publishing off"
 	rm -rf "$src/target"
 	cold "$CR/xdg-a-off"
-	off=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-off" cargo green build)
+	# Both with the cache module's log (the writers' CPU and the end's wait are in it).
+	off=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-off" CARGOGREEN_LOG=warn,cache=info CARGOGREEN_LOG_PATH="$CR/a-off.log" cargo green build)
 	say "$p: machine A cold, publishing on"
 	rm -rf "$src/target"
 	cold "$CR/xdg-a-on"
-	on=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-on" CARGOGREEN_CACHE_TO_IMAGES="$img" cargo green build)
+	on=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-on" CARGOGREEN_LOG=warn,cache=info CARGOGREEN_LOG_PATH="$CR/a-on.log" CARGOGREEN_CACHE_PRIVATE=1 CARGOGREEN_CACHE_TO_IMAGES="$img" cargo green build)
 	wrote=$(sed -n 's/^cargo-green: \([0-9]*\) compiles written to the cache image.*/\1/p' "$WORK/last.err")
+	wcpu=$(sed -n 's/.*cache: writing [0-9a-f]* took \([0-9]*\) ms of CPU.*/\1/p' "$CR/a-on.log" | awk '{s += $1} END {printf "%.1f", s / 1000}')
+	wait=$(sed -n 's/.*cache: waited \([0-9]*\) ms for the writes.*/\1/p' "$CR/a-on.log" | awk '{s += $1} END {printf "%.1f", s / 1000}')
 	grep '^cargo-green:' "$WORK/last.err" >&2 || true
 
 	say "$p: machine B fed by the registry (another path, another CARGO_HOME, empty store and engine cache)"
@@ -76,10 +81,11 @@ for p in $PROJECTS; do
 	cold "$CR/xdg-b"
 	b=$(timed "$other" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-b" CARGO_HOME="$CR/cargo-home-b" CARGOGREEN_CACHE_FROM_IMAGES="$img" cargo green build)
 	read -r bn bb <<<"$(built)"
+	bl=$(sed -n 's/.* \([0-9]*\) compiled locally (incremental).*/\1/p' "$WORK/last.err" | tail -n1)
 	grep '^cargo-green:' "$WORK/last.err" >&2 || true
 	rm -rf "$other" "$src/target"
-	printf '| %s | %ss | %ss | %ss %.2f× | %s | %ss %.2f× | %s, %s |\n' "$p" "$nc" "$off" "$on" "$(echo "$on / $off" | bc -l)" \
-		"${wrote:-0}" "$b" "$(echo "$b / $nc" | bc -l)" "${bn:-?}" "${bb:-?}" >>"$TABLE"
+	printf '| %s | %ss | %ss | %ss %.2f× | %s; %ss; %ss | %ss %.2f× | %s, %s, %s |\n' "$p" "$nc" "$off" "$on" "$(echo "$on / $off" | bc -l)" \
+		"${wrote:-0}" "$wcpu" "$wait" "$b" "$(echo "$b / $nc" | bc -l)" "${bn:-?}" "${bb:-?}" "${bl:-?}" >>"$TABLE"
 done
 
 echo
