@@ -7,7 +7,7 @@
 #   tests/e2e.sh            every check
 #   E2E_ONLY=fixture ...    only the checks whose group matches
 #                           (fixture, base, errors, settings, settings-build, final, ripgrep-dockerfile, recipe,
-#                           correctness, realworld, faults, exact-*, remote, cachemgmt, explain, verify, ripgrep)
+#                           correctness, realworld, faults, exact-*, remote, cache-registry, cache-registry-faults, cachemgmt, explain, verify, ripgrep)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
