@@ -177,8 +177,8 @@ static int image_id(const struct config *cfg, const char *image, int *known, str
 		return 0;
 	}
 	if (rc == -2) {
-		strbuf_addf(err, "the engine at DOCKER_HOST=%s did not answer whether it has the image %s (GET /images/NAME/json) within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
-			    engine_host(), image, ENGINE_PING_MS / 1000);
+		strbuf_addf(err, "the engine at %s did not answer whether it has the image %s (GET /images/NAME/json) within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
+			    engine_where(), image, ENGINE_PING_MS / 1000);
 		return EXIT_ENGINE_UNREACHABLE;
 	}
 	rc = engine_cli(cfg, (const char *[]){ "image", "inspect", "--format={{.Id}}", image, NULL }, &out, err);

@@ -1,17 +1,20 @@
 #include "builder.h"
 #include "paths.h"
 #include "config.h"
+#include "dockerctx.h"
 #include "engine.h"
 #include "exitcode.h"
 #include "fs.h"
 #include "hash.h"
 #include "log.h"
+#include "remote.h"
 #include "run.h"
 #include "util.h"
 #include "banned.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -66,19 +69,50 @@ out:
 	return ret;
 }
 
+/* A builder of buildx's own whose driver is not docker's cannot see the
+ * engine's image store, where the derived base image is: 1 with one line in
+ * err when name is such a builder, else 0. */
+static int foreign_builder(const char *name, struct strbuf *err)
+{
+	struct strbuf driver = STRBUF_INIT, endpoint = STRBUF_INIT;
+	int yes = dockerctx_buildx_instance(name, &driver, &endpoint) == 0 && strcmp(driver.buf, "docker");
+	if (yes)
+		strbuf_addf(err, "BUILDX_BUILDER=%s is a builder of the %s driver (at %s), which does not see the engine's image store where cargo-green makes its base image: point DOCKER_HOST (or DOCKER_CONTEXT) at that engine instead (e.g. DOCKER_HOST=ssh://HOST), or set CARGOGREEN_BASE_IMAGE to an image that builder can pull",
+			    name, driver.buf, endpoint.len ? endpoint.buf : "its default endpoint");
+	strbuf_release(&driver);
+	strbuf_release(&endpoint);
+	return yes;
+}
+
 int builder_resolve(const struct config *cfg, struct strbuf *out, struct strbuf *note, struct strbuf *err)
 {
 	const char *want = cfg_get(cfg, S_BUILDX_BUILDER);
 	const char *image = cfg_get(cfg, S_BUILDER_IMAGE) + strlen("docker-image://");
 	struct strbuf o = STRBUF_INIT;
+	const char *bk;
 	int ret = 0, rc = 0;
 
+	/* buildx does not read BUILDKIT_HOST for builds (only `buildx create
+	 * --driver remote` does, for its endpoint): it would be ignored. */
+	if ((bk = getenv("BUILDKIT_HOST")) && *bk) {
+		strbuf_addf(err, "BUILDKIT_HOST=%s is not read by docker buildx, through which cargo-green builds: for a remote docker engine set DOCKER_HOST=ssh://HOST (or DOCKER_CONTEXT); for that BuildKit daemon make it a builder (`docker buildx create --name NAME --driver remote %s`) and set BUILDX_BUILDER=NAME and CARGOGREEN_BASE_IMAGE; or unset BUILDKIT_HOST",
+			    bk, bk);
+		return EXIT_USAGE;
+	}
+	if (want && *want && dockerctx_run()->from == CTX_BUILDER) {
+		/* A docker context's own builder: its engine, which the run reaches
+		 * by ssh forward (remote.h; its default builder), or as buildx would. */
+		strbuf_addstr(out, remote_active() ? "" : want);
+		return 0;
+	}
+	if (want && *want && strcmp(want, MANAGED_BUILDER) && !cfg_get(cfg, S_BASE_IMAGE) && foreign_builder(want, err))
+		return EXIT_USAGE;
 	if (want) {
 		if (!strcmp(want, MANAGED_BUILDER) && (rc = builder_exists(cfg, want, err)) == ENGINE_STUCK)
 			return EXIT_ENGINE_UNREACHABLE;
 		if (!strcmp(want, MANAGED_BUILDER) && !rc) {
-			strbuf_addf(err, "BUILDX_BUILDER=" MANAGED_BUILDER " names no builder of the engine at DOCKER_HOST=%s (unset BUILDX_BUILDER to let cargo-green manage it, or set BUILDX_BUILDER= for the default builder)",
-				    engine_host());
+			strbuf_addf(err, "BUILDX_BUILDER=" MANAGED_BUILDER " names no builder of the engine at %s (unset BUILDX_BUILDER to let cargo-green manage it, or set BUILDX_BUILDER= for the default builder)",
+				    engine_where());
 			return EXIT_USAGE;
 		}
 		if (*want && strcmp(want, MANAGED_BUILDER)) {
@@ -129,8 +163,8 @@ int builder_resolve(const struct config *cfg, struct strbuf *out, struct strbuf 
 		hash_hex(key.buf, hex);
 		strbuf_addf(&stamp, "/base/builder-note-%s", hex);
 		if (access(stamp.buf, F_OK)) {
-			strbuf_addf(note, "cargo-green: using the engine's default builder: the builder image %s is not in the engine at DOCKER_HOST=%s and no registry gave it (load it there, or set BUILDX_BUILDER= to use the default builder without this note)",
-				    image, engine_host());
+			strbuf_addf(note, "cargo-green: using the engine's default builder: the builder image %s is not in the engine at %s and no registry gave it (load it there, or set BUILDX_BUILDER= to use the default builder without this note)",
+				    image, engine_where());
 			write_file_atomic(stamp.buf, "", 0, 0644);
 		}
 		strbuf_release(&stamp);

@@ -1,4 +1,5 @@
 #include "dockerapi.h"
+#include "dockerctx.h"
 #include "json.h"
 #include "remote.h"
 #include "util.h"
@@ -131,8 +132,10 @@ static int api_connect(int timeout_ms, int tcp_ok, int *why)
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	long long deadline = now_ms() + timeout_ms;
 	/* Through the run's ssh forward (opened now if it is not yet). */
+	/* Else the engine docker would pick (DOCKER_HOST, a context: dockerctx.h). */
+	const struct dockerctx *e = dockerctx_run();
 	const char *sock = remote_active() ? dockerapi_socket(remote_socket(), NULL)
-					   : dockerapi_socket(getenv("DOCKER_HOST"), getenv("DOCKER_CONTEXT"));
+					   : dockerapi_socket(e->host.len ? e->host.buf : NULL, NULL);
 	struct strbuf host = STRBUF_INIT, port = STRBUF_INIT, err = STRBUF_INIT;
 	int fd = -1, failed = remote_ensure(&err);
 
@@ -153,7 +156,8 @@ static int api_connect(int timeout_ms, int tcp_ok, int *why)
 			close(fd);
 			fd = -1;
 		}
-	} else if (tcp_ok && dockerapi_tcp(getenv("DOCKER_HOST"), getenv("DOCKER_CONTEXT"), &host, &port) == 0) {
+	} else if (tcp_ok && e->from == CTX_HOST && dockerapi_tcp(e->host.buf, NULL, &host, &port) == 0) {
+		/* (a context's tcp:// may carry its own TLS material: the CLI asks) */
 		struct addrinfo hints, *res = NULL, *ai;
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_socktype = SOCK_STREAM;

@@ -1,5 +1,6 @@
 #include "engine.h"
 #include "dockerapi.h"
+#include "dockerctx.h"
 #include "config.h"
 #include "exitcode.h"
 #include "fs.h"
@@ -22,8 +23,13 @@
 
 const char *engine_host(void)
 {
-	const char *h = getenv("DOCKER_HOST");
-	return h && *h ? h : "unix:///var/run/docker.sock (DOCKER_HOST unset)";
+	const struct dockerctx *c = dockerctx_run();
+	return c->host.len ? c->host.buf : "unix:///var/run/docker.sock (DOCKER_HOST unset)";
+}
+
+const char *engine_where(void)
+{
+	return dockerctx_run()->where.buf;
 }
 
 int engine_check_answers(const struct config *cfg, struct strbuf *err)
@@ -33,8 +39,8 @@ int engine_check_answers(const struct config *cfg, struct strbuf *err)
 	 * Through the run's ssh forward, the ping comes when it opens: remote.c.) */
 	if (!cfg || cfg->runner != RUNNER_DOCKER || remote_active() || (r = dockerapi_ping(ENGINE_PING_MS)) < 1)
 		return 0;
-	strbuf_addf(err, "the engine at DOCKER_HOST=%s %s within %d s (GET /_ping): it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
-		    engine_host(), r == 1 ? "took the connection but did not answer" : "did not take the connection",
+	strbuf_addf(err, "the engine at %s %s within %d s (GET /_ping): it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
+		    engine_where(), r == 1 ? "took the connection but did not answer" : "did not take the connection",
 		    ENGINE_PING_MS / 1000);
 	return EXIT_ENGINE_UNREACHABLE;
 }
@@ -140,11 +146,11 @@ static void stuck_message(const struct config *cfg, const char **args, const str
 	cli_what(cfg, args, &what);
 	strbuf_reset(err);
 	if (w->stalled)
-		strbuf_addf(err, "the engine at DOCKER_HOST=%s stopped answering during `%s`: nothing came from it for %d s and it did not answer a ping within %d s; restart it (scripts/engine.sh) and run the build again",
-			    engine_host(), what.buf, ENGINE_STALL_MS / 1000, ENGINE_PING_MS / 1000);
+		strbuf_addf(err, "the engine at %s stopped answering during `%s`: nothing came from it for %d s and it did not answer a ping within %d s; restart it (scripts/engine.sh) and run the build again",
+			    engine_where(), what.buf, ENGINE_STALL_MS / 1000, ENGINE_PING_MS / 1000);
 	else
-		strbuf_addf(err, "the engine at DOCKER_HOST=%s did not answer `%s` within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
-			    engine_host(), what.buf, ENGINE_CLI_MS / 1000);
+		strbuf_addf(err, "the engine at %s did not answer `%s` within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc",
+			    engine_where(), what.buf, ENGINE_CLI_MS / 1000);
 	strbuf_release(&what);
 }
 
@@ -257,6 +263,12 @@ void engine_child_env(struct child *c)
 	/* The run's one ssh connection (remote.h), not one of the CLI's per call. */
 	if (remote_active())
 		strvec_pushf(&c->env, "DOCKER_HOST=%s", remote_socket());
+	else if (dockerctx_run()->from == CTX_BUILDER) {
+		/* BUILDX_BUILDER naming a context: that context for the CLI's own
+		 * questions too (an empty DOCKER_HOST counts as unset). */
+		strvec_push(&c->env, "DOCKER_HOST=");
+		strvec_pushf(&c->env, "DOCKER_CONTEXT=%s", dockerctx_run()->name.buf);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(runner_env); i++) {
 		const char *v = getenv(runner_env[i]);
 		/* Entries already set by the caller win. */
@@ -358,8 +370,8 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 		/* An image the engine must pull (a syntax, base or builder image). */
 		p += strlen("failed to resolve source metadata for ");
 		const char *end = strstr(p, ": ");
-		strbuf_addf(err, "the engine at DOCKER_HOST=%s cannot get the image %.*s (it is not in the engine and its registry did not give it): load it into the engine, or change the setting that names it (full log: %s)",
-			    engine_host(), (int)(end ? (size_t)(end - p) : strcspn(p, "\n")), p, log_path);
+		strbuf_addf(err, "the engine at %s cannot get the image %.*s (it is not in the engine and its registry did not give it): load it into the engine, or change the setting that names it (full log: %s)",
+			    engine_where(), (int)(end ? (size_t)(end - p) : strcspn(p, "\n")), p, log_path);
 		return EXIT_ENGINE_FAILED;
 	}
 	if (strstr(output, "received message larger than max")) {
@@ -371,14 +383,14 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 		return EXIT_ENGINE_FAILED;
 	}
 	if (strstr(output, "invalid bind address format") || strstr(output, "unsupported protocol scheme")) {
-		strbuf_addf(err, "DOCKER_HOST=%s is not an engine address (e.g. unix:///run/cargo-green/docker.sock, tcp://127.0.0.1:2375, ssh://HOST)",
-			    engine_host());
+		strbuf_addf(err, "%s is not an engine address (e.g. unix:///run/cargo-green/docker.sock, tcp://127.0.0.1:2375, ssh://HOST)",
+			    engine_where());
 		return EXIT_ENGINE_UNREACHABLE;
 	}
 	if (strstr(output, "no space left on device")) {
 		last_error_line(output, &cause);
-		strbuf_addf(err, "no space left on device in the engine's storage (DOCKER_HOST=%s): free some (docker builder prune, or a larger disk), then build again: %s (full log: %s)",
-			    engine_host(), cause.buf, log_path);
+		strbuf_addf(err, "no space left on device in the engine's storage (%s): free some (docker builder prune, or a larger disk), then build again: %s (full log: %s)",
+			    engine_where(), cause.buf, log_path);
 		strbuf_release(&cause);
 		return EXIT_ENGINE_FAILED;
 	}
@@ -389,18 +401,18 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 		return EXIT_ENGINE_FAILED;
 	}
 	if (strstr(output, "network bridge not found")) {
-		strbuf_addf(err, "the engine at DOCKER_HOST=%s has no bridge network for CARGOGREEN_WITH_NETWORK=default (scripts/engine.sh starts one with its own bridge; or set CARGOGREEN_WITH_NETWORK=host) (full log: %s)",
-			    engine_host(), log_path);
+		strbuf_addf(err, "the engine at %s has no bridge network for CARGOGREEN_WITH_NETWORK=default (scripts/engine.sh starts one with its own bridge; or set CARGOGREEN_WITH_NETWORK=host) (full log: %s)",
+			    engine_where(), log_path);
 		return EXIT_ENGINE_FAILED;
 	}
 	if ((rc = ssh_cause(output, &cause))) {
 		/* The docker CLI's own ssh: what ssh (or the remote's shell) said. */
 		if (rc == 127)
-			strbuf_addf(err, "the host of DOCKER_HOST=%s has no docker CLI (%s): install docker there (`docker` on the PATH of ssh sessions)",
-				    engine_host(), cause.buf);
+			strbuf_addf(err, "the host of %s has no docker CLI (%s): install docker there (`docker` on the PATH of ssh sessions)",
+				    engine_where(), cause.buf);
 		else
-			strbuf_addf(err, "cannot reach the engine at DOCKER_HOST=%s: %s%s (check that ssh to it logs in without a prompt: host, user and port in ~/.ssh/config, the key in your ssh agent; or set CARGOGREEN_RUNNER=none to build with the local rustc)",
-				    engine_host(), starts_with(cause.buf, "ssh: ") ? "" : "ssh: ", cause.buf);
+			strbuf_addf(err, "cannot reach the engine at %s: %s%s (check that ssh to it logs in without a prompt: host, user and port in ~/.ssh/config, the key in your ssh agent; or set CARGOGREEN_RUNNER=none to build with the local rustc)",
+				    engine_where(), starts_with(cause.buf, "ssh: ") ? "" : "ssh: ", cause.buf);
 		strbuf_release(&cause);
 		return EXIT_ENGINE_UNREACHABLE;
 	}
@@ -410,8 +422,8 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 		for (size_t i = 0; i < ARRAY_SIZE(unreachable_signs) + ARRAY_SIZE(gone_signs); i++)
 			if (strstr(output, i < ARRAY_SIZE(unreachable_signs) ? unreachable_signs[i]
 									 : gone_signs[i - ARRAY_SIZE(unreachable_signs)])) {
-				strbuf_addf(err, "lost the engine at DOCKER_HOST=%s while %s: %s%s (check that ssh to it works, then run the build again; full log: %s)",
-					    engine_host(), what, starts_with(cause.buf, "ssh: ") ? "" : "ssh: ", cause.buf,
+				strbuf_addf(err, "lost the engine at %s while %s: %s%s (check that ssh to it works, then run the build again; full log: %s)",
+					    engine_where(), what, starts_with(cause.buf, "ssh: ") ? "" : "ssh: ", cause.buf,
 					    log_path);
 				strbuf_release(&cause);
 				return EXIT_ENGINE_UNREACHABLE;
@@ -420,21 +432,21 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(unreachable_signs); i++)
 		if (strstr(output, unreachable_signs[i])) {
-			strbuf_addf(err, "cannot reach the BuildKit engine at DOCKER_HOST=%s (start one with scripts/engine.sh and export the DOCKER_HOST it prints, or set CARGOGREEN_RUNNER=none to build with the local rustc)",
-				    engine_host());
+			strbuf_addf(err, "cannot reach the BuildKit engine at %s (start one with scripts/engine.sh and export the DOCKER_HOST it prints, or set CARGOGREEN_RUNNER=none to build with the local rustc)",
+				    engine_where());
 			return EXIT_ENGINE_UNREACHABLE;
 		}
 	for (size_t i = 0; i < ARRAY_SIZE(gone_signs); i++)
 		if (strstr(output, gone_signs[i])) {
-			strbuf_addf(err, "the engine at DOCKER_HOST=%s went away while %s (it stopped or restarted): start it again (scripts/engine.sh) and run the build again (full log: %s)",
-				    engine_host(), what, log_path);
+			strbuf_addf(err, "the engine at %s went away while %s (it stopped or restarted): start it again (scripts/engine.sh) and run the build again (full log: %s)",
+				    engine_where(), what, log_path);
 			return EXIT_ENGINE_UNREACHABLE;
 		}
 	if (strstr(output, "unknown flag: --build-context") ||
 	    strstr(output, "unsupported frontend capability moby.buildkit.frontend.contexts")) {
 		last_error_line(output, &cause);
-		strbuf_addf(err, "the engine at DOCKER_HOST=%s is too old for named build contexts: %s (use BuildKit >= 0.12 and buildx >= 0.11; scripts/engine.sh starts one)",
-			    engine_host(), cause.buf);
+		strbuf_addf(err, "the engine at %s is too old for named build contexts: %s (use BuildKit >= 0.12 and buildx >= 0.11; scripts/engine.sh starts one)",
+			    engine_where(), cause.buf);
 		strbuf_release(&cause);
 		return EXIT_ENGINE_FAILED;
 	}
@@ -546,15 +558,15 @@ int engine_build(const struct engine_build *b, int *cached, struct strbuf *err)
 		if (rc == 0)
 			rc = run_wait_watch(&c, engine_watcher, &w, &stopped);
 		if (stopped && w.stalled) {
-			strbuf_addf(err, "the engine at DOCKER_HOST=%s stopped answering while %s %s: its progress did not grow for %d s and it did not answer a ping within %d s; restart it (scripts/engine.sh) and run the build again (full log: %s)",
-				    engine_host(), b->target || b->tag ? "building" : "probing", b->target ? b->target : b->tag ? b->tag : "what it can build",
+			strbuf_addf(err, "the engine at %s stopped answering while %s %s: its progress did not grow for %d s and it did not answer a ping within %d s; restart it (scripts/engine.sh) and run the build again (full log: %s)",
+				    engine_where(), b->target || b->tag ? "building" : "probing", b->target ? b->target : b->tag ? b->tag : "what it can build",
 				    ENGINE_STALL_MS / 1000, ENGINE_PING_MS / 1000, b->log_path);
 			ret = EXIT_ENGINE_UNREACHABLE;
 			goto out;
 		}
 		if (stopped) {
-			strbuf_addf(err, "the engine at DOCKER_HOST=%s did not finish %s within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc (full log: %s)",
-				    engine_host(), b->target || b->tag ? "a build" : "probing what it can build",
+			strbuf_addf(err, "the engine at %s did not finish %s within %d s: it is stuck; restart it (scripts/engine.sh), or set CARGOGREEN_RUNNER=none to build with the local rustc (full log: %s)",
+				    engine_where(), b->target || b->tag ? "a build" : "probing what it can build",
 				    b->timeout_ms / 1000, b->log_path);
 			ret = EXIT_ENGINE_UNREACHABLE;
 			goto out;
@@ -640,6 +652,22 @@ out:
 	return ret;
 }
 
+/* The probe's failure said the engine's BuildKit lacks named contexts: say
+ * which dockerd it is (asked now) and the fix, instead of BuildKit's words. */
+static void too_old(const struct config *cfg, struct strbuf *err)
+{
+	struct strbuf out = STRBUF_INIT, e = STRBUF_INIT;
+	int rc = engine_cli(cfg, (const char *[]){ "version", "--format", "{{.Server.Version}}", NULL }, &out, &e);
+	strbuf_rtrim(&out);
+	if (rc || !out.len || strchr(out.buf, '\n') || strchr(out.buf, ' '))
+		strbuf_reset(&out);
+	strbuf_reset(err);
+	strbuf_addf(err, "the engine at %s is too old: %s%s embeds a BuildKit without named build contexts (the frontend capability moby.buildkit.frontend.contexts, which cargo-green's Dockerfiles need): upgrade docker on that host (dockerd 26 with BuildKit 0.13 is what cargo-green is tested with; scripts/engine.sh starts one), or use another engine",
+		    engine_where(), out.len ? "dockerd " : "its dockerd", out.buf);
+	strbuf_release(&out);
+	strbuf_release(&e);
+}
+
 int engine_probe(const struct config *cfg, const char *state, struct strbuf *err)
 {
 	struct engine_build b = ENGINE_BUILD_INIT;
@@ -665,6 +693,9 @@ int engine_probe(const struct config *cfg, const char *state, struct strbuf *err
 	strvec_pushf(&b.contexts, "probe=%s", ctx.buf);
 	b.timeout_ms = ENGINE_PROBE_MS;
 	ret = engine_build(&b, NULL, err);
+	if (ret == EXIT_ENGINE_FAILED && (!cfg || cfg->runner == RUNNER_DOCKER) &&
+	    strstr(err->buf, "unsupported frontend capability moby.buildkit.frontend.contexts"))
+		too_old(cfg, err);
 	if (!ret && cfg && cfg->runner == RUNNER_PODMAN)
 		ret = podman_check(cfg, dir.buf, ctx.buf, err);
 	else if (ret && cfg && cfg->runner == RUNNER_PODMAN && strstr(err->buf, "could not run 'podman'")) {

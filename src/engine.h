@@ -64,8 +64,13 @@ int engine_explain_failure(const char *what, const char *output, const char *log
 /* Can the engine build with a named context and export locally? 0, or an
  * exit code with one line in err. state is a scratch directory. */
 int engine_probe(const struct config *cfg, const char *state, struct strbuf *err);
-/* DOCKER_HOST, or a description of the default. Points into env or static. */
+/* The engine's address as docker picks it (DOCKER_HOST, else a context's
+ * endpoint: dockerctx.h), or a description of the default; for keys and
+ * stamps. Points into static storage. */
 const char *engine_host(void);
+/* How the user named it, for messages: "DOCKER_HOST=ssh://box",
+ * "DOCKER_CONTEXT=box (ssh://box)", ... Points into static storage. */
+const char *engine_where(void);
 /* Deadlines. An engine that takes connections and never answers would hang
  * every call (the CLI has none), so each call has one suited to what it
  * does:

@@ -3,6 +3,7 @@
 #include "cargo_args.h"
 #include "base.h"
 #include "builder.h"
+#include "dockerctx.h"
 #include "config.h"
 #include "engine.h"
 #include "exitcode.h"
@@ -133,7 +134,14 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		cargo = "cargo";
 
 	config_log_setup(cfg, "cargo-green");
-	/* DOCKER_HOST=ssh://: one connection for the run, opened when first needed. */
+	/* Which engine, by docker's rule (DOCKER_HOST, else a context), for the
+	 * whole run: the wrappers get it from here. */
+	if (cfg->runner == RUNNER_DOCKER && dockerctx_setup(cfg_get(cfg, S_BUILDX_BUILDER), &err) < 0) {
+		error("%s", err.buf);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	/* An ssh:// engine: one connection for the run, opened when first needed. */
 	if (cfg->runner == RUNNER_DOCKER && (rc = remote_setup(&err))) {
 		error("%s", err.buf);
 		goto out;

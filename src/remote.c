@@ -1,5 +1,6 @@
 #include "remote.h"
 #include "dockerapi.h"
+#include "dockerctx.h"
 #include "engine.h"
 #include "exitcode.h"
 #include "fs.h"
@@ -161,14 +162,15 @@ static void sweep(const char *tmp)
 int remote_setup(struct strbuf *err)
 {
 	struct strbuf user = STRBUF_INIT, host = STRBUF_INIT, port = STRBUF_INIT, path = STRBUF_INIT, dir = STRBUF_INIT;
-	const char *dh = getenv("DOCKER_HOST"), *tmp = getenv("TMPDIR");
+	const struct dockerctx *ctx = dockerctx_run();
+	const char *dh = ctx->host.buf, *where = ctx->where.buf, *tmp = getenv("TMPDIR");
 	int ret = 0;
 
 	unsetenv(REMOTE_DIR_ENV);
 	if (!dh || !starts_with(dh, "ssh://") || getenv(NO_FORWARD_ENV))
 		goto out;
 	if (remote_parse(dh, &user, &host, &port, &path) < 0) {
-		strbuf_addf(err, "DOCKER_HOST=%s is not an ssh address (e.g. ssh://HOST, ssh://USER@HOST:PORT, HOST as in ~/.ssh/config)", dh);
+		strbuf_addf(err, "%s is not an ssh address (e.g. ssh://HOST, ssh://USER@HOST:PORT, HOST as in ~/.ssh/config)", where);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -180,13 +182,13 @@ int remote_setup(struct strbuf *err)
 	sweep(tmp);
 	strbuf_addf(&dir, "%s/" DIR_PREFIX "%ld.XXXXXX", tmp, (long)getpid());
 	if (!mkdtemp(dir.buf)) {
-		strbuf_addf(err, "cannot create a private directory in %s for the ssh connection to DOCKER_HOST=%s: %s", tmp,
-			    dh, strerror(errno));
+		strbuf_addf(err, "cannot create a private directory in %s for the ssh connection to %s: %s", tmp,
+			    where, strerror(errno));
 		ret = EXIT_IO;
 		goto out;
 	}
 	setenv(REMOTE_DIR_ENV, dir.buf, 1);
-	LOG(LOG_INFO, "DOCKER_HOST=%s through one ssh connection, opened when first needed, in %s", dh, dir.buf);
+	LOG(LOG_INFO, "%s through one ssh connection, opened when first needed, in %s", where, dir.buf);
 out:
 	strbuf_release(&user);
 	strbuf_release(&host);
@@ -267,7 +269,8 @@ static int remote_target(const char *dir, const char *user, const char *port, co
 			 struct strbuf *target, struct strbuf *err)
 {
 	struct strbuf out = STRBUF_INIT, errfile = STRBUF_INIT, cause = STRBUF_INIT;
-	const char *dh = getenv("DOCKER_HOST"), *rest;
+	const struct dockerctx *ctx = dockerctx_run();
+	const char *dh = ctx->host.buf, *where = ctx->where.buf, *rest;
 	int rc, ret = 0;
 
 	if (*path) {
@@ -283,12 +286,12 @@ static int remote_target(const char *dir, const char *user, const char *port, co
 	if (rc < 0) {
 		ret = EXIT_ENGINE_UNREACHABLE;
 	} else if (rc == 127 || strstr(cause.buf, "command not found") || strstr(cause.buf, "not found")) {
-		strbuf_addf(err, "the host of DOCKER_HOST=%s has no docker CLI (%s): install docker there (its engine and `docker` on the PATH of ssh sessions), or point DOCKER_HOST at another host",
-			    dh, cause.len ? cause.buf : "exit code 127");
+		strbuf_addf(err, "the host of %s has no docker CLI (%s): install docker there (its engine and `docker` on the PATH of ssh sessions), or point DOCKER_HOST at another host",
+			    where, cause.len ? cause.buf : "exit code 127");
 		ret = EXIT_ENGINE_UNREACHABLE;
 	} else if (rc) {
-		strbuf_addf(err, "the docker CLI on the host of DOCKER_HOST=%s cannot say where its engine is (`docker context inspect` exit code %d: %s)",
-			    dh, rc, cause.len ? cause.buf : "no message");
+		strbuf_addf(err, "the docker CLI on the host of %s cannot say where its engine is (`docker context inspect` exit code %d: %s)",
+			    where, rc, cause.len ? cause.buf : "no message");
 		ret = EXIT_ENGINE_UNREACHABLE;
 	} else if (skip_prefix(out.buf, "unix://", &rest) && *rest == '/') {
 		strbuf_addstr(target, rest);
@@ -296,7 +299,7 @@ static int remote_target(const char *dir, const char *user, const char *port, co
 		strbuf_add(target, rest, strcspn(rest, "/"));
 	} else {
 		strbuf_addf(err, "the docker CLI on the host of DOCKER_HOST=%s talks to its engine at '%s', which cargo-green cannot forward (a unix:// or tcp:// address is needed; or give the socket: DOCKER_HOST=%s/PATH/TO/docker.sock)",
-			    dh, out.buf, dh);
+			    where, out.buf, dh);
 		ret = EXIT_ENGINE_UNREACHABLE;
 	}
 	strbuf_release(&out);
@@ -311,12 +314,13 @@ static int open_forward(const char *dir, struct strbuf *err)
 	struct strbuf user = STRBUF_INIT, host = STRBUF_INIT, port = STRBUF_INIT, path = STRBUF_INIT,
 		      errfile = STRBUF_INIT, cause = STRBUF_INIT, target = STRBUF_INIT, fwd = STRBUF_INIT,
 		      check = STRBUF_INIT, pidfile = STRBUF_INIT, sock = STRBUF_INIT;
-	const char *dh = getenv("DOCKER_HOST"), *p;
+	const struct dockerctx *ctx = dockerctx_run();
+	const char *dh = ctx->host.buf, *where = ctx->where.buf, *p;
 	long long t0 = now_ns();
 	int rc, ret = 0, started = 0;
 
 	if (remote_parse(dh, &user, &host, &port, &path) < 0) {
-		strbuf_addf(err, "DOCKER_HOST=%s is not an ssh address (e.g. ssh://HOST, ssh://USER@HOST:PORT)", dh ? dh : "");
+		strbuf_addf(err, "%s is not an ssh address (e.g. ssh://HOST, ssh://USER@HOST:PORT)", where);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -333,11 +337,11 @@ static int open_forward(const char *dir, struct strbuf *err)
 	if (rc) {
 		last_line(errfile.buf, &cause);
 		if (rc > 0)
-			strbuf_addf(err, "cannot reach the engine at DOCKER_HOST=%s: %s%s (check that `ssh %s` logs in without a prompt: host, user and port in ~/.ssh/config, the key in your ssh agent; or set CARGOGREEN_RUNNER=none to build with the local rustc)",
-				    dh, starts_with(cause.buf, "ssh: ") ? "" : "ssh: ", cause.len ? cause.buf : "exit code 255",
+			strbuf_addf(err, "cannot reach the engine at %s: %s%s (check that `ssh %s` logs in without a prompt: host, user and port in ~/.ssh/config, the key in your ssh agent; or set CARGOGREEN_RUNNER=none to build with the local rustc)",
+				    where, starts_with(cause.buf, "ssh: ") ? "" : "ssh: ", cause.len ? cause.buf : "exit code 255",
 				    host.buf);
 		else
-			strbuf_addf(err, " (DOCKER_HOST=%s needs ssh: apt-get install openssh-client)", dh);
+			strbuf_addf(err, " (%s needs ssh: apt-get install openssh-client)", where);
 		ret = EXIT_ENGINE_UNREACHABLE;
 		goto out;
 	}
@@ -351,8 +355,8 @@ static int open_forward(const char *dir, struct strbuf *err)
 		      NULL, errfile.buf, NULL, err);
 	if (rc) {
 		last_line(errfile.buf, &cause);
-		strbuf_addf(err, "cannot forward the engine's socket %s of DOCKER_HOST=%s over ssh: %s (the ssh server must allow it: AllowStreamLocalForwarding yes)",
-			    target.buf, dh, cause.len ? cause.buf : "no message");
+		strbuf_addf(err, "cannot forward the engine's socket %s of %s over ssh: %s (the ssh server must allow it: AllowStreamLocalForwarding yes)",
+			    target.buf, where, cause.len ? cause.buf : "no message");
 		ret = EXIT_ENGINE_UNREACHABLE;
 		goto out;
 	}
@@ -362,7 +366,7 @@ static int open_forward(const char *dir, struct strbuf *err)
 		      NULL, err);
 	strbuf_read_file(&check, errfile.buf);
 	if (rc || !(p = strstr(check.buf, "(pid=")) || atol(p + 5) <= 0) {
-		strbuf_addf(err, "the ssh connection to DOCKER_HOST=%s ended as soon as it was opened: %s", dh, check.buf);
+		strbuf_addf(err, "the ssh connection to %s ended as soon as it was opened: %s", where, check.buf);
 		strbuf_rtrim(err);
 		ret = EXIT_ENGINE_UNREACHABLE;
 		goto out;
@@ -432,7 +436,7 @@ int remote_ensure(struct strbuf *err)
 	/* A socket that takes connections and never answers would hang every
 	 * later call: the ping the plugin makes of a local engine, here. */
 	if (dockerapi_ping(ENGINE_PING_MS) >= 1) {
-		strbuf_addf(err, "the engine at DOCKER_HOST=%s took the connection but did not answer within %d s (GET /_ping): it is stuck; restart it, or set CARGOGREEN_RUNNER=none to build with the local rustc",
+		strbuf_addf(err, "the engine at %s took the connection but did not answer within %d s (GET /_ping): it is stuck; restart it, or set CARGOGREEN_RUNNER=none to build with the local rustc",
 			    engine_host(), ENGINE_PING_MS / 1000);
 		ret = EXIT_ENGINE_UNREACHABLE;
 	}

@@ -57,6 +57,7 @@ int main(void)
 	test_remote();
 	test_explain();
 	test_verify();
+	test_dockerctx();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }
