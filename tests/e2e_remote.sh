@@ -24,12 +24,24 @@ rm_engine_stop() {
 rm_conns() { grep -c 'Accepted publickey' "$RM/sshd.log" 2>/dev/null || echo 0; }
 # rm_green LOG ARGS...: cargo green ARGS in the current dir against ssh://greenbox ($RM_HOST), local
 # store and state in $RM_XDG (default $RM/xdg), stdout in LOG.out.
+# RM_HOST= (set, empty): DOCKER_HOST unset, for docker's contexts.
 rm_green() {
-	local log=$1
+	local log=$1 host=${RM_HOST-ssh://greenbox}
+	local -a he=(-u DOCKER_HOST)
+	[ -n "$host" ] && he=(DOCKER_HOST="$host")
 	shift
-	env PATH="$RM/bin:$PATH" SSH_AUTH_SOCK="$RM/agent.sock" TMPDIR="$RM/tmp" XDG_CACHE_HOME="${RM_XDG:-$RM/xdg}" \
-		DOCKER_HOST="${RM_HOST:-ssh://greenbox}" CARGO_INCREMENTAL=0 cargo green "$@" >"$log.out" 2>"$log"
+	env "${he[@]}" PATH="$RM/bin:$PATH" SSH_AUTH_SOCK="$RM/agent.sock" TMPDIR="$RM/tmp" XDG_CACHE_HOME="${RM_XDG:-$RM/xdg}" \
+		CARGO_INCREMENTAL=0 cargo green "$@" >"$log.out" 2>"$log"
 }
+# rm_bytes: "UP DOWN", bytes the sshd's port P took and gave so far (iptables
+# counters of the test's own rules, IP headers included).
+rm_bytes() {
+	local up down
+	up=$(iptables -w -nvxL INPUT 2>/dev/null | awk -v c="cg-e2e-up-$P" 'index($0, c) { print $2 }')
+	down=$(iptables -w -nvxL INPUT 2>/dev/null | awk -v c="cg-e2e-down-$P" 'index($0, c) { print $2 }')
+	echo "${up:-0} ${down:-0}"
+}
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 # rm_free_port: a TCP port nothing listens on at 127.0.0.1.
 rm_free_port() {
 	local p
@@ -67,6 +79,7 @@ if want remote; then
 		E2HOST="unix://$RM/engine/run/docker.sock"
 		P=$(rm_free_port)
 		P2=$(rm_free_port)
+		P3=$(rm_free_port)
 		NOPORT=$(rm_free_port)
 		ssh-keygen -q -t ed25519 -N '' -f "$RM/ssh/host_key"
 		ssh-keygen -q -t ed25519 -N '' -f "$RM/ssh/id_user" -C e2e-user
@@ -78,6 +91,7 @@ if want remote; then
 		ListenAddress 127.0.0.1
 		Port $P
 		Port $P2
+		Port $P3
 		HostKey $RM/ssh/host_key
 		PidFile $RM/ssh/sshd.pid
 		AuthorizedKeysFile $RM/ssh/authorized_keys
@@ -91,12 +105,19 @@ if want remote; then
 		SetEnv DOCKER_HOST=$E2HOST
 		Match LocalPort $P2
 			SetEnv PATH=/nonexistent
+		Match LocalPort $P3
+			SetEnv DOCKER_HOST=unix://$RM/old/d.sock
 		EOF
 		mkdir -p /run/sshd
 		/usr/sbin/sshd -f "$RM/ssh/sshd_config" -E "$RM/sshd.log"
+		# Bytes on the wire: counters on the sshd's port (loopback: INPUT sees both ways).
+		iptables -w -I INPUT -p tcp -d 127.0.0.1 --dport "$P" -m comment --comment "cg-e2e-up-$P" \
+			&& iptables -w -I INPUT -p tcp -s 127.0.0.1 --sport "$P" -m comment --comment "cg-e2e-down-$P" \
+			|| fail "remote: prerequisite: iptables counters on port $P"
 		{
 			echo "[127.0.0.1]:$P $(cat "$RM/ssh/host_key.pub")"
 			echo "[127.0.0.1]:$P2 $(cat "$RM/ssh/host_key.pub")"
+			echo "[127.0.0.1]:$P3 $(cat "$RM/ssh/host_key.pub")"
 		} >"$RM/ssh/known_hosts"
 		: >"$RM/ssh/known_hosts.empty"
 		cat >"$RM/ssh/config" <<-EOF
@@ -114,6 +135,10 @@ if want remote; then
 			User $(id -un)
 			IdentityAgent none
 			IdentityFile $RM/ssh/id_other
+		Host oldbox
+			HostName 127.0.0.1
+			Port $P3
+			User $(id -un)
 		Host strange
 			HostName 127.0.0.1
 			Port $P
@@ -136,8 +161,17 @@ if want remote; then
 	if [ $rm_ok = 1 ]; then
 		RA="$WORK/remote/a"
 		copy_fixture "$RA"
+		# The base image first (a cargo command that compiles nothing): its bytes apart.
+		read -r u0 d0 <<<"$(rm_bytes)"
+		(cd "$RA" && rm_green "$RM/base.err" metadata --format-version 1); rc=$?
+		read -r u1 d1 <<<"$(rm_bytes)"
+		bup=$((u1 - u0))
+		check "remote: the base image is made on the remote engine ($rc; $(mb $bup) MB up, $(mb $((d1 - d0))) MB down)" \
+			bash -c "[ $rc -eq 0 ] && DOCKER_HOST=$E2HOST docker image ls --format '{{.Repository}}' | grep -q '^cargo-green-rust'"
 		c0=$(rm_conns)
+		read -r u0 d0 <<<"$(rm_bytes)"
 		(cd "$RA" && rm_green "$RM/cold.err" build); rc=$?
+		read -r u1 d1 <<<"$(rm_bytes)"
 		c1=$(rm_conns)
 		read -r N H M F P_ L E I <<<"$(stats "$RM/cold.err")"
 		check "remote: DOCKER_HOST=ssh://greenbox cargo green build of the fixture, cold (base image made on the remote first), exits 0 ($rc)" test "$rc" -eq 0
@@ -149,6 +183,11 @@ if want remote; then
 		check "remote: …each unit's output stage is in the remote engine's build cache ($(echo "$ids" | grep -c .) units, $missing missing)" \
 			test "$(echo "$ids" | grep -c .)" -ge 30 -a "$missing" -eq 0
 		check "remote: …over one ssh connection for the whole run ($((c1 - c0)))" test $((c1 - c0)) -eq 1
+		# What must move: the outputs coming back (kept per unit in target/cargo-green/out).
+		outb=$(du -sb "$RA/target/cargo-green/out" 2>/dev/null | cut -f1)
+		up=$((u1 - u0)) down=$((d1 - d0))
+		check "remote: …bytes on the wire, cold: $(mb $up) MB up + $(mb $down) MB down for $(mb "${outb:-0}") MB of outputs ($(awk -v a=$((up + down)) -v b="${outb:-1}" 'BEGIN { printf "%.2f", a / b }')×; was 2.7×)" \
+			test "${outb:-0}" -gt 0 -a $((up + down)) -le $((${outb:-0} * 3))
 		(cd "$RA" && ./target/debug/app >"$RM/app.out" 2>&1)
 		check "remote: …the binary runs here" grep -q 'hello from build.rs' "$RM/app.out"
 		left=$(rm_left)
@@ -247,8 +286,134 @@ if want remote; then
 		(cd "$RM/e-cli" && RM_HOST=ssh://nodocker __CARGOGREEN_NO_SSH_FORWARD=1 rm_green "$RM/e-cli.err" build); rc=$?
 		check "remote: error through docker's own ssh (no forward): exit 3 ($rc), one line with the remote's words" \
 			bash -c "[ $rc -eq 3 ] && [ \$(wc -l <'$RM/e-cli.err') -eq 1 ] && grep -qF 'DOCKER_HOST=ssh://nodocker has no docker CLI (bash: line 1: docker: command not found)' '$RM/e-cli.err'"
+
+		# A small real crates.io project, lexopt 0.3.0 (no dependencies: cheap),
+		# over ssh: its example installed (--locked), run, and its tests, compiled
+		# there and run here, with plain cargo's outputs and exit codes.
+		c0=$(rm_conns)
+		(cd "$RM" && rm_green "$RM/inst.err" install --locked --root "$RM/inst" --example hello lexopt@0.3.0); rc=$?
+		c1=$(rm_conns)
+		read -r N H M F P_ L E I <<<"$(stats "$RM/inst.err")"
+		"$RM/inst/bin/hello" -n 2 world >"$RM/inst.run" 2>&1
+		check "remote: cargo green install --locked --example hello lexopt@0.3.0: exit 0 ($rc), compiled there (${N:-0} compiles, ${I:-?} local), over one connection ($((c1 - c0))), the binary runs here" \
+			bash -c "[ $rc -eq 0 ] && [ ${N:-0} -ge 2 ] && [ ${I:-1} -eq 0 ] && [ $((c1 - c0)) -eq 1 ] && [ \"\$(cat '$RM/inst.run')\" = \"\$(printf 'Hello world\nHello world')\" ]"
+		LX="$RM/lexopt"
+		src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/lexopt-0.3.0 2>/dev/null | head -n1)
+		cp -r "$src" "$LX" && chmod -R u+w "$LX" && cp -r "$LX" "$RM/lexopt-plain"
+		# rm_vs NAME ARGS...: cargo ARGS plainly and cargo green ARGS over ssh: stdout, the last stderr line that is not cargo-green's, exit code.
+		rm_vs() {
+			local name=$1 c0 c1
+			shift
+			(cd "$RM/lexopt-plain" && cargo "$@" >"$RM/$name.plain.out" 2>"$RM/$name.plain.err"; echo $? >"$RM/$name.plain.rc")
+			c0=$(rm_conns)
+			(cd "$LX" && rm_green "$RM/$name.green.err" "$@"; echo $? >"$RM/$name.green.rc")
+			c1=$(rm_conns)
+			echo $((c1 - c0)) >"$RM/$name.conns"
+			mv "$RM/$name.green.err.out" "$RM/$name.green.out"
+		}
+		rm_same() { # NAME: the same stdout (test timings aside), last own stderr line and exit code
+			local n=$1
+			[ "$(cat "$RM/$n.plain.rc")" = "$(cat "$RM/$n.green.rc")" ] &&
+				diff <(sed 's/finished in [0-9.]*s/finished/' "$RM/$n.plain.out") <(sed 's/finished in [0-9.]*s/finished/' "$RM/$n.green.out") >/dev/null &&
+				[ "$(grep -v '^cargo-green' "$RM/$n.plain.err" | grep -v '^ *\(Compiling\|Finished\|Running\|Doc-tests\|Blocking\|Locking\|Downloaded\|Updating\)' | tail -n1)" = \
+				  "$(grep -v '^cargo-green' "$RM/$n.green.err" | grep -v '^ *\(Compiling\|Finished\|Running\|Doc-tests\|Blocking\|Locking\|Downloaded\|Updating\)' | tail -n1)" ]
+		}
+		rm_vs run-ok run -q --example hello -- -n 2 world
+		rm_vs run-bad run -q --example hello -- --bogus
+		rm_vs test test -q
+		read -r N H M F P_ L E I <<<"$(stats "$RM/run-ok.green.err")"
+		rm_same run-ok; same=$?
+		check "remote: cargo green run --example hello of lexopt: compiled there (${N:-0} compiles, ${I:-?} local, $(cat "$RM/run-ok.conns") connection), its output and exit code ($(cat "$RM/run-ok.green.rc")) as plain cargo's" \
+			bash -c "[ $same -eq 0 ] && [ ${N:-0} -ge 2 ] && [ ${I:-1} -eq 0 ] && [ $(cat "$RM/run-ok.conns") -eq 1 ]"
+		rm_same run-bad; same=$?
+		check "remote: …its failure (--bogus): the program's error and exit code ($(cat "$RM/run-bad.green.rc")) as plain cargo's, nothing to compile, no connection ($(cat "$RM/run-bad.conns"))" \
+			bash -c "[ $same -eq 0 ] && [ $(cat "$RM/run-bad.green.rc") -ne 0 ] && [ $(cat "$RM/run-bad.conns") -eq 0 ]"
+		read -r N H M F P_ L E I <<<"$(stats "$RM/test.green.err")"
+		rm_same test; same=$?
+		check "remote: cargo green test of lexopt: compiled there (${N:-0} compiles, ${I:-?} local), the tests run here with plain cargo's results and exit code ($(cat "$RM/test.green.rc"))" \
+			bash -c "[ $same -eq 0 ] && grep -q 'test result: ok' '$RM/test.green.out' && [ ${N:-0} -ge 1 ] && [ ${I:-1} -eq 0 ]"
+
+		# Docker's own ways to name a remote, in a docker config dir of the
+		# test's own: DOCKER_CONTEXT, `docker context use`, BUILDX_BUILDER
+		# naming a context. Each goes through the run's one forward. (check
+		# builds: the remote engine has their units from the two runs above;
+		# each a store of its own, so every compile asks the engine.)
+		DC="$RM/dockercfg"
+		mkdir -p "$DC/cli-plugins"
+		[ -x "$HOME/.docker/cli-plugins/docker-buildx" ] && ln -sf "$HOME/.docker/cli-plugins/docker-buildx" "$DC/cli-plugins/"
+		DOCKER_CONFIG=$DC docker context create greenctx --docker host=ssh://greenbox >/dev/null 2>"$RM/ctx.err"
+		DOCKER_CONFIG=$DC docker context create nodockerctx --docker host=ssh://nodocker >/dev/null 2>>"$RM/ctx.err"
+		# rm_ctx_case NAME WHAT ENV...: a check build of a fresh copy with DOCKER_CONFIG=$DC and ENV: 0 and one connection, every compile on the engine.
+		rm_ctx_case() {
+			local name=$1 what=$2 rc c0 c1 N H M F P_ L E I left
+			shift 2
+			copy_fixture "$RM/$name"
+			c0=$(rm_conns)
+			(cd "$RM/$name" && export DOCKER_CONFIG=$DC RM_XDG="$RM/xdg-$name" && for a in "$@"; do export "${a?}"; done && rm_green "$RM/$name.err" check); rc=$?
+			c1=$(rm_conns)
+			read -r N H M F P_ L E I <<<"$(stats "$RM/$name.err")"
+			left=$(rm_left)
+			check "remote: $what, DOCKER_HOST ${RM_HOST:-unset}: cargo green check exits 0 ($rc), every compile on the remote engine (${N:-0}: $E engine hits, $M built, ${I:-?} local), over one ssh connection ($((c1 - c0))), closed after" \
+				bash -c "[ $rc -eq 0 ] && [ ${N:-0} -ge 30 ] && [ $((${E:-0} + ${M:-0})) -eq ${N:-0} ] && [ ${I:-1} -eq 0 ] && [ $((c1 - c0)) -eq 1 ] && [ -z '$left' ]"
+		}
+		RM_HOST= rm_ctx_case ctx-env "DOCKER_CONTEXT=greenctx (ssh://greenbox)" DOCKER_CONTEXT=greenctx
+		DOCKER_CONFIG=$DC docker context use greenctx >/dev/null 2>>"$RM/ctx.err"
+		RM_HOST= rm_ctx_case ctx-current "docker context use greenctx"
+		DOCKER_CONFIG=$DC docker context use default >/dev/null 2>>"$RM/ctx.err"
+		# BUILDX_BUILDER naming a context wins over DOCKER_HOST (here the shared local engine's).
+		RM_HOST=$DOCKER_HOST rm_ctx_case ctx-builder "BUILDX_BUILDER=greenctx" BUILDX_BUILDER=greenctx
+		# rm_ctx_error NAME EXIT TEXT ENV...: one line with TEXT, exit EXIT, nothing built.
+		rm_ctx_error() {
+			local name=$1 code=$2 want=$3 rc
+			shift 3
+			copy_fixture "$RM/$name"
+			(cd "$RM/$name" && export DOCKER_CONFIG=$DC && for a in "$@"; do export "${a?}"; done && rm_green "$RM/$name.err" build); rc=$?
+			check "remote: $*: exit $code ($rc), one line: $want" \
+				bash -c "[ $rc -eq $code ] && [ \$(wc -l <'$RM/$name.err') -eq 1 ] && grep -qF -- '$want' '$RM/$name.err' && [ ! -d '$RM/$name/target/debug' ] && [ -z \"\$(ls '$RM/tmp' | grep cargo-green-remote)\" ]"
+		}
+		# DOCKER_HOST wins over a context (docker's rule): its host has no docker, the context's has.
+		RM_HOST=ssh://nodocker rm_ctx_error ctx-host-wins 3 \
+			"the host of DOCKER_HOST=ssh://nodocker has no docker CLI (bash: line 1: docker: command not found)" DOCKER_CONTEXT=greenctx
+		RM_HOST= rm_ctx_error ctx-named 3 \
+			"the host of DOCKER_CONTEXT=nodockerctx (ssh://nodocker) has no docker CLI (bash: line 1: docker: command not found)" DOCKER_CONTEXT=nodockerctx
+		RM_HOST= rm_ctx_error ctx-none 2 \
+			"cargo-green: error: DOCKER_CONTEXT=nosuchctx names no docker context (see \`docker context ls\`" DOCKER_CONTEXT=nosuchctx
+		# BUILDKIT_HOST: docker buildx does not read it for builds; said, not ignored.
+		rm_ctx_error bk-host 2 \
+			"cargo-green: error: BUILDKIT_HOST=tcp://127.0.0.1:$NOPORT is not read by docker buildx" BUILDKIT_HOST=tcp://127.0.0.1:$NOPORT
+		# A builder of buildx's own on another driver cannot see the engine's base image.
+		PATH="$RM/bin:$PATH" SSH_AUTH_SOCK="$RM/agent.sock" DOCKER_CONFIG=$DC \
+			docker buildx create --name cg-dc --driver docker-container ssh://greenbox >/dev/null 2>>"$RM/ctx.err"
+		rm_ctx_error builder-dc 2 \
+			"cargo-green: error: BUILDX_BUILDER=cg-dc is a builder of the docker-container driver (at ssh://greenbox), which does not see the engine" BUILDX_BUILDER=cg-dc
+
+		# A remote engine too old: Debian 12's own dockerd 20.10 (BuildKit 0.8, no
+		# named contexts) behind the sshd's third port.
+		if [ -x /usr/sbin/dockerd ] && /usr/sbin/dockerd --version | grep -q 'version 20\.'; then
+			mkdir -p "$RM/old"
+			echo '{}' >"$RM/old/daemon.json"
+			(cd "$RM/old" && PATH=/usr/sbin:/usr/bin:/sbin:/bin exec setsid /usr/sbin/dockerd --config-file "$RM/old/daemon.json" \
+				--data-root "$RM/old/data" --exec-root "$RM/old/exec" -H "unix://$RM/old/d.sock" --pidfile "$RM/old/d.pid" \
+				--bridge=none --iptables=false >"$RM/old/log" 2>&1 &)
+			for _ in $(seq 1 60); do DOCKER_HOST=unix://$RM/old/d.sock docker version >/dev/null 2>&1 && break; sleep 0.5; done
+			rm_error_case old-engine ssh://oldbox 4 \
+				"the engine at DOCKER_HOST=ssh://oldbox is too old: dockerd 20.10.24+dfsg1 embeds a BuildKit without named build contexts"
+		else
+			fail "remote: prerequisite: Debian 12's dockerd 20.10 at /usr/sbin/dockerd (apt-get install docker.io), the old engine"
+		fi
 	fi
 	[ -n "${RM_AGENT:-}" ] && kill "$RM_AGENT" 2>/dev/null
 	[ -s "$RM/ssh/sshd.pid" ] && kill "$(cat "$RM/ssh/sshd.pid")" 2>/dev/null
 	rm_engine_stop
+	if [ -s "${RM:-/nonexistent}/old/d.pid" ]; then
+		op=$(cat "$RM/old/d.pid")
+		opids="$op $(ps -o pid= --ppid "$op" 2>/dev/null | tr '\n' ' ')"
+		for p in $opids; do kill -TERM "$p" 2>/dev/null; done
+		for _ in $(seq 1 40); do kill -0 "$op" 2>/dev/null || break; sleep 0.5; done
+		for m in $(grep -F " $RM/old/" /proc/mounts | awk '{print $2}' | sort -r); do umount -l "$m" 2>/dev/null; done
+	fi
+	if [ -n "${P:-}" ]; then
+		iptables -w -D INPUT -p tcp -d 127.0.0.1 --dport "$P" -m comment --comment "cg-e2e-up-$P" 2>/dev/null
+		iptables -w -D INPUT -p tcp -s 127.0.0.1 --sport "$P" -m comment --comment "cg-e2e-down-$P" 2>/dev/null
+	fi
 fi
