@@ -8,6 +8,7 @@
 #   SCCACHE=0 bench/run.sh       without the sccache rows
 #   REGISTRY=1 bench/run.sh      and then the team cache's rows (bench/registry.sh: a registry
 #                                and an engine of its own; alone, it prunes no shared engine)
+#   REMOTE=1 bench/run.sh        then bench/remote.sh: the same engine over ssh vs its unix socket
 #
 # Measures, per project and tool:
 #   cold       from an empty target dir, the tool's caches emptied (cargo green:
@@ -122,4 +123,8 @@ fi
 if [ "${REGISTRY:-0}" = 1 ]; then
 	echo
 	PROJECTS=$PROJECTS "$ROOT/bench/registry.sh"
+fi
+if [ "${REMOTE:-0}" = 1 ]; then
+	echo
+	"$ROOT/bench/remote.sh"
 fi
