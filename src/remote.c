@@ -298,7 +298,7 @@ static int remote_target(const char *dir, const char *user, const char *port, co
 	} else if (skip_prefix(out.buf, "tcp://", &rest) && strchr(rest, ':')) {
 		strbuf_add(target, rest, strcspn(rest, "/"));
 	} else {
-		strbuf_addf(err, "the docker CLI on the host of DOCKER_HOST=%s talks to its engine at '%s', which cargo-green cannot forward (a unix:// or tcp:// address is needed; or give the socket: DOCKER_HOST=%s/PATH/TO/docker.sock)",
+		strbuf_addf(err, "the docker CLI on the host of %s talks to its engine at '%s', which cargo-green cannot forward (a unix:// or tcp:// address is needed; or give the socket: DOCKER_HOST=%s/PATH/TO/docker.sock)",
 			    where, out.buf, dh);
 		ret = EXIT_ENGINE_UNREACHABLE;
 	}
@@ -437,7 +437,7 @@ int remote_ensure(struct strbuf *err)
 	 * later call: the ping the plugin makes of a local engine, here. */
 	if (dockerapi_ping(ENGINE_PING_MS) >= 1) {
 		strbuf_addf(err, "the engine at %s took the connection but did not answer within %d s (GET /_ping): it is stuck; restart it, or set CARGOGREEN_RUNNER=none to build with the local rustc",
-			    engine_host(), ENGINE_PING_MS / 1000);
+			    engine_where(), ENGINE_PING_MS / 1000);
 		ret = EXIT_ENGINE_UNREACHABLE;
 	}
 out:
