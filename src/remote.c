@@ -405,6 +405,30 @@ out:
 	return ret;
 }
 
+int remote_run(const char *command, struct strbuf *cause, struct strbuf *err)
+{
+	struct strbuf user = STRBUF_INIT, host = STRBUF_INIT, port = STRBUF_INIT, path = STRBUF_INIT,
+		      errfile = STRBUF_INIT;
+	const char *dir = getenv(REMOTE_DIR_ENV);
+	int rc = -1;
+	if (!remote_active() || remote_ensure(err))
+		goto out;
+	if (remote_parse(dockerctx_run()->host.buf, &user, &host, &port, &path) < 0)
+		goto out;
+	strbuf_addf(&errfile, "%s/run.%ld.err", dir, (long)getpid());
+	rc = ssh_call(dir, (const char *const[]){ "-T", NULL }, user.buf, port.buf, host.buf, command, errfile.buf, NULL,
+		      err);
+	last_line(errfile.buf, cause);
+	unlink(errfile.buf);
+out:
+	strbuf_release(&user);
+	strbuf_release(&host);
+	strbuf_release(&port);
+	strbuf_release(&path);
+	strbuf_release(&errfile);
+	return rc;
+}
+
 int remote_ensure(struct strbuf *err)
 {
 	const char *dir = getenv(REMOTE_DIR_ENV);

@@ -42,6 +42,11 @@ const char *remote_socket(void);
  * failure: a process asks ssh once. */
 int remote_ensure(struct strbuf *err);
 
+/* Run command (one shell line, ours) on the remote host over the run's
+ * connection (opened if it is not): its exit code, the last line of its
+ * stderr in cause; -1 with err when it could not be run at all. */
+int remote_run(const char *command, struct strbuf *cause, struct strbuf *err);
+
 /* The last line ssh wrote about this run's connection (it was lost, say),
  * appended to out; nothing when there is none. */
 void remote_ssh_cause(struct strbuf *out);
