@@ -31,6 +31,7 @@ E2HOST="unix://$RM/engine/run/docker.sock"
 
 cleanup() {
 	local d p
+	trap - ERR
 	[ -n "${AGENT:-}" ] && kill "$AGENT" 2>/dev/null
 	[ -s "$RM/ssh/sshd.pid" ] && kill "$(cat "$RM/ssh/sshd.pid")" 2>/dev/null
 	if [ -n "${P:-}" ]; then
@@ -73,8 +74,8 @@ SetEnv DOCKER_HOST=$E2HOST
 EOF
 mkdir -p /run/sshd
 /usr/sbin/sshd -f "$RM/ssh/sshd_config" -E "$RM/sshd.log"
-iptables -w -I INPUT -p tcp -d 127.0.0.1 --dport "$P" -m comment --comment "cg-bench-up-$P"
-iptables -w -I INPUT -p tcp -s 127.0.0.1 --sport "$P" -m comment --comment "cg-bench-down-$P"
+iptables -w -I INPUT -p tcp -d 127.0.0.1 --dport "$P" -m comment --comment "cg-bench-up-$P" 2>/dev/null
+iptables -w -I INPUT -p tcp -s 127.0.0.1 --sport "$P" -m comment --comment "cg-bench-down-$P" 2>/dev/null
 echo "[127.0.0.1]:$P $(cat "$RM/ssh/host_key.pub")" >"$RM/ssh/known_hosts"
 cat >"$RM/ssh/config" <<EOF
 Host greenbox
@@ -95,7 +96,7 @@ for _ in $(seq 1 20); do [ -s "$RM/ssh/sshd.pid" ] && break; sleep 0.2; done
 ssh -o BatchMode=yes greenbox true
 
 bytes() { # "UP DOWN" so far
-	iptables -w -nvxL INPUT | awk -v u="cg-bench-up-$P" -v d="cg-bench-down-$P" \
+	iptables -w -nvxL INPUT 2>/dev/null | awk -v u="cg-bench-up-$P" -v d="cg-bench-down-$P" \
 		'index($0, u) { up = $2 } index($0, d) { down = $2 } END { print up + 0, down + 0 }'
 }
 conns() { grep -c 'Accepted publickey' "$RM/sshd.log" || true; }

@@ -1,4 +1,5 @@
 #include "dockerctx.h"
+#include "internal.h"
 #include "json.h"
 #include "sha256.h"
 #include "util.h"

@@ -34,12 +34,9 @@ int dockerctx_resolve(const char *buildx_builder, struct dockerctx *out, struct 
 void dockerctx_release(struct dockerctx *c);
 
 /* The run's engine, resolved once per process: the plugin's choice, which
- * dockerctx_setup hands to its wrappers (ENGINE_ENV_*), else resolved here
- * (an error then counts as the default). Point into static storage. */
-#define ENGINE_ENV_HOST "__CARGOGREEN_ENGINE_HOST"
-#define ENGINE_ENV_WHERE "__CARGOGREEN_ENGINE_WHERE"
-#define ENGINE_ENV_FROM "__CARGOGREEN_ENGINE_FROM"
-#define ENGINE_ENV_NAME "__CARGOGREEN_ENGINE_NAME"
+ * dockerctx_setup hands to its wrappers (ENGINE_ENV_*, internal.h), else
+ * resolved here at each call (an error then counts as the default). Points
+ * into static storage. */
 const struct dockerctx *dockerctx_run(void);
 
 /* Plugin: resolve (BUILDX_BUILDER as the settings give it) and hand the

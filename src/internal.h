@@ -27,6 +27,13 @@
 /* The run's private directory (remote.h: the ssh master and its socket):
  * plugin.c makes it, remote.c uses it. */
 #define REMOTE_DIR_ENV "__CARGOGREEN_REMOTE_DIR"
+/* The run's engine as docker would pick it (dockerctx.h): its address, how
+ * the user named it, where from (enum dockerctx_from, in decimal) and the
+ * context's name. dockerctx_setup (plugin.c) writes, dockerctx_run reads. */
+#define ENGINE_ENV_HOST "__CARGOGREEN_ENGINE_HOST"
+#define ENGINE_ENV_WHERE "__CARGOGREEN_ENGINE_WHERE"
+#define ENGINE_ENV_FROM "__CARGOGREEN_ENGINE_FROM"
+#define ENGINE_ENV_NAME "__CARGOGREEN_ENGINE_NAME"
 
 /* ---- switches for tests and comparisons ---- */
 
