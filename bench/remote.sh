@@ -18,6 +18,8 @@
 #                 (target <= 1.2), bytes up and down, and their sum over the
 #                 outputs that came back (target <= 1.5)
 #   ssh warm      cargo clean, the store hot: its ssh connections (target 0)
+#   ssh -C cold   the ssh cold build again with `Compression yes` for the host
+#                 (what a user on a slow link can set in ~/.ssh/config)
 # The base image is made on the remote once, first; its bytes are given apart.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -78,7 +80,9 @@ iptables -w -I INPUT -p tcp -d 127.0.0.1 --dport "$P" -m comment --comment "cg-b
 iptables -w -I INPUT -p tcp -s 127.0.0.1 --sport "$P" -m comment --comment "cg-bench-down-$P" 2>/dev/null
 echo "[127.0.0.1]:$P $(cat "$RM/ssh/host_key.pub")" >"$RM/ssh/known_hosts"
 cat >"$RM/ssh/config" <<EOF
-Host greenbox
+Host greenbox-c
+	Compression yes
+Host greenbox greenbox-c
 	HostName 127.0.0.1
 	Port $P
 	User $(id -un)
@@ -113,14 +117,14 @@ BASE_LINE="base image made on the remote: ${t}s, $(mb $((u1 - u0))) MB up, $(mb 
 
 TABLE="$WORK/remote-table.md"
 {
-	echo "| project | socket cold | ssh cold (× socket) | up | down | outputs | (up+down) / outputs | warm: ssh connections |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+	echo "| project | socket cold | ssh cold (× socket) | up | down | outputs | (up+down) / outputs | warm: ssh connections | ssh cold, Compression yes (× socket) | its (up+down) / outputs |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } >"$TABLE"
 for p in $REMOTE_PROJECTS; do
 	src="$WORK/remote-$p"
 	mkdir -p "$src"
 	source_of "$p" "$src"
-	for k in sc gc up down out ratio warm; do eval "$k=()"; done
+	for k in sc gc up down out ratio warm zc zratio; do eval "$k=()"; done
 	for run in $(seq 1 "$RUNS"); do
 		say "remote $p run $run: cold on the engine's socket"
 		rm -rf "$src/target" "$RM/xdg"
@@ -150,12 +154,22 @@ for p in $REMOTE_PROJECTS; do
 		c0=$(conns)
 		timed "$src" env DOCKER_HOST=ssh://greenbox XDG_CACHE_HOME="$RM/xdg" cargo green build >/dev/null
 		warm+=($(($(conns) - c0)))
+		say "remote $p run $run: cold over ssh, Compression yes"
+		rm -rf "$src/target" "$RM/xdg"
+		prune
+		read -r u0 d0 <<<"$(bytes)"
+		zc+=("$(timed "$src" env DOCKER_HOST=ssh://greenbox-c XDG_CACHE_HOME="$RM/xdg" cargo green build)")
+		read -r u1 d1 <<<"$(bytes)"
+		o=$(du -sb "$src/target/cargo-green/out" | cut -f1)
+		zratio+=("$(awk -v a=$((u1 - u0 + d1 - d0)) -v b="$o" 'BEGIN { printf "%.2f", a / b }')")
 	done
 	read -r scm _ <<<"$(summary "${sc[@]}")"
 	read -r gcm _ <<<"$(summary "${gc[@]}")"
-	printf '| %s | %ss | %ss (%.2f×) | %s MB | %s MB | %s MB | %s× | %s |\n' "$p" "$scm" "$gcm" "$(echo "$gcm / $scm" | bc -l)" \
+	read -r zcm _ <<<"$(summary "${zc[@]}")"
+	printf '| %s | %ss | %ss (%.2f×) | %s MB | %s MB | %s MB | %s× | %s | %ss (%.2f×) | %s× |\n' "$p" "$scm" "$gcm" "$(echo "$gcm / $scm" | bc -l)" \
 		"$(summary "${up[@]}" | cut -d' ' -f1)" "$(summary "${down[@]}" | cut -d' ' -f1)" "$(summary "${out[@]}" | cut -d' ' -f1)" \
-		"$(summary "${ratio[@]}" | cut -d' ' -f1)" "$(summary "${warm[@]}" | cut -d' ' -f1)" >>"$TABLE"
+		"$(summary "${ratio[@]}" | cut -d' ' -f1)" "$(summary "${warm[@]}" | cut -d' ' -f1)" \
+		"$zcm" "$(echo "$zcm / $scm" | bc -l)" "$(summary "${zratio[@]}" | cut -d' ' -f1)" >>"$TABLE"
 done
 
 echo
