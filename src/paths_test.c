@@ -133,58 +133,46 @@ void test_paths(void)
 	CHECK(path_spelled_prefix("/w/tt/debug", "/w/t") == NULL);
 }
 
+/* find_target_dir(root/from) is root/want (want NULL: none is found). */
+static void check_target_dir(const char *root, const char *from, const char *want)
+{
+	struct strbuf p = STRBUF_INIT, w = STRBUF_INIT;
+	char *got;
+	strbuf_addf(&p, "%s/%s", root, from);
+	if (want)
+		strbuf_addf(&w, "%s/%s", root, want);
+	got = find_target_dir(p.buf);
+	CHECK_STR(got, want ? w.buf : NULL);
+	free(got);
+	strbuf_release(&p);
+	strbuf_release(&w);
+}
+
 /* find_target_dir: the dir cargo marked, and with --target the one above
  * target/TRIPLE (marked too), where the host's units are. */
 void test_find_target_dir(void)
 {
 	char tmpl[] = "/tmp/cargo-green-tdir-test.XXXXXX";
 	const char *root = mkdtemp(tmpl);
-	struct strbuf p = STRBUF_INIT, want = STRBUF_INIT;
-	char *got;
+	const char *tag = "Signature: 8a477f597d28d172789f06886806bc55\n";
 	CHECK(root != NULL);
 	if (!root)
 		return;
-	test_put(root, "ws/target/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n", 0644);
-	test_put(root, "ws/target/x86_64-unknown-linux-gnu/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n", 0644);
+	test_put(root, "ws/target/CACHEDIR.TAG", tag, 0644);
+	test_put(root, "ws/target/x86_64-unknown-linux-gnu/CACHEDIR.TAG", tag, 0644);
 	test_put(root, "ws/target/x86_64-unknown-linux-gnu/debug/build/x-1/out/.keep", "", 0644);
 	test_put(root, "ws/target/debug/deps/.keep", "", 0644);
 	test_put(root, "inst/.rustc_info.json", "{}", 0644);
 	test_put(root, "inst/release/deps/.keep", "", 0644);
-	strbuf_addf(&want, "%s/ws/target", root);
-	strbuf_addf(&p, "%s/ws/target/x86_64-unknown-linux-gnu/debug/build/x-1/out", root);
-	got = find_target_dir(p.buf);
-	CHECK_STR(got, want.buf);
-	free(got);
-	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/ws/target/debug/deps", root);
-	got = find_target_dir(p.buf);
-	CHECK_STR(got, want.buf);
-	free(got);
-	/* cargo install's temporary dir: only .rustc_info.json. */
-	strbuf_reset(&p);
-	strbuf_reset(&want);
-	strbuf_addf(&p, "%s/inst/release/deps", root);
-	strbuf_addf(&want, "%s/inst", root);
-	got = find_target_dir(p.buf);
-	CHECK_STR(got, want.buf);
-	free(got);
-	/* A target dir of its own whose name has a '-', under no marked dir. */
 	test_put(root, "my-target/CACHEDIR.TAG", "", 0644);
 	test_put(root, "my-target/debug/deps/.keep", "", 0644);
-	strbuf_reset(&p);
-	strbuf_reset(&want);
-	strbuf_addf(&p, "%s/my-target/debug/deps", root);
-	strbuf_addf(&want, "%s/my-target", root);
-	got = find_target_dir(p.buf);
-	CHECK_STR(got, want.buf);
-	free(got);
+	check_target_dir(root, "ws/target/x86_64-unknown-linux-gnu/debug/build/x-1/out", "ws/target");
+	check_target_dir(root, "ws/target/debug/deps", "ws/target");
+	/* cargo install's temporary dir: only .rustc_info.json. */
+	check_target_dir(root, "inst/release/deps", "inst");
+	/* A target dir of its own whose name has a '-', under no marked dir. */
+	check_target_dir(root, "my-target/debug/deps", "my-target");
 	/* Not in one. */
-	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/ws", root);
-	got = find_target_dir(p.buf);
-	CHECK(got == NULL);
-	free(got);
+	check_target_dir(root, "ws", NULL);
 	rm_rf(root);
-	strbuf_release(&p);
-	strbuf_release(&want);
 }
