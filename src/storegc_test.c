@@ -104,7 +104,7 @@ void test_store_gc(void)
 	/* Saved with what the job knows; the size is the entry's on disk. */
 	for (int i = 0; i < 3; i++) {
 		struct store_meta in = STORE_META_INIT;
-		char id[16];
+		char id[32];
 		snprintf(id, sizeof(id), "x%d-0%d", i, i);
 		strbuf_reset(&src);
 		strbuf_addf(&src, "%s/src%d", root, i);
