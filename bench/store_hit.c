@@ -4,6 +4,9 @@
  * dep-info, the result files); then, N times each, in microseconds:
  *   lookup     store_lookup(STORE_HIT): the whole hit (manifest and stat
  *              data checked, pinned, counted), as a wrapper does it
+ *   dep read   store_lookup(STORE_DEP): a dependent's read of it (checked,
+ *              pinned, its last use noted), once per unit of a closure
+ *   sizes      store_lookup(STORE_SIZES): sizes against the manifest only
  *   use        store_meta_hit alone: the append to KEY.uses
  *   pin        the pin's system calls alone (open, flock, fstat, stat, close)
  *   meta read  store_meta_read: what the stats' time-saved estimate reads
@@ -49,7 +52,7 @@ int main(int argc, char **argv)
 	struct strbuf src = STRBUF_INIT, err = STRBUF_INIT, e = STRBUF_INIT, xdg = STRBUF_INIT;
 	struct store_meta m;
 	long long t0;
-	double lookup, use, pin, meta;
+	double lookup, dep, sizes, use, pin, meta;
 	if (!root)
 		return 1;
 	strbuf_addf(&xdg, "%s/xdg", root);
@@ -73,6 +76,20 @@ int main(int argc, char **argv)
 		store_pins_release();
 	}
 	lookup = per_call_us(t0, n);
+
+	t0 = now_ns();
+	for (int i = 0; i < n; i++) {
+		store_lookup(key, STORE_DEP, &e);
+		store_pins_release();
+	}
+	dep = per_call_us(t0, n);
+
+	t0 = now_ns();
+	for (int i = 0; i < n; i++) {
+		store_lookup(key, STORE_SIZES, &e);
+		store_pins_release();
+	}
+	sizes = per_call_us(t0, n);
 
 	t0 = now_ns();
 	for (int i = 0; i < n; i++)
@@ -99,6 +116,8 @@ int main(int argc, char **argv)
 
 	printf("store hit bookkeeping, %d calls each (us per call):\n", n);
 	printf("  lookup (whole hit: check, pin, use)  %8.1f\n", lookup);
+	printf("  dependent's read (STORE_DEP)         %8.1f\n", dep);
+	printf("  sizes only (STORE_SIZES)             %8.1f\n", sizes);
 	printf("  use (append to KEY.uses)             %8.1f\n", use);
 	printf("  pin (open, flock, fstat, stat)       %8.1f\n", pin);
 	printf("  meta read (time-saved estimate)      %8.1f\n", meta);

@@ -416,7 +416,9 @@ static int entry_check_cached(const char *entry, int how, struct strbuf *why)
 		same = !strcmp(a.buf, b.buf);
 	}
 	if (same) {
-		ret = store_entry_check(entry, 0, why);
+		/* (its files as they were when they matched the manifest, their
+		 * sizes included: no walk again for the sizes) */
+		ret = 0;
 		goto out;
 	}
 	ret = store_entry_check(entry, 1, why);
