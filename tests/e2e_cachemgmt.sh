@@ -51,6 +51,19 @@ if want cachemgmt; then
 	check "cache ls --sort=colour: exit 2, one line naming the columns (exit $rc)" \
 		bash -c "[ $rc -eq 2 ] && one_line '$CM/sort.err' && grep -q 'name, size, used or hits' '$CM/sort.err'"
 
+	# ---- the setting in Cargo.toml ----
+	WS="$CM/ws"
+	copy_fixture "$WS"
+	printf '\n[workspace.metadata.green]\ncache-size = "200MiB"\n' >>"$WS/Cargo.toml"
+	(cd "$WS" && XDG_CACHE_HOME="$CMX" cargo green supergreen env CARGOGREEN_CACHE_SIZE >"$CM/ws-env.out" 2>&1)
+	(cd "$WS" && XDG_CACHE_HOME="$CMX" cargo green supergreen cache ls >"$CM/ws-ls.out" 2>&1)
+	check "cache-size in [workspace.metadata.green]: supergreen env shows it and where from, cache ls the limit" \
+		bash -c "grep -qx 'CARGOGREEN_CACHE_SIZE=200MiB # workspace ($WS/Cargo.toml)' '$CM/ws-env.out' && tail -n1 '$CM/ws-ls.out' | grep -q ' of 200.0 MiB (CARGOGREEN_CACHE_SIZE)'"
+	sed -i 's/^cache-size = .*/cache-size = "lots"/' "$WS/Cargo.toml"
+	(cd "$WS" && XDG_CACHE_HOME="$CMX" cargo green build >/dev/null 2>"$CM/ws-bad.err"); rc=$?
+	check "cache-size = \"lots\" in Cargo.toml: exit 2, one line naming the setting and the manifest (exit $rc)" \
+		bash -c "[ $rc -eq 2 ] && one_line '$CM/ws-bad.err' && grep -q 'cache-size' '$CM/ws-bad.err' && grep -q '$WS/Cargo.toml' '$CM/ws-bad.err'"
+
 	# ---- stats: cumulative since --zero ----
 	cms stats --zero >"$CM/zero.out"; rc=$?
 	(cd "$A" && cargo clean -q)
