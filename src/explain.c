@@ -509,13 +509,16 @@ static void add_before(struct strbuf *out, long long secs)
 
 struct note {
 	char *name;
-	long long mtime;
+	long long mtime;  /* seconds, as said */
+	long long mtime_ns; /* to order builds made within the same second */
 };
 
 static int note_newest_first(const void *a, const void *b)
 {
 	const struct note *x = a, *y = b;
-	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime;
+	if (x->mtime_ns != y->mtime_ns)
+		return x->mtime_ns > y->mtime_ns ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 void explain_miss(const char *group, const char *shown, const char *key, const struct strvec *inputs,
@@ -543,7 +546,8 @@ void explain_miss(const char *group, const char *shown, const char *key, const s
 			if (nr == alloc)
 				notes = xrealloc(notes, (alloc = alloc ? 2 * alloc : 16) * sizeof(*notes));
 			notes[nr].name = xstrdup(e->d_name);
-			notes[nr++].mtime = (long long)st.st_mtime;
+			notes[nr].mtime = (long long)st.st_mtime;
+			notes[nr++].mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 		}
 		closedir(d);
 	}
