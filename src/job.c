@@ -800,8 +800,11 @@ static int call_verify(struct call *c, struct strbuf *err)
 	}
 	call_shown(c, &what);
 	/* The file as the host has it: target/... */
-	strbuf_addf(&what, ": %s%s", starts_with(diff.buf, CT_TARGET + 1) ? "target" : "",
-		    diff.buf + (starts_with(diff.buf, CT_TARGET + 1) ? strlen(CT_TARGET + 1) : 0));
+	{
+		const char *ct_rel = &CT_TARGET[1]; /* green/target: the paths diff names are relative */
+		int in_target = starts_with(diff.buf, ct_rel);
+		strbuf_addf(&what, ": %s%s", in_target ? "target" : "", diff.buf + (in_target ? strlen(ct_rel) : 0));
+	}
 	LOG(LOG_WARN, "verify: %s differs from a fresh build (its tree kept in target/cargo-green/verify/)", what.buf);
 	stats_record(j->cfg, STATS_VERIFY_BAD, j->spec.id, what.buf, 0, 0);
 	/* The fresh tree, for a look, in target/cargo-green/verify/ID (the next verify of it replaces it). */
