@@ -268,150 +268,229 @@ out:
 	return ret;
 }
 
-static int wrap_once(const struct config *cfg, int argc, const char **argv, int depth)
-{
+/*
+ * One rustc call set up as a job, through named phases, each with one job:
+ *
+ *   route    which way it goes: the engine, the local rustc in a sandbox
+ *            (an incremental unit), or straight to the local rustc
+ *   target   where its outputs go and what it was seen to need
+ *   paths    where everything is in the container
+ *   deps     its direct dependencies' records and its build script's run
+ *   sources  its source context (a clean mirror of a path crate)
+ *   command  rustc's command line and environment in the container
+ *   shim     a build script: what cargo runs in its place
+ *
+ * Then job_run (job.c) does the rest. A phase returns 0 to go on, or -1
+ * with why it stopped in p->stop: PLAN_PASS (the local rustc, why in
+ * p->why: an outcome, not an error) or PLAN_ERROR (err, exit code in
+ * p->status).
+ */
+enum plan_stop { PLAN_ON, PLAN_PASS, PLAN_ERROR };
+
+/* Owns everything in it but cfg, argv and the strings why points to. */
+struct plan {
+	const struct config *cfg;
+	const char **argv;
 	struct rustc_args ra;
-	struct job j = JOB_INIT;
-	struct strvec rustc_env = STRVEC_INIT;
-	struct strbuf id = STRBUF_INIT, home = STRBUF_INIT, err = STRBUF_INIT, mirror = STRBUF_INIT,
-		      shim = STRBUF_INIT;
+	int parsed;                 /* ra holds a parse (to release) */
+	struct job j;
+	struct strvec rustc_env;    /* cargo:rustc-env of its build script */
+	struct strbuf id;           /* NAME-HASH, as its files are named */
+	struct strbuf home;         /* CARGO_HOME */
+	struct strbuf err;
 	char cwd[4096];
-	const char *manifest_dir = cfg->cargo.manifest_dir, *pkg = cfg->cargo.pkg_name,
-		   *out_dir_env = cfg->cargo.out_dir, *why = NULL;
-	char *out_dir = NULL, *spelled = NULL, *input = NULL, *rec = NULL, *self = NULL;
-	const char *ws_root = NULL;
-	int ret = 0, code = 0, restart = 0, host_paths, whole_ws;
+	char *out_dir;              /* --out-dir, absolute and normalized */
+	char *input;                /* its crate root, absolute and normalized */
+	const char *ws_root;        /* a workspace member: the workspace root (cwd) */
+	int host_paths;             /* JOB_MODE_HOST_PATHS: it reads its own host path */
+	int whole_ws;               /* JOB_MODE_WORKSPACE: it reads the workspace beyond its package */
+	enum plan_stop stop;
+	const char *why;            /* with PLAN_PASS */
+	int status;                 /* with PLAN_ERROR */
+};
 
-	if (!strstr(path_basename(argv[0]), "rustc"))
-		return passthrough(cfg, argv, "not rustc (a rustc driver such as clippy)", NULL);
-	if (any_env_prefix("CARGO_CFG_"))
-		return passthrough(cfg, argv, "called by a build script", NULL);
+static void plan_init(struct plan *p, const struct config *cfg, const char **argv)
+{
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	p->argv = argv;
+	p->j = (struct job)JOB_INIT;
+	strvec_init(&p->rustc_env);
+	strbuf_init(&p->id, 0);
+	strbuf_init(&p->home, 0);
+	strbuf_init(&p->err, 0);
+}
 
-	rustc_args_parse(&ra, argc - 1, argv + 1);
-	if (ra.passthrough) {
-		why = ra.passthrough;
-		goto pass;
-	}
+static void plan_release(struct plan *p)
+{
+	if (p->parsed)
+		rustc_args_release(&p->ra);
+	job_release(&p->j);
+	free(p->out_dir);
+	free(p->input);
+	strvec_clear(&p->rustc_env);
+	strbuf_release(&p->id);
+	strbuf_release(&p->home);
+	strbuf_release(&p->err);
+}
+
+static int plan_pass(struct plan *p, const char *why)
+{
+	p->stop = PLAN_PASS;
+	p->why = why;
+	return -1;
+}
+
+static int plan_error(struct plan *p, int status)
+{
+	p->stop = PLAN_ERROR;
+	p->status = status;
+	return -1;
+}
+
+/* route: its arguments parsed and its id named; the local rustc for what
+ * the engine cannot or should not compile. */
+static int plan_route(struct plan *p, int argc)
+{
+	const struct config *cfg = p->cfg;
+	struct rustc_args *ra = &p->ra;
+
+	rustc_args_parse(ra, argc - 1, p->argv + 1);
+	p->parsed = 1;
+	if (ra->passthrough)
+		return plan_pass(p, ra->passthrough);
 	/* NAME-HASH, as its files are named; a unit cargo names without a hash
 	 * (a cdylib) takes its -C metadata instead, so that two builds of it
 	 * (other features, say) keep their outputs apart. */
-	if (*ra.extra_filename || !ra.metadata)
-		strbuf_addf(&id, "%s%s", ra.crate_name, ra.extra_filename);
+	if (*ra->extra_filename || !ra->metadata)
+		strbuf_addf(&p->id, "%s%s", ra->crate_name, ra->extra_filename);
 	else
-		strbuf_addf(&id, "%s-%s", ra.crate_name, ra.metadata);
-	config_log_setup(cfg, id.buf);
-	if (cfg->runner == RUNNER_NONE) {
-		why = "CARGOGREEN_RUNNER=none";
-		goto pass;
-	}
-	if (!cfg->incremental && wants_incremental(&ra) && !base_is_derived(cfg)) {
+		strbuf_addf(&p->id, "%s-%s", ra->crate_name, ra->metadata);
+	config_log_setup(cfg, p->id.buf);
+	if (cfg->runner == RUNNER_NONE)
+		return plan_pass(p, "CARGOGREEN_RUNNER=none");
+	if (!cfg->incremental && wants_incremental(ra) && !base_is_derived(cfg)) {
 		/* Its dependencies built on another base may not load or link on the host. */
-		LOG(LOG_INFO, "%s: incremental, but the base is not the host-derived one: in the engine", id.buf);
-	} else if (!cfg->incremental && wants_incremental(&ra)) {
+		LOG(LOG_INFO, "%s: incremental, but the base is not the host-derived one: in the engine", p->id.buf);
+	} else if (!cfg->incremental && wants_incremental(ra)) {
 		/* What a developer edits (workspace members, path dependencies,
 		 * in a profile with incremental on): the local rustc with its
 		 * incremental state, as plain cargo, in a sandbox at the fixed
 		 * paths (sandbox.h): keyed and stored as the engine's units. */
-		j.local = j.self.local = 1;
-		if (argv[0][0] != '/' || getenv(NO_SANDBOX_ENV)) {
-			why = argv[0][0] != '/' ? "rustc not named by its path" : NO_SANDBOX_ENV;
-			goto pass;
-		}
-		LOG(LOG_INFO, "%s: compiled locally (incremental)", id.buf);
+		p->j.local = p->j.self.local = 1;
+		if (p->argv[0][0] != '/' || getenv(NO_SANDBOX_ENV))
+			return plan_pass(p, p->argv[0][0] != '/' ? "rustc not named by its path" : NO_SANDBOX_ENV);
+		LOG(LOG_INFO, "%s: compiled locally (incremental)", p->id.buf);
 	}
-	if (!stage_id_valid(id.buf)) {
-		why = "crate name not usable as a stage name";
-		goto pass;
-	}
-	if (!manifest_dir || !pkg) {
-		why = "not run by cargo (no CARGO_MANIFEST_DIR)";
-		goto pass;
-	}
-	if (!getcwd(cwd, sizeof(cwd))) {
-		why = "no current directory";
-		goto pass;
-	}
+	if (!stage_id_valid(p->id.buf))
+		return plan_pass(p, "crate name not usable as a stage name");
+	if (!cfg->cargo.manifest_dir || !cfg->cargo.pkg_name)
+		return plan_pass(p, "not run by cargo (no CARGO_MANIFEST_DIR)");
+	if (!getcwd(p->cwd, sizeof(p->cwd)))
+		return plan_pass(p, "no current directory");
+	return 0;
+}
+
+/* target: its target dir and out dir, its crate root, and the modes it
+ * was seen to need (job.h). */
+static int plan_target(struct plan *p)
+{
+	const char *manifest_dir = p->cfg->cargo.manifest_dir, *why = NULL;
+	char *spelled, *n;
+	int rc;
+
 	/* Normalized: a ".." in --out-dir (CARGO_TARGET_DIR=a/../t) must not
 	 * put records anywhere but where rustc's outputs go, in the target dir. */
-	spelled = absolute(cwd, ra.out_dir);
-	if (job_set_target(&j, spelled, &out_dir, &why) < 0)
-		goto pass;
-	input = absolute(cwd, ra.input);
-	{
-		char *n = path_normalize(input);
-		free(input);
-		input = n;
-	}
-	if (strpbrk(cwd, "\t\n") || strpbrk(manifest_dir, "\t\n") || strpbrk(j.host_target, "\t\n")) {
-		why = "a path with a tab or newline";
-		goto pass;
-	}
+	spelled = absolute(p->cwd, p->ra.out_dir);
+	rc = job_set_target(&p->j, spelled, &p->out_dir, &why);
+	free(spelled);
+	if (rc < 0)
+		return plan_pass(p, why);
+	spelled = absolute(p->cwd, p->ra.input);
+	n = path_normalize(spelled);
+	free(spelled);
+	p->input = n;
+	if (strpbrk(p->cwd, "\t\n") || strpbrk(manifest_dir, "\t\n") || strpbrk(p->j.host_target, "\t\n"))
+		return plan_pass(p, "a path with a tab or newline");
 
 	/* What this crate was seen to need (job.h's modes). */
-	j.modes = job_modes_load(j.host_target, id.buf);
-	if (ra.input[0] != '/')
-		ws_root = cwd; /* a workspace member: cwd is the workspace root */
-	host_paths = !!(j.modes & JOB_MODE_HOST_PATHS);
-	whole_ws = ws_root && (j.modes & JOB_MODE_WORKSPACE);
-	if (host_paths && !path_dockerfile_safe(ws_root ? ws_root : manifest_dir)) {
-		why = "it reads its own host path, which has characters a Dockerfile path cannot hold";
-		goto pass;
-	}
+	p->j.modes = job_modes_load(p->j.host_target, p->id.buf);
+	if (p->ra.input[0] != '/')
+		p->ws_root = p->cwd; /* a workspace member: cwd is the workspace root */
+	p->host_paths = !!(p->j.modes & JOB_MODE_HOST_PATHS);
+	p->whole_ws = p->ws_root && (p->j.modes & JOB_MODE_WORKSPACE);
+	if (p->host_paths && !path_dockerfile_safe(p->ws_root ? p->ws_root : manifest_dir))
+		return plan_pass(p, "it reads its own host path, which has characters a Dockerfile path cannot hold");
+	return 0;
+}
 
-	/* Where everything is in the container: fixed paths, or the sources at
-	 * their host path for a unit that keeps it (JOB_MODE_HOST_PATHS). */
-	cargo_home(&home);
-	pathmap_add(&j.pm, home.buf, CT_CARGO_HOME);
-	if (ws_root) {
-		pathmap_add(&j.pm, cwd, host_paths ? cwd : CT_WS);
-	} else if (!path_under(manifest_dir, home.buf)) {
+/* paths: where everything is in the container: fixed paths, or the
+ * sources at their host path for a unit that keeps it (JOB_MODE_HOST_PATHS). */
+static int plan_paths(struct plan *p)
+{
+	struct job *j = &p->j;
+	const char *manifest_dir = p->cfg->cargo.manifest_dir;
+	char *ct_input, *ct_manifest;
+	int ok;
+
+	cargo_home(&p->home);
+	pathmap_add(&j->pm, p->home.buf, CT_CARGO_HOME);
+	if (p->ws_root) {
+		pathmap_add(&j->pm, p->cwd, p->host_paths ? p->cwd : CT_WS);
+	} else if (!path_under(manifest_dir, p->home.buf)) {
 		struct strbuf ct = STRBUF_INIT;
-		strbuf_addf(&ct, CT_PATHPKG "/%s", pkg);
-		pathmap_add(&j.pm, manifest_dir, host_paths ? manifest_dir : ct.buf);
+		strbuf_addf(&ct, CT_PATHPKG "/%s", p->cfg->cargo.pkg_name);
+		pathmap_add(&j->pm, manifest_dir, p->host_paths ? manifest_dir : ct.buf);
 		strbuf_release(&ct);
-	} else if (host_paths) {
-		pathmap_add(&j.pm, manifest_dir, manifest_dir);
+	} else if (p->host_paths) {
+		pathmap_add(&j->pm, manifest_dir, manifest_dir);
 	}
-	j.spec.workdir = pathmap_to_ct(&j.pm, cwd);
-	{
-		char *ct_input = pathmap_to_ct(&j.pm, input);
-		char *ct_manifest = pathmap_to_ct(&j.pm, manifest_dir);
-		int ok = ct_input && ct_manifest && j.spec.workdir && path_under(input, manifest_dir);
-		free(ct_input);
-		if (!ok) {
-			free(ct_manifest);
-			why = "sources outside the package, the workspace and CARGO_HOME";
-			goto pass;
-		}
-		j.self.ctx_mount = ct_manifest;
+	j->spec.workdir = pathmap_to_ct(&j->pm, p->cwd);
+	ct_input = pathmap_to_ct(&j->pm, p->input);
+	ct_manifest = pathmap_to_ct(&j->pm, manifest_dir);
+	ok = ct_input && ct_manifest && j->spec.workdir && path_under(p->input, manifest_dir);
+	free(ct_input);
+	if (!ok) {
+		free(ct_manifest);
+		return plan_pass(p, "sources outside the package, the workspace and CARGO_HOME");
 	}
-	if (whole_ws) {
+	j->self.ctx_mount = ct_manifest;
+	if (p->whole_ws) {
 		/* It reads files of the workspace outside its package: all of it. */
-		free(j.self.ctx_mount);
-		j.self.ctx_mount = pathmap_to_ct(&j.pm, ws_root);
+		free(j->self.ctx_mount);
+		j->self.ctx_mount = pathmap_to_ct(&j->pm, p->ws_root);
 	}
+	return 0;
+}
 
-	/* Direct dependencies: the records beside what --extern names, and the build script run. */
-	for (size_t i = 0; i < ra.nr; i++) {
-		const char *p;
+/* deps: its direct dependencies, the records beside what --extern names,
+ * and its build script's run (with what that run set for this compile). */
+static int plan_deps(struct plan *p)
+{
+	const char *out_dir_env = p->cfg->cargo.out_dir;
+	struct job *j = &p->j;
+	char *rec;
+
+	for (size_t i = 0; i < p->ra.nr; i++) {
+		const char *path;
 		char *np;
-		if (ra.a[i].kind != ARG_EXTERN || !(p = extern_path(ra.a[i].value)))
+		if (p->ra.a[i].kind != ARG_EXTERN || !(path = extern_path(p->ra.a[i].value)))
 			continue;
-		np = path_normalize(p);
-		if (!path_under(np, j.host_target)) {
+		np = path_normalize(path);
+		if (!path_under(np, j->host_target)) {
 			free(np);
 			continue;
 		}
 		rec = unit_record_for_artifact(np);
 		free(np);
 		if (!rec || access(rec, F_OK)) {
-			why = rec ? dep_without_record(rec) : PASS_DEP_PLAIN;
-			goto pass;
+			const char *why = rec ? dep_without_record(rec) : PASS_DEP_PLAIN;
+			free(rec);
+			return plan_pass(p, why);
 		}
-		if (strvec_find(&j.dep_records, rec) < 0)
-			strvec_push(&j.dep_records, rec);
+		if (strvec_find(&j->dep_records, rec) < 0)
+			strvec_push(&j->dep_records, rec);
 		free(rec);
-		rec = NULL;
 	}
 	if (out_dir_env) {
 		struct strbuf opath = STRBUF_INIT, output = STRBUF_INIT;
@@ -419,149 +498,189 @@ static int wrap_once(const struct config *cfg, int argc, const char **argv, int 
 		rec = unit_record_for_out_dir(n);
 		free(n);
 		if (!rec || access(rec, F_OK)) {
-			why = script_without_record(out_dir_env);
-			goto pass;
+			free(rec);
+			return plan_pass(p, script_without_record(out_dir_env));
 		}
 		/* cargo:rustc-env=NAME=VALUE: cargo set NAME for this compile. */
 		strbuf_addf(&opath, "%s/../output", out_dir_env); /* cargo keeps it beside OUT_DIR */
 		if (strbuf_read_file(&output, opath.buf) == 0)
-			env_from_build_output(output.buf, &rustc_env);
+			env_from_build_output(output.buf, &p->rustc_env);
 		strbuf_release(&opath);
 		strbuf_release(&output);
-		strvec_push(&j.dep_records, rec);
+		strvec_push(&j->dep_records, rec);
 		free(rec);
-		rec = NULL;
 	}
+	return 0;
+}
 
-	/* The sources: registry crates as they are, path crates through a clean mirror. */
-	j.self.id = xstrdup(id.buf);
-	strbuf_addf(&mirror, "src-%s", id.buf);
-	j.self.ctx_name = strbuf_detach(&mirror, NULL);
-	j.self.ctx_origin = xstrdup(whole_ws ? ws_root : manifest_dir);
-	j.self.ctx_full = whole_ws;
-	j.self.ws_root = ws_root ? xstrdup(ws_root) : NULL;
-	{
-		struct strbuf reg = STRBUF_INIT;
-		strbuf_addf(&reg, "%s/registry/src", home.buf);
-		if (path_under(manifest_dir, reg.buf)) {
-			j.self.ctx_dir = xstrdup(manifest_dir);
-		} else {
-			strbuf_addf(&mirror, "%s/cargo-green/src/%s", j.host_target, id.buf);
-			if (job_mirror_sources(j.self.ctx_origin, mirror.buf, whole_ws, j.host_target, &err) < 0) {
-				strbuf_release(&reg);
-				error("%s: %s", id.buf, err.buf);
-				ret = EXIT_IO;
-				goto out;
-			}
-			j.self.ctx_dir = strbuf_detach(&mirror, NULL);
-			j.direct = 1; /* its mirror holds its whole package: keyed on what it read too */
-			if (cfg->incremental && incremental_in(&j, &ra, &err) < 0) {
-				strbuf_release(&reg);
-				error("%s: %s", id.buf, err.buf);
-				ret = EXIT_IO;
-				goto out;
-			}
-		}
-		strbuf_release(&reg);
-	}
+/* sources: registry crates as they are, path crates through a clean mirror
+ * (with CARGOGREEN_INCREMENTAL, their incremental state in it). */
+static int plan_sources(struct plan *p)
+{
+	const char *manifest_dir = p->cfg->cargo.manifest_dir;
+	struct job *j = &p->j;
+	struct strbuf reg = STRBUF_INIT, mirror = STRBUF_INIT;
+	int ret = 0;
 
-	/* The command. */
-	j.cfg = cfg;
-	j.rustc = argv[0];
-	j.spec.id = j.self.id;
-	j.spec.ctx_name = j.self.ctx_name;
-	j.spec.ctx_target = j.self.ctx_mount;
-	j.spec.collect_dir = pathmap_to_ct(&j.pm, out_dir);
-	j.spec.collect_new_only = 1;
-	env_filter((const char **)environ, ENV_COMPILE | (host_paths ? ENV_HOST_PATHS : 0), &rustc_env, &j.pm, &j.spec.env);
-	if (j.local) {
-		/* Its incremental state stays in target/, seen at the fixed path. */
-		for (size_t i = 0; i < ra.nr; i++)
-			if (ra.a[i].kind == ARG_CODEGEN && starts_with(ra.a[i].value, "incremental=") &&
-			    !(j.spec.incr_dir = pathmap_to_ct(&j.pm, ra.a[i].value + strlen("incremental=")))) {
-				why = "its incremental dir is outside the target dir";
-				goto pass;
-			}
-		strbuf_addf(&mirror, "%s%s", ra.crate_name, ra.extra_filename);
-		j.out_stem = strbuf_detach(&mirror, NULL);
-	}
-	strvec_push(&j.spec.argv, "rustc");
-	for (size_t i = 0; i < ra.nr; i++)
-		push_arg(&j, &ra.a[i]);
-	j.stderr_escape = ra.error_format_json ? ESCAPE_JSON : ESCAPE_NONE;
-	j.record_path = unit_record_path(out_dir, ra.crate_name, ra.extra_filename);
-
-	if (rustc_args_is_build_script(&ra)) {
-		/* cargo will run this binary: on the host it is a shim that runs the real one in the engine. */
-		struct strbuf bin = STRBUF_INIT;
-		self = self_exe_path();
-		strbuf_addf(&bin, "%s/%s%s", out_dir, ra.crate_name, ra.extra_filename);
-		j.shim_ct = pathmap_to_ct(&j.pm, bin.buf);
-		strbuf_addstr(&shim, "#!/bin/sh\n# cargo-green: this build script runs in BuildKit.\nexec ");
-		strbuf_add_shquoted(&shim, self);
-		strbuf_addstr(&shim, " __build-script-run ");
-		strbuf_add_shquoted(&shim, j.record_path);
-		strbuf_addstr(&shim, " \"$@\"\n");
-		j.shim_text = strbuf_detach(&shim, NULL);
-		strbuf_release(&bin);
-	}
-
-	switch (job_run(&j, &code, &err)) {
-	case JOB_RESTART:
-		restart = 1;
+	j->self.id = xstrdup(p->id.buf);
+	strbuf_addf(&mirror, "src-%s", p->id.buf);
+	j->self.ctx_name = strbuf_detach(&mirror, NULL);
+	j->self.ctx_origin = xstrdup(p->whole_ws ? p->ws_root : manifest_dir);
+	j->self.ctx_full = p->whole_ws;
+	j->self.ws_root = p->ws_root ? xstrdup(p->ws_root) : NULL;
+	strbuf_addf(&reg, "%s/registry/src", p->home.buf);
+	if (path_under(manifest_dir, reg.buf)) {
+		j->self.ctx_dir = xstrdup(manifest_dir);
 		goto out;
+	}
+	strbuf_addf(&mirror, "%s/cargo-green/src/%s", j->host_target, p->id.buf);
+	if (job_mirror_sources(j->self.ctx_origin, mirror.buf, p->whole_ws, j->host_target, &p->err) < 0) {
+		ret = plan_error(p, EXIT_IO);
+		goto out;
+	}
+	j->self.ctx_dir = strbuf_detach(&mirror, NULL);
+	j->direct = 1; /* its mirror holds its whole package: keyed on what it read too */
+	if (p->cfg->incremental && incremental_in(j, &p->ra, &p->err) < 0)
+		ret = plan_error(p, EXIT_IO);
+out:
+	strbuf_release(&reg);
+	strbuf_release(&mirror);
+	return ret;
+}
+
+/* command: rustc's command line at the container's paths, its environment,
+ * and where its record and result go. */
+static int plan_command(struct plan *p)
+{
+	struct job *j = &p->j;
+	const struct rustc_args *ra = &p->ra;
+
+	j->cfg = p->cfg;
+	j->rustc = p->argv[0];
+	j->spec.id = j->self.id;
+	j->spec.ctx_name = j->self.ctx_name;
+	j->spec.ctx_target = j->self.ctx_mount;
+	j->spec.collect_dir = pathmap_to_ct(&j->pm, p->out_dir);
+	j->spec.collect_new_only = 1;
+	env_filter((const char **)environ, ENV_COMPILE | (p->host_paths ? ENV_HOST_PATHS : 0), &p->rustc_env, &j->pm,
+		   &j->spec.env);
+	if (j->local) {
+		struct strbuf stem = STRBUF_INIT;
+		/* Its incremental state stays in target/, seen at the fixed path. */
+		for (size_t i = 0; i < ra->nr; i++)
+			if (ra->a[i].kind == ARG_CODEGEN && starts_with(ra->a[i].value, "incremental=") &&
+			    !(j->spec.incr_dir = pathmap_to_ct(&j->pm, ra->a[i].value + strlen("incremental="))))
+				return plan_pass(p, "its incremental dir is outside the target dir");
+		strbuf_addf(&stem, "%s%s", ra->crate_name, ra->extra_filename);
+		j->out_stem = strbuf_detach(&stem, NULL);
+	}
+	strvec_push(&j->spec.argv, "rustc");
+	for (size_t i = 0; i < ra->nr; i++)
+		push_arg(j, &ra->a[i]);
+	j->stderr_escape = ra->error_format_json ? ESCAPE_JSON : ESCAPE_NONE;
+	j->record_path = unit_record_path(p->out_dir, ra->crate_name, ra->extra_filename);
+	return 0;
+}
+
+/* shim: cargo will run a build script's binary; on the host it is a shim
+ * that runs the real one in the engine. */
+static int plan_shim(struct plan *p)
+{
+	struct job *j = &p->j;
+	struct strbuf bin = STRBUF_INIT, shim = STRBUF_INIT;
+	char *self;
+
+	if (!rustc_args_is_build_script(&p->ra))
+		return 0;
+	self = self_exe_path();
+	strbuf_addf(&bin, "%s/%s%s", p->out_dir, p->ra.crate_name, p->ra.extra_filename);
+	j->shim_ct = pathmap_to_ct(&j->pm, bin.buf);
+	strbuf_addstr(&shim, "#!/bin/sh\n# cargo-green: this build script runs in BuildKit.\nexec ");
+	strbuf_add_shquoted(&shim, self);
+	strbuf_addstr(&shim, " __build-script-run ");
+	strbuf_add_shquoted(&shim, j->record_path);
+	strbuf_addstr(&shim, " \"$@\"\n");
+	j->shim_text = strbuf_detach(&shim, NULL);
+	strbuf_release(&bin);
+	free(self);
+	return 0;
+}
+
+/* The job's outcome as this call's: its exit code, else a way to pass. */
+static int plan_finish(struct plan *p, enum job_result r, int code, int *restart)
+{
+	const struct config *cfg = p->cfg;
+	switch (r) {
+	case JOB_RESTART:
+		*restart = 1;
+		return 0;
 	case JOB_NO_CLOSURE:
-		LOG(LOG_INFO, "%s: %s", id.buf, err.buf);
-		why = PASS_DEP_NOT_GREEN;
-		goto pass;
+		LOG(LOG_INFO, "%s: %s", p->id.buf, p->err.buf);
+		return plan_pass(p, PASS_DEP_NOT_GREEN);
 	case JOB_NO_STAGE:
-		LOG(LOG_INFO, "%s: %s", id.buf, err.buf);
-		why = "a path or name not usable in a Dockerfile instruction";
-		goto pass;
+		LOG(LOG_INFO, "%s: %s", p->id.buf, p->err.buf);
+		return plan_pass(p, "a path or name not usable in a Dockerfile instruction");
 	case JOB_NO_SANDBOX:
 		/* The local rustc at host paths, as plain cargo: not stored. */
-		warn_sandbox(cfg, err.buf);
-		final_note_local(cfg, id.buf);
-		why = "no sandbox";
-		goto pass;
+		warn_sandbox(cfg, p->err.buf);
+		final_note_local(cfg, p->id.buf);
+		return plan_pass(p, "no sandbox");
 	case JOB_FAILED:
 		if (!run_signal_caught()) /* an interrupted build says nothing: it ends by the signal */
-			error("%s: %s", id.buf, err.buf);
-		note_final(cfg, &j, &ra, out_dir, code ? code : 1);
+			error("%s: %s", p->id.buf, p->err.buf);
+		note_final(cfg, &p->j, &p->ra, p->out_dir, code ? code : 1);
 		break;
 	case JOB_DONE:
-		note_final(cfg, &j, &ra, out_dir, code);
+		note_final(cfg, &p->j, &p->ra, p->out_dir, code);
 		break;
 	}
-	ret = code;
-	goto out;
+	return code;
+}
 
-pass:
-	if (id.len)
-		LOG(LOG_INFO, "%s: %s: %s", id.buf, j.local ? "compiled locally at host paths" : "passthrough", why);
-	if (!ra.passthrough)
-		forget_engine_record(&ra);
-	rustc_args_release(&ra);
-	if (j.local)
-		ret = exec_local(cfg, argv, STATS_INCREMENTAL, why, id.buf);
-	else
-		ret = passthrough(cfg, argv, why, id.len ? id.buf : NULL);
-	goto release;
+static int wrap_once(const struct config *cfg, int argc, const char **argv, int depth)
+{
+	struct plan p;
+	enum job_result r;
+	int ret = 0, code = 0, restart = 0;
+
+	if (!strstr(path_basename(argv[0]), "rustc"))
+		return passthrough(cfg, argv, "not rustc (a rustc driver such as clippy)", NULL);
+	if (any_env_prefix("CARGO_CFG_"))
+		return passthrough(cfg, argv, "called by a build script", NULL);
+
+	plan_init(&p, cfg, argv);
+	if (plan_route(&p, argc) < 0 || plan_target(&p) < 0 || plan_paths(&p) < 0 || plan_deps(&p) < 0 ||
+	    plan_sources(&p) < 0 || plan_command(&p) < 0 || plan_shim(&p) < 0)
+		goto stopped;
+	r = job_run(&p.j, &code, &p.err);
+	ret = plan_finish(&p, r, code, &restart);
+	if (p.stop == PLAN_ON)
+		goto out;
+stopped:
+	if (p.stop == PLAN_ERROR) {
+		error("%s: %s", p.id.buf, p.err.buf);
+		ret = p.status;
+		goto out;
+	}
+	/* PLAN_PASS: the local rustc (in place of this process). */
+	if (p.id.len)
+		LOG(LOG_INFO, "%s: %s: %s", p.id.buf, p.j.local ? "compiled locally at host paths" : "passthrough", p.why);
+	if (!p.ra.passthrough)
+		forget_engine_record(&p.ra);
+	{
+		int local = p.j.local;
+		char *id = p.id.len ? strbuf_detach(&p.id, NULL) : NULL;
+		/* (why points into ra or is static: it outlives the plan's release but for ra's) */
+		const char *why = p.why;
+		char *why_copy = why ? xstrdup(why) : NULL;
+		plan_release(&p);
+		ret = local ? exec_local(cfg, argv, STATS_INCREMENTAL, why_copy, id) : passthrough(cfg, argv, why_copy, id);
+		free(why_copy);
+		free(id);
+		return ret;
+	}
 out:
-	rustc_args_release(&ra);
-release:
-	job_release(&j);
-	free(out_dir);
-	free(spelled);
-	free(input);
-	free(rec);
-	free(self);
-	strvec_clear(&rustc_env);
-	strbuf_release(&id);
-	strbuf_release(&home);
-	strbuf_release(&err);
-	strbuf_release(&mirror);
-	strbuf_release(&shim);
+	plan_release(&p);
 	if (restart)
 		return job_may_restart(depth, argv[0]) ? wrap_once(cfg, argc, argv, depth + 1) : EXIT_ENGINE_FAILED;
 	return ret;
