@@ -451,6 +451,121 @@ static int cmp_listed(const void *a, const void *b)
 	return strcmp(x->record, y->record);
 }
 
+/* The stage a line's "--from=NAME" or "from=NAME," names (NAME into name), else 0. */
+static int next_ref(const char **p, const char *end, struct strbuf *name)
+{
+	const char *f;
+	while (*p < end && (f = memmem(*p, (size_t)(end - *p), "from=", 5))) {
+		const char *v = f + 5, *e = v;
+		int word = f == *p || f[-1] == ' ' || f[-1] == ',' || f[-1] == '-';
+		while (e < end && *e != ' ' && *e != ',' && *e != '\\')
+			e++;
+		*p = e;
+		if (word && e > v) {
+			strbuf_reset(name);
+			strbuf_add(name, v, (size_t)(e - v));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* What the file says (and the plugin once on stderr) when its graph is that large. */
+#define FINAL_BIG_GRAPH                                                                                              \
+	"its stages reach each other by so many paths that BuildKit before 0.14 (Docker before 27) does not get past " \
+	"its Dockerfile frontend (it searches them without memory, once for each stage); build it with Docker >= 27, " \
+	"or make its first line `# syntax=docker/dockerfile:1.8` (CARGOGREEN_SYNTAX_IMAGE=docker-image://docker.io/docker/dockerfile:1.8)"
+
+unsigned long long final_graph_cost(const char *text, size_t *stages)
+{
+	const unsigned long long cap = 1ULL << 62;
+	struct strvec names = STRVEC_INIT, refs = STRVEC_INIT;
+	struct strbuf name = STRBUF_INIT, heredoc = STRBUF_INIT;
+	unsigned long long *unfold = NULL, cost = 0;
+	size_t nr = 0;
+
+	for (const char *line = text; *line;) {
+		const char *end = strchrnul(line, '\n'), *p = line;
+		if (heredoc.len) {
+			if ((size_t)(end - line) == heredoc.len && !memcmp(line, heredoc.buf, heredoc.len))
+				strbuf_reset(&heredoc);
+			goto next;
+		}
+		if (!strncmp(line, "FROM ", 5)) {
+			const char *as = NULL;
+			for (const char *q = line; q + 4 <= end; q++)
+				if (!memcmp(q, " AS ", 4))
+					as = q + 4;
+			/* (the stages it references, as "INDEX" lines in refs, closed by "-") */
+			if (nr) {
+				strvec_push(&refs, "-");
+			}
+			unfold = xrealloc(unfold, (nr + 1) * sizeof(*unfold));
+			unfold[nr] = 1;
+			strbuf_reset(&name);
+			if (as)
+				strbuf_add(&name, as, (size_t)(end - as));
+			strvec_push(&names, name.buf);
+			nr++;
+			/* Its base, when that is a stage. */
+			strbuf_reset(&name);
+			strbuf_add(&name, line + 5, (size_t)(strcspn(line + 5, " \n")));
+			for (size_t i = 0; i + 1 < nr; i++)
+				if (!strcmp(names.v[i], name.buf)) {
+					strvec_pushf(&refs, "%zu", i);
+					break;
+				}
+			goto next;
+		}
+		if (!nr)
+			goto next;
+		while (next_ref(&p, end, &name))
+			for (size_t i = 0; i + 1 < nr; i++)
+				if (!strcmp(names.v[i], name.buf)) {
+					strvec_pushf(&refs, "%zu", i);
+					break;
+				}
+		{
+			const char *h = memmem(line, (size_t)(end - line), "<<'", 3);
+			if (h) {
+				const char *q = memchr(h + 3, '\'', (size_t)(end - h - 3));
+				if (q)
+					strbuf_add(&heredoc, h + 3, (size_t)(q - h - 3));
+			}
+		}
+	next:
+		line = *end ? end + 1 : end;
+	}
+	/* Each stage: 1 + the unfolded sizes of the stages it references, once each. */
+	{
+		size_t k = 0;
+		for (size_t i = 0; i < nr; i++) {
+			struct strvec seen = STRVEC_INIT;
+			for (; k < refs.nr && strcmp(refs.v[k], "-"); k++) {
+				if (strvec_find(&seen, refs.v[k]) >= 0)
+					continue;
+				strvec_push(&seen, refs.v[k]);
+				unfold[i] += unfold[strtoul(refs.v[k], NULL, 10)];
+				if (unfold[i] > cap)
+					unfold[i] = cap;
+			}
+			k++; /* (past the "-") */
+			strvec_clear(&seen);
+		}
+	}
+	if (nr) {
+		cost = unfold[nr - 1];
+		cost = cost > cap / nr ? cap : cost * nr;
+	}
+	*stages = nr;
+	free(unfold);
+	strvec_clear(&names);
+	strvec_clear(&refs);
+	strbuf_release(&name);
+	strbuf_release(&heredoc);
+	return cost;
+}
+
 int final_render(const struct final_in *in, struct strbuf *out, size_t *units, struct strbuf *locals,
 		 struct strbuf *err)
 {
@@ -582,6 +697,11 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 		    in->base);
 	if (apt)
 		strbuf_addstr(out, "# Some units were built with host packages added to their base (CARGOGREEN_ADD_APT_FROM_HOST): this base lacks them.\n");
+	{
+		size_t stages;
+		if (final_graph_cost(out->buf, &stages) > FINAL_GRAPH_COST_MAX)
+			strbuf_addf(out, "# %s\n", FINAL_BIG_GRAPH);
+	}
 	ret = 0;
 out:
 	for (size_t i = 0; i < nr; i++) {
@@ -644,6 +764,8 @@ int final_write(const struct config *cfg, const char *list_path, const char *bas
 	}
 	fprintf(stderr, "cargo-green: wrote %s (%zu units, %zu bytes%s)\n", path, units, text.len,
 		failed ? "; the build failed: it holds the units that ran, failed ones included, as they ran" : "");
+	if (final_graph_cost(text.buf, &units) > FINAL_GRAPH_COST_MAX)
+		fprintf(stderr, "cargo-green: warning: CARGOGREEN_FINAL_PATH: %s: %s\n", path, FINAL_BIG_GRAPH);
 out:
 	strbuf_release(&stash);
 	strbuf_release(&list);

@@ -35,8 +35,11 @@ static void record(const char *dir, const char *id, const char *ctx_dir, const c
 	strbuf_release(&err);
 }
 
+static void test_final_graph_cost(void);
+
 void test_final(void)
 {
+	test_final_graph_cost();
 	char dir[] = "/tmp/cargo-green-final-XXXXXX";
 	struct strbuf ws = STRBUF_INIT, itoa = STRBUF_INIT, other = STRBUF_INIT, app = STRBUF_INIT, lock = STRBUF_INIT,
 		      list = STRBUF_INIT, out = STRBUF_INIT, again = STRBUF_INIT, locals = STRBUF_INIT, err = STRBUF_INIT,
@@ -250,4 +253,41 @@ void test_final(void)
 	strbuf_release(&err);
 	strbuf_release(&p);
 	strbuf_release(&why);
+}
+
+/* final_graph_cost: the stages times the paths from the last one, each
+ * reference once, whatever kind it is; heredoc bodies not read. */
+static void test_final_graph_cost(void)
+{
+	struct strbuf df = STRBUF_INIT;
+	size_t stages = 0;
+	/* a <- b, a <- c, {b, c} <- d: from d, d b a c a: 5 steps, 4 stages. */
+	CHECK(final_graph_cost("FROM img AS a\n"
+			       "FROM a AS b\n"
+			       "FROM scratch AS c\nCOPY --link --from=a / /\nCOPY --from=a /x /y\n"
+			       "FROM scratch AS d\nCOPY --link --from=b / /\n"
+			       "RUN --network=none \\\n  --mount=type=bind,from=c,target=/t <<'EOF'\n"
+			       "echo --from=d from=a, (not read)\nEOF\n",
+			       &stages) == 5 * 4);
+	CHECK(stages == 4);
+	/* k levels of diamonds: 2^(k+1) paths from the top, give or take the ends. */
+	strbuf_addstr(&df, "FROM scratch AS x0\nFROM scratch AS y0\n");
+	for (int i = 1; i <= 40; i++)
+		strbuf_addf(&df, "FROM scratch AS x%d\nCOPY --from=x%d / /\nCOPY --from=y%d / /\n"
+			    "FROM scratch AS y%d\nCOPY --from=x%d / /\nCOPY --from=y%d / /\n",
+			    i, i - 1, i - 1, i, i - 1, i - 1);
+	strbuf_addstr(&df, "FROM scratch AS final\nCOPY --from=x40 / /\n");
+	CHECK(final_graph_cost(df.buf, &stages) > FINAL_GRAPH_COST_MAX);
+	CHECK(stages == 83);
+	strbuf_reset(&df);
+	/* The same ten levels deep: small. */
+	strbuf_addstr(&df, "FROM scratch AS x0\nFROM scratch AS y0\n");
+	for (int i = 1; i <= 10; i++)
+		strbuf_addf(&df, "FROM scratch AS x%d\nCOPY --from=x%d / /\nCOPY --from=y%d / /\n"
+			    "FROM scratch AS y%d\nCOPY --from=x%d / /\nCOPY --from=y%d / /\n",
+			    i, i - 1, i - 1, i, i - 1, i - 1);
+	strbuf_addstr(&df, "FROM scratch AS final\nCOPY --from=x10 / /\n");
+	CHECK(final_graph_cost(df.buf, &stages) == 2048 * 23);
+	CHECK(final_graph_cost("", &stages) == 0 && stages == 0);
+	strbuf_release(&df);
 }
