@@ -851,6 +851,53 @@ static void outputs_snapshot(const char *dir, const char *stem, struct strvec *o
 	strbuf_release(&p);
 }
 
+/* A build script's run in its sandbox: its real binary (target/ holds the
+ * shim) over its path, its OUT_DIR fresh (tmp's, what it makes is the
+ * result), the result dir for git's stand-in (git_probe). */
+static void local_sandbox_run(const struct call *c, struct sandbox *sb)
+{
+	const struct job *j = c->j;
+	const char *rustdoc = getenv("RUSTDOC");
+	const char *bin = j->spec.argv.v[0];
+	int k = strvec_find(&c->cl.paths, j->dep_records.v[0]);
+	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
+	if (k >= 0 && starts_with(bin, CT_TARGET "/") && land_unit_outputs(j, &c->cl.units[k], &p) == 0) {
+		strbuf_addstr(&p, bin + strlen(CT_TARGET));
+		sandbox_bind(sb, 0, p.buf, bin);
+	}
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s%s", c->tmp.buf, j->spec.collect_dir);
+	sandbox_bind(sb, 1, p.buf, j->spec.collect_dir);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/" STAGE_RESULT_DIR, c->tmp.buf);
+	sandbox_bind(sb, 1, p.buf, CT_OUT "/" STAGE_RESULT_DIR);
+	if (j->spec.git_probe) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/green-git", c->tmp.buf);
+		sandbox_bind(sb, 0, p.buf, STAGE_GIT_DIR);
+		mkdir_p(p.buf, 0755);
+		strbuf_addstr(&p, "/git");
+		stage_git_standin(j->spec.id, &text);
+		write_file_atomic(p.buf, text.buf, text.len, 0755);
+	}
+	strbuf_release(&p);
+	strbuf_release(&text);
+	strvec_pushv(&sb->argv, j->spec.argv.v);
+	/* Its RUSTC and RUSTDOC: the toolchain's binaries cargo named, as
+	 * plain cargo gives a build script (the stage's "rustc" is the
+	 * image's own, the same toolchain). Found on the host's PATH,
+	 * "rustc" is rustup's proxy, which, without the environment
+	 * rustup gave cargo, picks its toolchain anew (a rust-toolchain.toml
+	 * asking for a component: it tries to install it, fails in the
+	 * read-only sandbox, and anyhow's build script then finds no
+	 * rustc version and sets none of its cfgs). Not in the key: the
+	 * same compiler. */
+	if (j->rustc && j->rustc[0] == '/')
+		sandbox_setenv(sb, "RUSTC", j->rustc);
+	if (rustdoc && rustdoc[0] == '/')
+		sandbox_setenv(sb, "RUSTDOC", rustdoc);
+}
+
 /* The sandbox of a local unit: its target dir, CARGO_HOME and sources at
  * the mounts its stage has (its dependencies' sources too, where they do
  * not overlap its own), its stage's environment with the host's PATH (the
@@ -859,7 +906,7 @@ static void local_sandbox(const struct call *c, struct sandbox *sb)
 {
 	const struct job *j = c->j;
 	char *home = pathmap_to_host(&j->pm, CT_CARGO_HOME);
-	const char *path = getenv("PATH"), *rustdoc = getenv("RUSTDOC");
+	const char *path = getenv("PATH");
 	struct strvec seen = STRVEC_INIT;
 	sandbox_bind(sb, 1, j->host_target, CT_TARGET);
 	if (home)
@@ -885,47 +932,7 @@ static void local_sandbox(const struct call *c, struct sandbox *sb)
 	strvec_pushv(&sb->env, j->spec.env.v);
 	strvec_pushv(&sb->env, c->secrets.v);
 	if (!j->out_stem) {
-		/* A build script's run: its real binary (target/ holds the shim)
-		 * over its path, its OUT_DIR fresh (tmp's, what it makes is the
-		 * result), the result dir for git's stand-in (git_probe). */
-		const char *bin = j->spec.argv.v[0];
-		int k = strvec_find(&c->cl.paths, j->dep_records.v[0]);
-		struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
-		if (k >= 0 && starts_with(bin, CT_TARGET "/") && land_unit_outputs(j, &c->cl.units[k], &p) == 0) {
-			strbuf_addstr(&p, bin + strlen(CT_TARGET));
-			sandbox_bind(sb, 0, p.buf, bin);
-		}
-		strbuf_reset(&p);
-		strbuf_addf(&p, "%s%s", c->tmp.buf, j->spec.collect_dir);
-		sandbox_bind(sb, 1, p.buf, j->spec.collect_dir);
-		strbuf_reset(&p);
-		strbuf_addf(&p, "%s/" STAGE_RESULT_DIR, c->tmp.buf);
-		sandbox_bind(sb, 1, p.buf, CT_OUT "/" STAGE_RESULT_DIR);
-		if (j->spec.git_probe) {
-			strbuf_reset(&p);
-			strbuf_addf(&p, "%s/green-git", c->tmp.buf);
-			sandbox_bind(sb, 0, p.buf, STAGE_GIT_DIR);
-			mkdir_p(p.buf, 0755);
-			strbuf_addstr(&p, "/git");
-			stage_git_standin(j->spec.id, &text);
-			write_file_atomic(p.buf, text.buf, text.len, 0755);
-		}
-		strbuf_release(&p);
-		strbuf_release(&text);
-		strvec_pushv(&sb->argv, j->spec.argv.v);
-		/* Its RUSTC and RUSTDOC: the toolchain's binaries cargo named, as
-		 * plain cargo gives a build script (the stage's "rustc" is the
-		 * image's own, the same toolchain). Found on the host's PATH,
-		 * "rustc" is rustup's proxy, which, without the environment
-		 * rustup gave cargo, picks its toolchain anew (a rust-toolchain.toml
-		 * asking for a component: it tries to install it, fails in the
-		 * read-only sandbox, and anyhow's build script then finds no
-		 * rustc version and sets none of its cfgs). Not in the key: the
-		 * same compiler. */
-		if (j->rustc && j->rustc[0] == '/')
-			sandbox_setenv(sb, "RUSTC", j->rustc);
-		if (rustdoc && rustdoc[0] == '/')
-			sandbox_setenv(sb, "RUSTDOC", rustdoc);
+		local_sandbox_run(c, sb);
 	} else {
 		strvec_push(&sb->argv, j->rustc);
 		for (size_t i = 1; i < j->spec.argv.nr; i++)
@@ -935,6 +942,48 @@ static void local_sandbox(const struct call *c, struct sandbox *sb)
 		     path ? path : "/usr/local/bin:/usr/bin:/bin");
 	strvec_clear(&seen);
 	free(home);
+}
+
+/* What a local compile made in dir (in after, not in before: outputs_snapshot
+ * lines) moves to the same names in to. 0, or -1 with err. */
+static int move_new_outputs(const char *dir, const char *to, const struct strvec *before, const struct strvec *after,
+			    struct strbuf *err)
+{
+	int ret = 0;
+	for (size_t i = 0; i < after->nr && !ret; i++) {
+		struct strbuf from = STRBUF_INIT, dst = STRBUF_INIT;
+		size_t n = strcspn(after->v[i], "\t");
+		if (strvec_find(before, after->v[i]) >= 0)
+			continue; /* not its doing */
+		strbuf_addf(&from, "%s/%.*s", dir, (int)n, after->v[i]);
+		strbuf_addf(&dst, "%s/%.*s", to, (int)n, after->v[i]);
+		if (rename(from.buf, dst.buf) < 0) {
+			strbuf_addf(err, "cannot move '%s' to '%s': %s", from.buf, dst.buf, strerror(errno));
+			ret = -1;
+		}
+		strbuf_release(&from);
+		strbuf_release(&dst);
+	}
+	return ret;
+}
+
+/* A local unit's result, saved once the call is done (call_save_later):
+ * staged now in c->staged, as links, before landing takes the tree apart;
+ * c->staged empty when it cannot be (said in the log: not saved, not an
+ * error). */
+static void stage_for_save(struct call *c)
+{
+	const struct job *j = c->j;
+	strbuf_addf(&c->staged, "%s/cargo-green/save", j->host_target);
+	mkdir_p(c->staged.buf, 0755);
+	sweep_dead_temps(c->staged.buf);
+	strbuf_addf(&c->staged, "/%s.%ld", j->spec.id, (long)getpid());
+	rm_rf(c->staged.buf);
+	if (link_tree(c->tmp.buf, c->staged.buf) < 0) {
+		LOG(LOG_WARN, "%s: cannot stage its result in %s: %s", j->spec.id, c->staged.buf, strerror(errno));
+		rm_rf(c->staged.buf);
+		strbuf_reset(&c->staged);
+	}
 }
 
 /* Build, a local unit: the local rustc compiles it in its sandbox, with
@@ -983,39 +1032,15 @@ static int call_build_local(struct call *c, struct strbuf *err)
 	}
 	if (j->out_stem)
 		outputs_snapshot(dir, j->out_stem, &after);
-	for (size_t i = 0; i < after.nr; i++) {
-		struct strbuf from = STRBUF_INIT, dst = STRBUF_INIT;
-		size_t n = strcspn(after.v[i], "\t");
-		if (strvec_find(&before, after.v[i]) >= 0)
-			continue; /* not its doing */
-		strbuf_addf(&from, "%s/%.*s", dir, (int)n, after.v[i]);
-		strbuf_addf(&dst, "%s/%.*s", to.buf, (int)n, after.v[i]);
-		if (rename(from.buf, dst.buf) < 0)
-			strbuf_addf(err, "cannot move '%s' to '%s': %s", from.buf, dst.buf, strerror(errno));
-		strbuf_release(&from);
-		strbuf_release(&dst);
-		if (err->len) {
-			ret = call_stop(c, CALL_ERROR, EXIT_IO);
-			goto out;
-		}
+	if (move_new_outputs(dir, to.buf, &before, &after, err) < 0) {
+		ret = call_stop(c, CALL_ERROR, EXIT_IO);
+		goto out;
 	}
 	c->outcome = CALL_BUILT;
 	LOG(LOG_DEBUG, "%s: compiled in its sandbox in %lld ms, exit %d, %zu outputs", j->spec.id, c->engine_ns / 1000000,
 	    status, after.nr);
-	if (c->use_store) {
-		/* Saved once the call is done (call_save_later): staged now, as
-		 * links, before landing takes the tree apart. */
-		strbuf_addf(&c->staged, "%s/cargo-green/save", j->host_target);
-		mkdir_p(c->staged.buf, 0755);
-		sweep_dead_temps(c->staged.buf);
-		strbuf_addf(&c->staged, "/%s.%ld", j->spec.id, (long)getpid());
-		rm_rf(c->staged.buf);
-		if (link_tree(c->tmp.buf, c->staged.buf) < 0) {
-			LOG(LOG_WARN, "%s: cannot stage its result in %s: %s", j->spec.id, c->staged.buf, strerror(errno));
-			rm_rf(c->staged.buf);
-			strbuf_reset(&c->staged);
-		}
-	}
+	if (c->use_store)
+		stage_for_save(c);
 out:
 	sandbox_release(&sb);
 	strvec_clear(&before);
