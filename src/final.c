@@ -476,93 +476,91 @@ static int next_ref(const char **p, const char *end, struct strbuf *name)
 	"its Dockerfile frontend (it searches them without memory, once for each stage); build it with Docker >= 27, " \
 	"or make its first line `# syntax=docker/dockerfile:1.8` (CARGOGREEN_SYNTAX_IMAGE=docker-image://docker.io/docker/dockerfile:1.8)"
 
-unsigned long long final_graph_cost(const char *text, size_t *stages)
-{
-	const unsigned long long cap = 1ULL << 62;
-	struct strvec names = STRVEC_INIT, refs = STRVEC_INIT;
-	struct strbuf name = STRBUF_INIT, heredoc = STRBUF_INIT;
-	unsigned long long *unfold = NULL, cost = 0;
-	size_t nr = 0;
+/* A Dockerfile's stages and their references: refs[i] holds stage i's,
+ * as indexes of earlier stages (a stage can only name those). */
+struct graph {
+	struct strvec names;
+	struct strvec *refs;
+	size_t nr;
+};
 
+static void graph_ref(struct graph *g, const char *name)
+{
+	for (size_t i = 0; i + 1 < g->nr; i++)
+		if (!strcmp(g->names.v[i], name)) {
+			struct strbuf n = STRBUF_INIT;
+			strbuf_addf(&n, "%zu", i);
+			if (strvec_find(&g->refs[g->nr - 1], n.buf) < 0)
+				strvec_push(&g->refs[g->nr - 1], n.buf);
+			strbuf_release(&n);
+			return;
+		}
+}
+
+/* FROM BASE AS NAME: a new stage, referencing BASE when that is one. */
+static void graph_stage(struct graph *g, const char *line, const char *end)
+{
+	const char *as = NULL;
+	struct strbuf name = STRBUF_INIT;
+	for (const char *q = line; q + 4 <= end; q++)
+		if (!memcmp(q, " AS ", 4))
+			as = q + 4;
+	if (as)
+		strbuf_add(&name, as, (size_t)(end - as));
+	strvec_push(&g->names, name.buf);
+	g->refs = xrealloc(g->refs, (g->nr + 1) * sizeof(*g->refs));
+	strvec_init(&g->refs[g->nr++]);
+	strbuf_reset(&name);
+	strbuf_add(&name, line + 5, strcspn(line + 5, " \n"));
+	graph_ref(g, name.buf);
+	strbuf_release(&name);
+}
+
+static void graph_parse(struct graph *g, const char *text)
+{
+	struct strbuf name = STRBUF_INIT, heredoc = STRBUF_INIT;
 	for (const char *line = text; *line;) {
-		const char *end = strchrnul(line, '\n'), *p = line;
+		const char *end = strchrnul(line, '\n'), *p = line, *h;
 		if (heredoc.len) {
 			if ((size_t)(end - line) == heredoc.len && !memcmp(line, heredoc.buf, heredoc.len))
 				strbuf_reset(&heredoc);
-			goto next;
+		} else if (!strncmp(line, "FROM ", 5)) {
+			graph_stage(g, line, end);
+		} else if (g->nr) {
+			while (next_ref(&p, end, &name))
+				graph_ref(g, name.buf);
+			if ((h = memmem(line, (size_t)(end - line), "<<'", 3)) && (p = memchr(h + 3, '\'', (size_t)(end - h - 3))))
+				strbuf_add(&heredoc, h + 3, (size_t)(p - h - 3));
 		}
-		if (!strncmp(line, "FROM ", 5)) {
-			const char *as = NULL;
-			for (const char *q = line; q + 4 <= end; q++)
-				if (!memcmp(q, " AS ", 4))
-					as = q + 4;
-			/* (the stages it references, as "INDEX" lines in refs, closed by "-") */
-			if (nr) {
-				strvec_push(&refs, "-");
-			}
-			unfold = xrealloc(unfold, (nr + 1) * sizeof(*unfold));
-			unfold[nr] = 1;
-			strbuf_reset(&name);
-			if (as)
-				strbuf_add(&name, as, (size_t)(end - as));
-			strvec_push(&names, name.buf);
-			nr++;
-			/* Its base, when that is a stage. */
-			strbuf_reset(&name);
-			strbuf_add(&name, line + 5, (size_t)(strcspn(line + 5, " \n")));
-			for (size_t i = 0; i + 1 < nr; i++)
-				if (!strcmp(names.v[i], name.buf)) {
-					strvec_pushf(&refs, "%zu", i);
-					break;
-				}
-			goto next;
-		}
-		if (!nr)
-			goto next;
-		while (next_ref(&p, end, &name))
-			for (size_t i = 0; i + 1 < nr; i++)
-				if (!strcmp(names.v[i], name.buf)) {
-					strvec_pushf(&refs, "%zu", i);
-					break;
-				}
-		{
-			const char *h = memmem(line, (size_t)(end - line), "<<'", 3);
-			if (h) {
-				const char *q = memchr(h + 3, '\'', (size_t)(end - h - 3));
-				if (q)
-					strbuf_add(&heredoc, h + 3, (size_t)(q - h - 3));
-			}
-		}
-	next:
 		line = *end ? end + 1 : end;
 	}
-	/* Each stage: 1 + the unfolded sizes of the stages it references, once each. */
-	{
-		size_t k = 0;
-		for (size_t i = 0; i < nr; i++) {
-			struct strvec seen = STRVEC_INIT;
-			for (; k < refs.nr && strcmp(refs.v[k], "-"); k++) {
-				if (strvec_find(&seen, refs.v[k]) >= 0)
-					continue;
-				strvec_push(&seen, refs.v[k]);
-				unfold[i] += unfold[strtoul(refs.v[k], NULL, 10)];
-				if (unfold[i] > cap)
-					unfold[i] = cap;
-			}
-			k++; /* (past the "-") */
-			strvec_clear(&seen);
-		}
-	}
-	if (nr) {
-		cost = unfold[nr - 1];
-		cost = cost > cap / nr ? cap : cost * nr;
-	}
-	*stages = nr;
-	free(unfold);
-	strvec_clear(&names);
-	strvec_clear(&refs);
 	strbuf_release(&name);
 	strbuf_release(&heredoc);
+}
+
+unsigned long long final_graph_cost(const char *text, size_t *stages)
+{
+	const unsigned long long cap = 1ULL << 62;
+	struct graph g = { STRVEC_INIT, NULL, 0 };
+	unsigned long long *unfold, cost = 0;
+
+	graph_parse(&g, text);
+	/* Each stage: 1 + the unfolded sizes of the stages it references. */
+	unfold = xcalloc(g.nr ? g.nr : 1, sizeof(*unfold));
+	for (size_t i = 0; i < g.nr; i++) {
+		unfold[i] = 1;
+		for (size_t k = 0; k < g.refs[i].nr; k++)
+			if ((unfold[i] += unfold[strtoul(g.refs[i].v[k], NULL, 10)]) > cap)
+				unfold[i] = cap;
+	}
+	if (g.nr)
+		cost = unfold[g.nr - 1] > cap / g.nr ? cap : unfold[g.nr - 1] * g.nr;
+	*stages = g.nr;
+	for (size_t i = 0; i < g.nr; i++)
+		strvec_clear(&g.refs[i]);
+	free(g.refs);
+	free(unfold);
+	strvec_clear(&g.names);
 	return cost;
 }
 
