@@ -6,7 +6,7 @@
 #
 #   tests/e2e.sh            every check
 #   E2E_ONLY=fixture ...    only the checks whose group matches
-#                           (fixture, base, errors, settings, settings-build, final, ripgrep-dockerfile, recipe,
+#                           (fixture-{build,clean,copy,edit,test,error,cmds}, base, errors, settings, settings-build, final, ripgrep-dockerfile, recipe,
 #                           correctness, realworld, faults, exact-*, remote, cache-registry, cache-registry-faults, cachemgmt, explain, verify, ripgrep)
 set -uo pipefail
 
@@ -85,13 +85,31 @@ copy_fixture() { rm -rf "$1"; mkdir -p "$(dirname "$1")"; cp -r "$FIXTURE_RUN" "
 # What the user reads, without the lines that differ by design.
 diagnostics() { grep -v -e '^ *Blocking waiting for file lock' -e '^ *Compiling ' -e '^cargo-green: ' -e '^ *Finished ' -e '^ *Downloaded' -e '^ *Downloading' -e '^ *Locking' -e '^ *Updating' "$1"; }
 
-if want fixture; then
-	PLAIN="$WORK/plain" A="$WORK/a" B="$WORK/elsewhere/deeper/copy"
-	copy_fixture "$PLAIN"
-	(cd "$PLAIN" && cargo build -q 2>"$WORK/plain-build.err" && ./target/debug/app >"$WORK/plain.out")
+# The fixture's cases (groups fixture-*): each sets up its own copies and
+# builds them, so that it runs alone (E2E_ONLY=fixture-edit) and one case's
+# failure leaves the next one's state as it would be. Each case's copies
+# hold a comment of the case's own in the workspace's crates, so that their
+# first build in the case compiles them (a case before it in this run must
+# not have stored them). What is shared is only a cache: the local store and
+# the engine's, which make a case faster, never its checks pass.
+# fixture_case DIR NAME: a copy of the fixture at DIR, NAME's own.
+fixture_case() {
+	copy_fixture "$1"
+	for f in greet/src/lib.rs app/src/main.rs; do printf '// case %s\n' "$2" >>"$1/$f"; done
+}
+# plain_baseline: plain cargo's build and output of the fixture, once ($WORK/plain.out).
+plain_baseline() {
+	[ -s "$WORK/plain.out" ] && return 0
+	copy_fixture "$WORK/plain"
+	(cd "$WORK/plain" && cargo build -q 2>"$WORK/plain-build.err" && ./target/debug/app >"$WORK/plain.out")
 	check "plain cargo builds the fixture (baseline)" test -s "$WORK/plain.out"
+}
 
-	copy_fixture "$A"
+if want fixture-build; then
+	plain_baseline
+	A="$WORK/fb/a"
+	fixture_case "$A" build
+	cp -r "$A" "$WORK/fb/a.orig"
 	(cd "$A" && cargo green build >"$WORK/a1.out" 2>"$WORK/a1.err")
 	check "cargo green build of the fixture exits 0" test $? -eq 0
 	read -r N H M F P L E I <<<"$(stats "$WORK/a1.err")"
@@ -123,37 +141,48 @@ if want fixture; then
 	check "dep-info files name host paths, not container paths" \
 		bash -c "! grep -l '/green/' '$A'/target/debug/deps/*.d && grep -q '$A/target/debug/build/serde-.*/out/private.rs' '$A'/target/debug/deps/serde-*.d"
 	check "the jobserver never reaches the engine" bash -c "[ \$(ls '$A'/target/cargo-green/df/*/Dockerfile | wc -l) -ge 30 ] && ! grep -l MAKEFLAGS '$A'/target/cargo-green/df/*/Dockerfile"
-	check "nothing is written into the user's tree" bash -c "cd '$A' && diff -r -x target '$FIXTURE_RUN' . >/dev/null"
+	check "nothing is written into the user's tree" bash -c "cd '$A' && diff -r -x target '$WORK/fb/a.orig' . >/dev/null"
 
 	(cd "$A" && cargo green build >"$WORK/a2.out" 2>"$WORK/a2.err")
 	read -r N H M F P L E I <<<"$(stats "$WORK/a2.err")"
 	check "a second cargo green build compiles nothing" \
 		bash -c "grep -q 'Finished' '$WORK/a2.err' && ! grep -q Compiling '$WORK/a2.err' && [ '${N:-0}' -eq 0 ] && [ '${I:-0}' -eq 0 ]"
+fi
 
-	engine_outputs_sum "$A" >"$WORK/a1.engine.sums"
-	outputs_sum "$A" >"$WORK/a1.sums"
+if want fixture-clean; then
+	plain_baseline
+	A="$WORK/fc/a"
+	fixture_case "$A" clean
+	(cd "$A" && cargo green build >/dev/null 2>"$WORK/fc1.err")
+	outputs_sum "$A" >"$WORK/fc1.sums"
 	(cd "$A" && cargo clean -q && cargo green build >"$WORK/a3.out" 2>"$WORK/a3.err")
 	read -r N H M F P L E I <<<"$(stats "$WORK/a3.err")"
 	check "after cargo clean every unit is a cache hit, the locally compiled ones included ($H of $N, $L from the local store; ${I:-0} compiled locally)" \
 		test "${N:-0}" -ge 34 -a "$H" -eq "$N" -a "$M" -eq 0 -a "${I:-1}" -eq 0
 	outputs_sum "$A" >"$WORK/a3.sums"
 	check "the cache hits give the bytes of the first build (rlibs, proc-macros, greet's and the binary app)" \
-		bash -c "[ \$(wc -l <'$WORK/a1.sums') -ge 15 ] && grep -q ' app$' '$WORK/a1.sums' && diff '$WORK/a1.sums' '$WORK/a3.sums'"
+		bash -c "[ \$(wc -l <'$WORK/fc1.sums') -ge 15 ] && grep -q ' app$' '$WORK/fc1.sums' && diff '$WORK/fc1.sums' '$WORK/a3.sums'"
 	(cd "$A" && ./target/debug/app >"$WORK/a3.app" 2>&1)
 	check "the cache hit's binary runs the same" cmp -s "$WORK/plain.out" "$WORK/a3.app"
+fi
 
-	copy_fixture "$B"
+if want fixture-copy; then
+	A="$WORK/fp/a" B="$WORK/fp/elsewhere/deeper/copy" B2="$WORK/fp/third/copy"
+	fixture_case "$A" copy
+	fixture_case "$B" copy
+	fixture_case "$B2" copy
+	(cd "$A" && cargo green build >/dev/null 2>"$WORK/fp-a.err")
+	engine_outputs_sum "$A" >"$WORK/fp-a.engine.sums"
+	outputs_sum "$A" >"$WORK/fp-a.sums"
 	(cd "$B" && cargo green build >"$WORK/b.out" 2>"$WORK/b.err")
 	read -r N H M F P L E I <<<"$(stats "$WORK/b.err")"
 	check "a copy at another path: every unit a hit, the locally compiled ones included ($H of $N; ${I:-0} compiled locally)" \
 		test "${N:-0}" -ge 34 -a "$H" -eq "$N" -a "$M" -eq 0 -a "${I:-1}" -eq 0
 	outputs_sum "$B" >"$WORK/b.sums"
 	check "…with the first copy's bytes, the binary's too (fixed paths: no host path in them)" \
-		bash -c "[ \$(wc -l <'$WORK/b.sums') -ge 15 ] && diff '$WORK/a1.sums' '$WORK/b.sums'"
+		bash -c "[ \$(wc -l <'$WORK/b.sums') -ge 15 ] && diff '$WORK/fp-a.sums' '$WORK/b.sums'"
 	check "…and its Dockerfiles equal the first copy's, byte for byte" \
 		diff -r "$A/target/cargo-green/df" "$B/target/cargo-green/df"
-	B2="$WORK/third/copy"
-	copy_fixture "$B2"
 	(cd "$B2" && __CARGOGREEN_NO_STORE=1 cargo green build >/dev/null 2>"$WORK/b2.err")
 	read -r N H M F P L E I <<<"$(stats "$WORK/b2.err")"
 	# (but the runs of the workspace's build scripts, whose local compiles,
@@ -162,8 +191,14 @@ if want fixture; then
 		test "${N:-0}" -ge 30 -a $(( ${E:-0} + ${M:-0} )) -eq "$N" -a "${M:-3}" -le 2
 	engine_outputs_sum "$B2" >"$WORK/b2.sums"
 	check "…with the same bytes (what the engine built)" \
-		bash -c "[ \$(wc -l <'$WORK/b2.sums') -ge 13 ] && diff '$WORK/a1.engine.sums' '$WORK/b2.sums'"
+		bash -c "[ \$(wc -l <'$WORK/b2.sums') -ge 13 ] && diff '$WORK/fp-a.engine.sums' '$WORK/b2.sums'"
+fi
 
+if want fixture-edit; then
+	plain_baseline
+	B="$WORK/fe/a"
+	fixture_case "$B" edit
+	(cd "$B" && cargo green build >/dev/null 2>"$WORK/fe1.err")
 	# Change one source line of a workspace crate: exactly it and its
 	# dependent compile again, by the local rustc (incremental), as with
 	# plain cargo; nothing goes to BuildKit.
@@ -174,12 +209,23 @@ if want fixture; then
 		test "${N:-1}" -eq 0 -a "${I:-0}" -eq 2
 	(cd "$B" && ./target/debug/app >"$WORK/b-edit.out" 2>&1)
 	check "…and the rebuilt binary runs the same" cmp -s "$WORK/plain.out" "$WORK/b-edit.out"
+fi
 
+if want fixture-test; then
+	A="$WORK/ft/a"
+	fixture_case "$A" test
 	(cd "$A" && cargo green test >"$WORK/test.out" 2>"$WORK/test.err")
 	check "cargo green test passes (unit, integration and C-linking tests)" \
 		bash -c "[ $? -eq 0 ] && grep -q 'test tests::c_code_links ... ok' '$WORK/test.out' && grep -q 'test binary_prints_greeting ... ok' '$WORK/test.out'"
+fi
 
+if want fixture-error; then
 	# A compile error: the same diagnostics and exit code as plain cargo.
+	A="$WORK/fr/a" PLAIN="$WORK/fr/plain"
+	fixture_case "$A" error
+	fixture_case "$PLAIN" error
+	(cd "$A" && cargo green build -q >/dev/null 2>&1)
+	(cd "$PLAIN" && cargo build -q >/dev/null 2>&1)
 	for d in "$A" "$PLAIN"; do sed -i 's/greet::mul(6, 7)/greet::mul(6, "7")/' "$d/app/src/main.rs"; done
 	(cd "$A" && cargo green build >/dev/null 2>"$WORK/err-green.err"); rc_green=$?
 	(cd "$PLAIN" && cargo build >/dev/null 2>"$WORK/err-plain.err"); rc_plain=$?
@@ -190,9 +236,13 @@ if want fixture; then
 		bash -c "grep -q 'error\[E0308\]' '$WORK/err-green.diag' && diff '$WORK/err-plain.diag' '$WORK/err-green.diag'"
 	check "a failed compile leaves nothing half-written" \
 		bash -c "[ -d '$A/target/cargo-green/tmp' ] && [ -z \"\$(ls -A '$A/target/cargo-green/tmp')\" ]"
-	for d in "$A" "$PLAIN"; do sed -i 's/greet::mul(6, "7")/greet::mul(6, 7)/' "$d/app/src/main.rs"; done
+fi
 
+if want fixture-cmds; then
 	# Other cargo subcommands.
+	plain_baseline
+	A="$WORK/fm/a"
+	fixture_case "$A" cmds
 	(cd "$A" && cargo green check >/dev/null 2>"$WORK/check.err"); rc=$?
 	read -r N H M F P L E I <<<"$(stats "$WORK/check.err")"
 	check "cargo green check works through BuildKit, greet and app checked locally (exit $rc, ${N:-0} compiles, ${I:-0} locally)" \
@@ -210,13 +260,13 @@ if want fixture; then
 	cargo green >"$WORK/bare-green.out" 2>&1; rc_green=$?
 	check "cargo green with no arguments behaves like cargo" \
 		bash -c "[ $rc_plain -eq $rc_green ] && diff '$WORK/bare-plain.out' '$WORK/bare-green.out'"
-	W="$WORK/wrapper-only"
-	copy_fixture "$W"
+	W="$WORK/fm/wrapper-only"
+	fixture_case "$W" cmds
 	(cd "$W" && RUSTC_WRAPPER="$BIN" cargo build >/dev/null 2>"$WORK/wrapper.err" && ./target/debug/app >"$WORK/wrapper.out"); rc=$?
 	check "RUSTC_WRAPPER=cargo-green cargo build (no plugin) builds through BuildKit, quietly" \
 		bash -c "[ $rc -eq 0 ] && cmp -s '$WORK/plain.out' '$WORK/wrapper.out' && ! grep -q '^cargo-green:' '$WORK/wrapper.err' && ls '$W'/target/cargo-green/df/serde_json-*/Dockerfile >/dev/null"
-	T="$WORK/toolchain"
-	copy_fixture "$T"
+	T="$WORK/fm/toolchain"
+	fixture_case "$T" cmds
 	tc=$(rustup show active-toolchain 2>/dev/null | awk '{print $1}')
 	(cd "$T" && cargo green "+$tc" build >/dev/null 2>"$WORK/tc.err"); rc=$?
 	read -r N H M F P L E I <<<"$(stats "$WORK/tc.err")"
