@@ -257,6 +257,18 @@ void test_final(void)
 
 /* final_graph_cost: the stages times the paths from the last one, each
  * reference once, whatever kind it is; heredoc bodies not read. */
+/* A Dockerfile of k levels of diamonds (x_i and y_i each from x_i-1 and y_i-1), then final. */
+static void diamonds(struct strbuf *df, int k)
+{
+	strbuf_reset(df);
+	strbuf_addstr(df, "FROM scratch AS x0\nFROM scratch AS y0\n");
+	for (int i = 1; i <= k; i++)
+		strbuf_addf(df, "FROM scratch AS x%d\nCOPY --from=x%d / /\nCOPY --from=y%d / /\n"
+			    "FROM scratch AS y%d\nCOPY --from=x%d / /\nCOPY --from=y%d / /\n",
+			    i, i - 1, i - 1, i, i - 1, i - 1);
+	strbuf_addf(df, "FROM scratch AS final\nCOPY --from=x%d / /\n", k);
+}
+
 static void test_final_graph_cost(void)
 {
 	struct strbuf df = STRBUF_INIT;
@@ -271,22 +283,11 @@ static void test_final_graph_cost(void)
 			       &stages) == 5 * 4);
 	CHECK(stages == 4);
 	/* k levels of diamonds: 2^(k+1) paths from the top, give or take the ends. */
-	strbuf_addstr(&df, "FROM scratch AS x0\nFROM scratch AS y0\n");
-	for (int i = 1; i <= 40; i++)
-		strbuf_addf(&df, "FROM scratch AS x%d\nCOPY --from=x%d / /\nCOPY --from=y%d / /\n"
-			    "FROM scratch AS y%d\nCOPY --from=x%d / /\nCOPY --from=y%d / /\n",
-			    i, i - 1, i - 1, i, i - 1, i - 1);
-	strbuf_addstr(&df, "FROM scratch AS final\nCOPY --from=x40 / /\n");
+	diamonds(&df, 40);
 	CHECK(final_graph_cost(df.buf, &stages) > FINAL_GRAPH_COST_MAX);
 	CHECK(stages == 83);
-	strbuf_reset(&df);
-	/* The same ten levels deep: small. */
-	strbuf_addstr(&df, "FROM scratch AS x0\nFROM scratch AS y0\n");
-	for (int i = 1; i <= 10; i++)
-		strbuf_addf(&df, "FROM scratch AS x%d\nCOPY --from=x%d / /\nCOPY --from=y%d / /\n"
-			    "FROM scratch AS y%d\nCOPY --from=x%d / /\nCOPY --from=y%d / /\n",
-			    i, i - 1, i - 1, i, i - 1, i - 1);
-	strbuf_addstr(&df, "FROM scratch AS final\nCOPY --from=x10 / /\n");
+	/* Ten levels deep: small. */
+	diamonds(&df, 10);
 	CHECK(final_graph_cost(df.buf, &stages) == 2048 * 23);
 	CHECK(final_graph_cost("", &stages) == 0 && stages == 0);
 	strbuf_release(&df);

@@ -97,6 +97,8 @@ fixture_case() {
 	copy_fixture "$1"
 	for f in greet/src/lib.rs app/src/main.rs; do printf '// case %s\n' "$2" >>"$1/$f"; done
 }
+# fixture_built DIR NAME: the same, built by cargo green (its stderr in DIR.err).
+fixture_built() { fixture_case "$1" "$2"; (cd "$1" && cargo green build >/dev/null 2>"$1.err"); }
 # plain_baseline: plain cargo's build and output of the fixture, once ($WORK/plain.out).
 plain_baseline() {
 	[ -s "$WORK/plain.out" ] && return 0
@@ -152,8 +154,7 @@ fi
 if want fixture-clean; then
 	plain_baseline
 	A="$WORK/fc/a"
-	fixture_case "$A" clean
-	(cd "$A" && cargo green build >/dev/null 2>"$WORK/fc1.err")
+	fixture_built "$A" clean
 	outputs_sum "$A" >"$WORK/fc1.sums"
 	(cd "$A" && cargo clean -q && cargo green build >"$WORK/a3.out" 2>"$WORK/a3.err")
 	read -r N H M F P L E I <<<"$(stats "$WORK/a3.err")"
@@ -168,10 +169,9 @@ fi
 
 if want fixture-copy; then
 	A="$WORK/fp/a" B="$WORK/fp/elsewhere/deeper/copy" B2="$WORK/fp/third/copy"
-	fixture_case "$A" copy
 	fixture_case "$B" copy
 	fixture_case "$B2" copy
-	(cd "$A" && cargo green build >/dev/null 2>"$WORK/fp-a.err")
+	fixture_built "$A" copy
 	engine_outputs_sum "$A" >"$WORK/fp-a.engine.sums"
 	outputs_sum "$A" >"$WORK/fp-a.sums"
 	(cd "$B" && cargo green build >"$WORK/b.out" 2>"$WORK/b.err")
@@ -197,8 +197,7 @@ fi
 if want fixture-edit; then
 	plain_baseline
 	B="$WORK/fe/a"
-	fixture_case "$B" edit
-	(cd "$B" && cargo green build >/dev/null 2>"$WORK/fe1.err")
+	fixture_built "$B" edit
 	# Change one source line of a workspace crate: exactly it and its
 	# dependent compile again, by the local rustc (incremental), as with
 	# plain cargo; nothing goes to BuildKit.
@@ -222,9 +221,8 @@ fi
 if want fixture-error; then
 	# A compile error: the same diagnostics and exit code as plain cargo.
 	A="$WORK/fr/a" PLAIN="$WORK/fr/plain"
-	fixture_case "$A" error
+	fixture_built "$A" error
 	fixture_case "$PLAIN" error
-	(cd "$A" && cargo green build -q >/dev/null 2>&1)
 	(cd "$PLAIN" && cargo build -q >/dev/null 2>&1)
 	for d in "$A" "$PLAIN"; do sed -i 's/greet::mul(6, 7)/greet::mul(6, "7")/' "$d/app/src/main.rs"; done
 	(cd "$A" && cargo green build >/dev/null 2>"$WORK/err-green.err"); rc_green=$?
