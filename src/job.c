@@ -629,6 +629,32 @@ static void call_explain(struct call *c)
 	strbuf_release(&name);
 }
 
+/* The deps context cannot be made (why): the Dockerfile holds every stage
+ * of the closure instead, their sources mounted. 0, or an exit code with err. */
+static int call_closure_stages(struct call *c, const char *why, struct strbuf *err)
+{
+	LOG(LOG_WARN, "%s: cannot gather its closure's outputs: %s: its stages instead", c->j->spec.id, why);
+	c->compact = 0;
+	c->with_dep_sources = 1;
+	return write_dockerfile(c->j, &c->cl, &c->head, &c->own, 0, 1, &c->df, c->dockerfile.buf, err);
+}
+
+/* The engine's named contexts for c: its own sources, its closure's with
+ * with_dep_sources, the deps context (named deps) when there is one; names
+ * gets their names. 0, or -1 with err. */
+static int call_contexts(struct call *c, const char *deps, struct strvec *names, struct strbuf *err)
+{
+	const struct job *j = c->j;
+	strvec_clear(&c->b.contexts);
+	strvec_clear(names);
+	for (size_t i = 0; c->with_dep_sources && i < c->cl.nr; i++)
+		add_context(&c->b.contexts, names, &c->cl.units[i], j->host_target, err);
+	add_context(&c->b.contexts, names, &j->self, j->host_target, err);
+	if (deps)
+		strvec_pushf(&c->b.contexts, "%s=%s", deps, c->slot.dir.buf);
+	return err->len ? -1 : 0;
+}
+
 /* Build: the engine builds the Dockerfile with its contexts (the sources,
  * the deps context) into out (its cache off for the unit's own stage with
  * no_cache); when the result fails or names a dependency's sources, once
@@ -652,11 +678,8 @@ static int call_engine(struct call *c, const char *out, int no_cache, int *cache
 	strvec_clear(&c->b.secrets);
 	strvec_pushv(&c->b.secrets, c->secrets.v);
 	if (deps && gather_outputs(c->deps_parent.buf, &c->dep_trees, &c->slot, &why) < 0) {
-		LOG(LOG_WARN, "%s: cannot gather its closure's outputs: %s: its stages instead", id, why.buf);
-		c->compact = 0;
-		c->with_dep_sources = 1;
 		deps = NULL;
-		if ((ret = write_dockerfile(j, &c->cl, &c->head, &c->own, 0, 1, &c->df, c->dockerfile.buf, err)))
+		if ((ret = call_closure_stages(c, why.buf, err)))
 			goto out;
 	}
 	strbuf_addbuf(&main_ctx, &c->empty);
@@ -670,14 +693,7 @@ static int call_engine(struct call *c, const char *out, int no_cache, int *cache
 	}
 	c->b.main_ctx = main_ctx.buf;
 	for (;;) {
-		strvec_clear(&c->b.contexts);
-		strvec_clear(&ctx_names);
-		for (size_t i = 0; c->with_dep_sources && i < c->cl.nr; i++)
-			add_context(&c->b.contexts, &ctx_names, &c->cl.units[i], j->host_target, err);
-		add_context(&c->b.contexts, &ctx_names, &j->self, j->host_target, err);
-		if (deps)
-			strvec_pushf(&c->b.contexts, "%s=%s", deps, c->slot.dir.buf);
-		if (err->len) {
+		if (call_contexts(c, deps, &ctx_names, err) < 0) {
 			ret = EXIT_IO;
 			goto out;
 		}
@@ -755,6 +771,37 @@ static int verify_local(struct call *c, struct strbuf *dir, struct strbuf *err)
 	return ret;
 }
 
+/* Verify found the fresh build in dir differing from the hit (diff: the
+ * first file that does): said and counted, the fresh tree kept in
+ * target/cargo-green/verify/ID; with strict, CALL_ERROR (EXIT_VERIFY). */
+static int verify_mismatch(struct call *c, const char *diff, const char *dir, struct strbuf *err)
+{
+	const struct job *j = c->j;
+	const char *ct_rel = &CT_TARGET[1]; /* green/target: the paths diff names are relative */
+	struct strbuf what = STRBUF_INIT, p = STRBUF_INIT;
+	int in_target = starts_with(diff, ct_rel), ret = 0;
+
+	call_shown(c, &what);
+	/* The file as the host has it: target/... */
+	strbuf_addf(&what, ": %s%s", in_target ? "target" : "", diff + (in_target ? strlen(ct_rel) : 0));
+	LOG(LOG_WARN, "verify: %s differs from a fresh build (its tree kept in target/cargo-green/verify/)", what.buf);
+	stats_record(j->cfg, STATS_VERIFY_BAD, j->spec.id, what.buf, 0, 0);
+	/* The fresh tree, for a look (the next verify of it replaces it). */
+	strbuf_addf(&p, "%s/cargo-green/verify", j->host_target);
+	mkdir_p(p.buf, 0755);
+	strbuf_addf(&p, "/%s", j->spec.id);
+	rm_rf(p.buf);
+	rename(dir, p.buf);
+	if (j->cfg->verify_strict) {
+		strbuf_addf(err, "verify: %s: a cache hit differs from a fresh build (CARGOGREEN_VERIFY=%s; unset it, or make the unit reproducible)",
+			    what.buf, cfg_get(j->cfg, S_VERIFY));
+		ret = call_stop(c, CALL_ERROR, EXIT_VERIFY);
+	}
+	strbuf_release(&what);
+	strbuf_release(&p);
+	return ret;
+}
+
 /* Verify (CARGOGREEN_VERIFY): a sampled hit built again into tmp.verify,
  * by the engine with its stage's cache off, or a local unit by the local
  * rustc in its sandbox; its files' digests compared with the hit's
@@ -764,7 +811,6 @@ static int call_verify(struct call *c, struct strbuf *err)
 {
 	struct job *j = c->j;
 	struct strbuf dir = STRBUF_INIT, want = STRBUF_INIT, have = STRBUF_INIT, diff = STRBUF_INIT, p = STRBUF_INIT;
-	struct strbuf what = STRBUF_INIT;
 	int cached = 0, ret = 0, code;
 	long long t0 = now_ns();
 	if (!j->cfg->verify_share || c->outcome == CALL_BUILT || c->result.code ||
@@ -798,27 +844,7 @@ static int call_verify(struct call *c, struct strbuf *err)
 		stats_record(j->cfg, STATS_VERIFIED, j->spec.id, NULL, 0, 0);
 		goto out;
 	}
-	call_shown(c, &what);
-	/* The file as the host has it: target/... */
-	{
-		const char *ct_rel = &CT_TARGET[1]; /* green/target: the paths diff names are relative */
-		int in_target = starts_with(diff.buf, ct_rel);
-		strbuf_addf(&what, ": %s%s", in_target ? "target" : "", diff.buf + (in_target ? strlen(ct_rel) : 0));
-	}
-	LOG(LOG_WARN, "verify: %s differs from a fresh build (its tree kept in target/cargo-green/verify/)", what.buf);
-	stats_record(j->cfg, STATS_VERIFY_BAD, j->spec.id, what.buf, 0, 0);
-	/* The fresh tree, for a look, in target/cargo-green/verify/ID (the next verify of it replaces it). */
-	strbuf_reset(&p);
-	strbuf_addf(&p, "%s/cargo-green/verify", j->host_target);
-	mkdir_p(p.buf, 0755);
-	strbuf_addf(&p, "/%s", j->spec.id);
-	rm_rf(p.buf);
-	rename(dir.buf, p.buf);
-	if (j->cfg->verify_strict) {
-		strbuf_addf(err, "verify: %s: a cache hit differs from a fresh build (CARGOGREEN_VERIFY=%s; unset it, or make the unit reproducible)",
-			    what.buf, cfg_get(j->cfg, S_VERIFY));
-		ret = call_stop(c, CALL_ERROR, EXIT_VERIFY);
-	}
+	ret = verify_mismatch(c, diff.buf, dir.buf, err);
 out:
 	if (dir.len)
 		rm_rf(dir.buf);
@@ -827,7 +853,6 @@ out:
 	strbuf_release(&have);
 	strbuf_release(&diff);
 	strbuf_release(&p);
-	strbuf_release(&what);
 	return ret;
 }
 
