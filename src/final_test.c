@@ -36,10 +36,12 @@ static void record(const char *dir, const char *id, const char *ctx_dir, const c
 }
 
 static void test_final_graph_cost(void);
+static void test_final_big_graph(void);
 
 void test_final(void)
 {
 	test_final_graph_cost();
+	test_final_big_graph();
 	char dir[] = "/tmp/cargo-green-final-XXXXXX";
 	struct strbuf ws = STRBUF_INIT, itoa = STRBUF_INIT, other = STRBUF_INIT, app = STRBUF_INIT, lock = STRBUF_INIT,
 		      list = STRBUF_INIT, out = STRBUF_INIT, again = STRBUF_INIT, locals = STRBUF_INIT, err = STRBUF_INIT,
@@ -76,6 +78,9 @@ void test_final(void)
 	CHECK(final_render(&in, &out, &units, &locals, &err) == 0);
 	CHECK(units == 3);
 	CHECK_STR(locals.buf, "greet-4\n");
+	/* A small graph: no word of BuildKit 0.13's frontend. */
+	CHECK(strstr(out.buf, "# cargo-green: a standalone Dockerfile of 3 units") != NULL);
+	CHECK(strstr(out.buf, "BuildKit before 0.14") == NULL);
 	/* crates.io by its checksum, another registry and the workspace as named contexts. */
 	CHECK(strstr(out.buf, "FROM cargo-green-rust:1 AS rust-base\n") != NULL);
 	CHECK(strstr(out.buf, "ADD --checksum=sha256:3bd1574e617a9a6c1f8f8181bd7e841e1f20e4277607ef28945765188d6284d4 "
@@ -291,4 +296,69 @@ static void test_final_graph_cost(void)
 	CHECK(final_graph_cost(df.buf, &stages) == 2048 * 23);
 	CHECK(final_graph_cost("", &stages) == 0 && stages == 0);
 	strbuf_release(&df);
+}
+
+/* A file whose units' closures make 2^30 paths (x_i and y_i each over
+ * x_i-1 and y_i-1, their e- stages as the engine's records have them):
+ * the file says what BuildKit 0.13's frontend would make of it. */
+static void test_final_big_graph(void)
+{
+	char dir[] = "/tmp/cargo-green-final-big-XXXXXX";
+	struct strbuf prev[2] = { STRBUF_INIT, STRBUF_INIT }, cur[2] = { STRBUF_INIT, STRBUF_INIT }, stage = STRBUF_INIT,
+		      list = STRBUF_INIT, out = STRBUF_INIT, locals = STRBUF_INIT, err = STRBUF_INIT, ctx = STRBUF_INIT;
+	struct final_in in = { NULL, "cargo-green-rust:1", NULL, "/tmp/x.Dockerfile", "/home/u/.cargo", NULL };
+	size_t units = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	strbuf_addf(&ctx, "%s/src", dir);
+	mkdir_p(ctx.buf, 0755);
+	for (int i = 0; i <= 30; i++) {
+		for (int k = 0; k < 2; k++) {
+			struct unit u = UNIT_INIT;
+			char id[16];
+			snprintf(id, sizeof(id), "%c%d-1", k ? 'y' : 'x', i);
+			strbuf_reset(&cur[k]);
+			strbuf_addf(&cur[k], "%s/%s.green", dir, id);
+			u.id = strdup(id);
+			strbuf_reset(&stage);
+			strbuf_addf(&stage, "src-%s", id);
+			u.ctx_name = strbuf_detach(&stage, NULL);
+			u.ctx_dir = strdup(ctx.buf);
+			u.ctx_origin = strdup(ctx.buf);
+			u.ctx_mount = strdup("/green/path/p");
+			strbuf_addf(&stage, "FROM rust-base AS u-%s\n", id);
+			for (int d = 0; i && d < 2; d++) {
+				strvec_push(&u.deps, prev[d].buf);
+				strbuf_addf(&stage, "COPY --link --from=e-%c%d-1 / /\n", d ? 'y' : 'x', i - 1);
+			}
+			strbuf_addf(&stage, "RUN --network=none --mount=type=bind,from=src-%s,target=/green/path/p true\n"
+				    "FROM scratch AS o-%s\nCOPY --link --from=u-%s /green/out/ /\n"
+				    "FROM scratch AS e-%s\nCOPY --link --from=o-%s / /\n", id, id, id, id, id);
+			for (int d = 0; i && d < 2; d++)
+				strbuf_addf(&stage, "COPY --link --from=e-%c%d-1 / /\n", d ? 'y' : 'x', i - 1);
+			u.stage = strbuf_detach(&stage, NULL);
+			CHECK(unit_write(&u, cur[k].buf, &err) == 0);
+			unit_release(&u);
+		}
+		for (int k = 0; k < 2; k++) {
+			strbuf_reset(&prev[k]);
+			strbuf_addbuf(&prev[k], &cur[k]);
+		}
+	}
+	strbuf_addf(&list, "unit\t%s\t\t\n", cur[0].buf);
+	in.list = list.buf;
+	CHECK(final_render(&in, &out, &units, &locals, &err) == 0);
+	CHECK(units == 61);
+	CHECK(strstr(out.buf, "\n# its stages reach each other by so many paths that BuildKit before 0.14 (Docker before 27) does not get past its Dockerfile frontend") != NULL);
+	rm_rf(dir);
+	for (int k = 0; k < 2; k++) {
+		strbuf_release(&prev[k]);
+		strbuf_release(&cur[k]);
+	}
+	strbuf_release(&stage);
+	strbuf_release(&list);
+	strbuf_release(&out);
+	strbuf_release(&locals);
+	strbuf_release(&err);
+	strbuf_release(&ctx);
 }
