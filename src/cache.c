@@ -548,15 +548,13 @@ static void publish_all(const struct config *cfg, const char *key, const struct 
 	strbuf_release(&tokens);
 }
 
-void cache_publish_background(const struct config *cfg, const char *key, const struct strvec *secrets)
+int cache_publish_hold(const struct config *cfg)
 {
 	struct strbuf p = STRBUF_INIT;
 	int lock = -1;
-	pid_t pid;
 	if (run_dir(cfg, &p) == 0) {
 		/* Held (shared) by the writer until it ends: the plugin's
-		 * exclusive lock at the end waits for every writer. Taken here,
-		 * before the wrapper returns to cargo, so that none is missed. */
+		 * exclusive lock at the end waits for every writer. */
 		strbuf_addstr(&p, "/lock");
 		lock = open(p.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (lock >= 0 && flock(lock, LOCK_SH) < 0) {
@@ -564,7 +562,22 @@ void cache_publish_background(const struct config *cfg, const char *key, const s
 			lock = -1;
 		}
 	}
-	pid = fork();
+	strbuf_release(&p);
+	return lock;
+}
+
+void cache_publish_held(const struct config *cfg, const char *key, const struct strvec *secrets, int lock)
+{
+	publish_all(cfg, key, secrets);
+	if (lock >= 0)
+		close(lock);
+}
+
+void cache_publish_background(const struct config *cfg, const char *key, const struct strvec *secrets)
+{
+	/* Taken here, before the wrapper returns to cargo, so that none is missed. */
+	int lock = cache_publish_hold(cfg);
+	pid_t pid = fork();
 	if (pid == 0) {
 		/* Detached: its own session, no fd of cargo's (its pipes, its
 		 * jobserver), so that cargo does not wait for it. */
@@ -580,14 +593,13 @@ void cache_publish_background(const struct config *cfg, const char *key, const s
 		for (int fd = 3; fd < 1024; fd++)
 			if (fd != lock && fd != log_fd() && fd != null)
 				close(fd);
-		publish_all(cfg, key, secrets);
+		cache_publish_held(cfg, key, secrets, lock);
 		_exit(0);
 	}
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
 	if (lock >= 0)
 		close(lock);
-	strbuf_release(&p);
 }
 
 /* ---- the end of a run ---- */

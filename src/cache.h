@@ -48,6 +48,13 @@ int cache_fetch(const struct config *cfg, const char *key);
 /* Write key's entry to the write images, in a detached process (secrets:
  * values that must not be in what is written). */
 void cache_publish_background(const struct config *cfg, const char *key, const struct strvec *secrets);
+/* The same for an entry saved later (a local unit's, once its call is
+ * done): cache_publish_hold, before the wrapper returns to cargo, takes the
+ * run's writers' lock (shared), so that the run's end waits for the write
+ * (-1: none to take); cache_publish_held, where the entry is saved, writes
+ * it to the write images and lets the lock go. */
+int cache_publish_hold(const struct config *cfg);
+void cache_publish_held(const struct config *cfg, const char *key, const struct strvec *secrets, int lock);
 
 /* Write key's entry to image now: 1 written, 0 already there, -1 with err.
  * tokens: a file for the bearer tokens of several calls (regtoken.h), or NULL. */

@@ -277,6 +277,11 @@ struct call {
 	/* A local unit's result staged as hard links in target/cargo-green/save,
 	 * for call_save_later, or empty. */
 	struct strbuf staged;
+	/* With staged, to share once saved (call_share): the secrets' values
+	 * that must not be written, and the run's writers' lock, held. */
+	int share_later;
+	struct strvec share_secrets;
+	int share_lock;
 	struct strbuf pinned;       /* the base's ID its key holds */
 	struct strbuf why;          /* on a miss: why (explain.h) */
 };
@@ -293,6 +298,8 @@ static void call_init(struct call *c, struct job *j, struct strvec *learn)
 		strbuf_init(bufs[i], 0);
 	strvec_init(&c->secrets);
 	strvec_init(&c->dep_trees);
+	strvec_init(&c->share_secrets);
+	c->share_lock = -1;
 	c->slot = (struct deps_slot)DEPS_SLOT_INIT;
 	c->result = (struct stage_result)STAGE_RESULT_INIT;
 	c->b = (struct engine_build)ENGINE_BUILD_INIT;
@@ -315,6 +322,9 @@ static void call_release(struct call *c)
 	stage_result_release(&c->result);
 	strvec_clear(&c->secrets);
 	strvec_clear(&c->dep_trees);
+	strvec_clear(&c->share_secrets);
+	if (c->share_lock >= 0)
+		close(c->share_lock); /* (a saver holds its own) */
 	for (size_t i = 0; i < ARRAY_SIZE(bufs); i++)
 		strbuf_release(bufs[i]);
 }
@@ -1102,6 +1112,8 @@ static void call_save_later(struct call *c)
 	if (pid < 0) {
 		if (store_save(c->key, c->staged.buf, &m, &why) < 0)
 			stats_warn_once(c->j->cfg, "store", why.buf);
+		else if (c->share_later)
+			cache_publish_background(c->j->cfg, c->key, &c->share_secrets);
 		strbuf_release(&why);
 		store_meta_release(&m);
 		return; /* (call_release removes it) */
@@ -1119,6 +1131,8 @@ static void call_save_later(struct call *c)
 	strbuf_addf(&mine, ".%ld", (long)getpid());
 	if (rename(c->staged.buf, mine.buf) == 0 && store_save(c->key, mine.buf, &m, &why) < 0)
 		LOG(LOG_WARN, "%s: %s", c->j->spec.id, why.buf);
+	else if (c->share_later)
+		cache_publish_held(c->j->cfg, c->key, &c->share_secrets, c->share_lock);
 	rm_rf(mine.buf);
 	_exit(0);
 }
@@ -1261,8 +1275,8 @@ static void call_share(struct call *c)
 {
 	struct job *j = c->j;
 	struct strvec values = STRVEC_INIT, images = STRVEC_INIT;
-	int public = !c->secrets.nr && cache_unit_public(&j->self);
-	if (!c->stored)
+	int public = !c->secrets.nr && cache_unit_public(&j->self), later = !c->stored && c->staged.len;
+	if (!c->stored && !later)
 		return;
 	for (size_t i = 0; public && i < c->cl.nr; i++)
 		public = cache_unit_public(&c->cl.units[i]);
@@ -1270,8 +1284,14 @@ static void call_share(struct call *c)
 	cache_images(j->cfg, 1, &images);
 	if (images.nr && !c->from_cache && !c->result.code && (public || j->cfg->cache_private)) {
 		for (size_t i = 0; i < c->secrets.nr; i++)
-			strvec_push(&values, strchr(c->secrets.v[i], '=') + 1);
-		cache_publish_background(j->cfg, c->key, &values);
+			strvec_push(later ? &c->share_secrets : &values, strchr(c->secrets.v[i], '=') + 1);
+		if (later) {
+			/* A local unit: its entry is saved once the call is done (call_save_later), and written then. */
+			c->share_later = 1;
+			c->share_lock = cache_publish_hold(j->cfg);
+		} else {
+			cache_publish_background(j->cfg, c->key, &values);
+		}
 	}
 	strvec_clear(&values);
 	strvec_clear(&images);
