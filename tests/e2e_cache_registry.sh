@@ -58,6 +58,22 @@ if want cache-registry; then
 				bash -c "[ $rc -eq 0 ] && [ '${st#* }' -ge 1 ] && grep -q 'hello from build.rs' '$CR/b2.out' && cmp '$A/target/debug/app' '$B/target/debug/app'"
 			check "cache-registry: …each problem said once, in one line" \
 				bash -c "[ \$(grep -c 'not read: .*damaged or truncated' '$CR/b2.err') -eq 1 ] && [ \$(grep -c 'not read: .*GET blob: HTTP 404' '$CR/b2.err') -eq 1 ]"
+
+			# --- the edit loop's profile (incremental) on both: the workspace's crates, compiled by
+			# A's local rustc in its sandbox, are written too (cache-private); B compiles none ---
+			IMGI="docker-image://127.0.0.1:$P1/team/incr"
+			AI="$CR/ai/project" BI="$CR/bi/elsewhere/project"
+			copy_fixture "$AI"
+			copy_fixture "$BI"
+			(cd "$AI" && env XDG_CACHE_HOME="$CR/xdg-ai" CARGOGREEN_CACHE_IMAGES="$IMGI" CARGOGREEN_CACHE_PRIVATE=1 cargo green build >/dev/null 2>"$CR/ai.err"); rc=$?
+			read -r N H M F P L E I <<<"$(stats "$CR/ai.err")"
+			check "cache-registry: A in the incremental profile: its workspace's crates compiled locally (${I:-0}) are written too, once saved ($(cr_tags main team/incr) tags; exit $rc)" \
+				bash -c "[ $rc -eq 0 ] && [ '${I:-0}' -ge 2 ] && [ $(cr_tags main team/incr) -ge \$(( ${N:-99} + ${I:-99} )) ]"
+			(cd "$BI" && env DOCKER_HOST="unix://$CR/e2/run/docker.sock" XDG_CACHE_HOME="$CR/xdg-bi" CARGO_HOME="$CR/cargo-home-b" CARGOGREEN_CACHE_FROM_IMAGES="$IMGI" \
+				cargo green build >/dev/null 2>"$CR/bi.err" && ./target/debug/app >"$CR/bi.out"); rc=$?
+			read -r N H M F P L E I <<<"$(stats "$CR/bi.err")"
+			check "cache-registry: …B in the same profile compiles nothing, its workspace's crates included (${N:-0} compiles, ${H:-0} cached, ${I:-?} compiled locally; exit $rc), its binary A's" \
+				bash -c "[ $rc -eq 0 ] && [ '${N:-0}' -gt 30 ] && [ '${H:-0}' -eq '${N:-1}' ] && [ '${I:-1}' -eq 0 ] && grep -q 'hello from build.rs' '$CR/bi.out' && cmp '$AI/target/debug/app' '$BI/target/debug/app'"
 		else
 			fail "cache-registry: prerequisite: a second engine (scripts/engine.sh on private paths)" "$(tail -n3 "$CR/e2-start.log")"
 		fi
