@@ -8,6 +8,7 @@
 #include "util.h"
 #include "banned.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -839,6 +840,52 @@ static int request(struct registry *r, const struct req *q, struct sink *s, long
 	}
 }
 
+/* (registry.h) The registry's own words of a failure, from its body
+ * ({"errors":[{"code":"BLOB_UNKNOWN","message":...,"detail":...}]}) as
+ * " (CODE)", and for a failure of its own (5xx) its last words: the detail's
+ * ("write /var/lib/registry/...: no space left on device" -> "no space left
+ * on device"), or where the detail is a Go error marshalled as an object
+ * ({"Op":"write","Path":...,"Err":28}) the errno's text. Nothing for a body
+ * that is not such JSON. */
+void registry_error_words(const char *body, size_t len, long code, struct strbuf *err)
+{
+	struct json j;
+	struct strbuf why = STRBUF_INIT;
+	const struct json *errors, *first, *detail, *e;
+	const char *c, *d;
+	size_t from = err->len;
+	if (json_parse(body, len, &j, &why) < 0) {
+		strbuf_release(&why);
+		return;
+	}
+	errors = json_get(&j, "errors");
+	first = errors && errors->type == JV_ARRAY && errors->nr ? &errors->items[0] : NULL;
+	if ((c = json_str(json_get(first, "code")))) {
+		strbuf_addf(err, " (%s", c);
+		detail = json_get(first, "detail");
+		if (code >= 500 && (d = json_str(detail))) {
+			const char *w = d, *colon;
+			while ((colon = strstr(w, ": ")))
+				w = colon + 2;
+			strbuf_addf(err, ": %s", w);
+		} else if (code >= 500 && (e = json_get(detail, "Err")) && e->type == JV_NUMBER && atoi(e->str) > 0) {
+			const char *text = strerror(atoi(e->str));
+			strbuf_addf(err, ": %c%s", (char)tolower((unsigned char)text[0]), text + 1);
+		}
+		strbuf_addch(err, ')');
+	}
+	/* (the registry's text, one line of ours: no control character, not too long) */
+	for (size_t i = from; i < err->len; i++)
+		if ((unsigned char)err->buf[i] < 0x20 || err->buf[i] == 0x7f)
+			err->buf[i] = ' ';
+	if (err->len - from > 240) {
+		strbuf_setlen(err, from + 236);
+		strbuf_addstr(err, "...)");
+	}
+	json_release(&j);
+	strbuf_release(&why);
+}
+
 /* What a status other than the expected ones says, in err. */
 static void status_error(struct registry *r, const char *what, long code, const struct strbuf *body, struct strbuf *err)
 {
@@ -852,22 +899,8 @@ static void status_error(struct registry *r, const char *what, long code, const 
 		strbuf_addf(err, " (denied: %s may not %s %s; docker login %s as one who may)",
 			    r->creds > 0 ? "the account of config.json" : "an anonymous client", reading ? "read" : "write to",
 			    r->ref.repo, r->ref.host);
-	else if (body && body->len) {
-		/* The registry's own error code, e.g. {"errors":[{"code":"BLOB_UNKNOWN",...}]} */
-		const char *c = strstr(body->buf, "\"code\":\""), *d = strstr(body->buf, "\"detail\":\"");
-		if (c) {
-			strbuf_addf(err, " (%.*s", (int)strcspn(c + 8, "\""), c + 8);
-			if (code >= 500 && d) {
-				/* Its last words: "write /var/lib/registry/...: no space left on device". */
-				int n = (int)strcspn(d + 10, "\"");
-				const char *w = d + 10, *colon;
-				while ((colon = memmem(w, (size_t)(d + 10 + n - w), ": ", 2)))
-					w = colon + 2;
-				strbuf_addf(err, ": %.*s", (int)(d + 10 + n - w), w);
-			}
-			strbuf_addch(err, ')');
-		}
-	}
+	else if (body && body->len)
+		registry_error_words(body->buf, body->len, code, err);
 }
 
 #define MANIFEST_TYPES "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"

@@ -86,4 +86,12 @@ int registry_blob_get(struct registry *r, const char *digest, const char *path, 
 int registry_blob_put(struct registry *r, const char *digest, const char *data, size_t len, int *status,
 		      struct strbuf *err);
 
+/* The registry's words of a failure (its error body, len bytes, of a reply
+ * with status code), appended to err as " (CODE)" or, for a failure of its
+ * own (5xx), " (CODE: its last words)": a detail's text after its last ": ",
+ * or a Go error's errno ({"Op":..,"Path":..,"Err":28}) as its text. One line:
+ * control characters as spaces, at most 240 bytes. Nothing for a body that
+ * is not such JSON. */
+void registry_error_words(const char *body, size_t len, long code, struct strbuf *err);
+
 #endif

@@ -127,8 +127,38 @@ static void test_credentials(void)
 	strbuf_release(&path);
 }
 
+/* The registry's words of a failure: its code, and for its own failures its last words. */
+static void test_error_words(void)
+{
+	struct strbuf e = STRBUF_INIT;
+	const char *nospace = "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"unknown error\","
+			      "\"detail\":\"write /var/lib/registry/_uploads/x/data: no space left on device\"}]}\n";
+	const char *patherr = "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"unknown error\","
+			      "\"detail\":{\"Op\":\"write\",\"Path\":\"/var/lib/registry/x/data\",\"Err\":28}}]}";
+	registry_error_words(nospace, strlen(nospace), 500, &e);
+	CHECK_STR(e.buf, " (UNKNOWN: no space left on device)");
+	strbuf_reset(&e);
+	registry_error_words(patherr, strlen(patherr), 500, &e);
+	CHECK_STR(e.buf, " (UNKNOWN: no space left on device)");
+	strbuf_reset(&e);
+	/* Not its own failure: the code alone. */
+	registry_error_words(nospace, strlen(nospace), 404, &e);
+	CHECK_STR(e.buf, " (UNKNOWN)");
+	strbuf_reset(&e);
+	registry_error_words("<html>bad gateway</html>", 24, 502, &e);
+	CHECK_STR(e.buf, "");
+	/* Its text stays one line of ours. */
+	{
+		const char *ctl = "{\"errors\":[{\"code\":\"X\\nY\",\"detail\":\"a\\r\\nb\"}]}";
+		registry_error_words(ctl, strlen(ctl), 500, &e);
+	}
+	CHECK_STR(e.buf, " (X Y: a  b)");
+	strbuf_release(&e);
+}
+
 void test_registry(void)
 {
+	test_error_words();
 	test_refs();
 	test_challenges();
 	test_credentials();
