@@ -1129,10 +1129,12 @@ static void call_save_later(struct call *c)
 	setsid();
 	strbuf_add(&mine, c->staged.buf, (size_t)(strrchr(c->staged.buf, '.') - c->staged.buf));
 	strbuf_addf(&mine, ".%ld", (long)getpid());
-	if (rename(c->staged.buf, mine.buf) == 0 && store_save(c->key, mine.buf, &m, &why) < 0)
-		LOG(LOG_WARN, "%s: %s", c->j->spec.id, why.buf);
-	else if (c->share_later)
-		cache_publish_held(c->j->cfg, c->key, &c->share_secrets, c->share_lock);
+	if (rename(c->staged.buf, mine.buf) == 0) {
+		if (store_save(c->key, mine.buf, &m, &why) < 0)
+			LOG(LOG_WARN, "%s: %s", c->j->spec.id, why.buf);
+		else if (c->share_later)
+			cache_publish_held(c->j->cfg, c->key, &c->share_secrets, c->share_lock);
+	}
 	rm_rf(mine.buf);
 	_exit(0);
 }
