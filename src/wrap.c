@@ -667,18 +667,8 @@ stopped:
 		LOG(LOG_INFO, "%s: %s: %s", p.id.buf, p.j.local ? "compiled locally at host paths" : "passthrough", p.why);
 	if (!p.ra.passthrough)
 		forget_engine_record(&p.ra);
-	{
-		int local = p.j.local;
-		char *id = p.id.len ? strbuf_detach(&p.id, NULL) : NULL;
-		/* (why points into ra or is static: it outlives the plan's release but for ra's) */
-		const char *why = p.why;
-		char *why_copy = why ? xstrdup(why) : NULL;
-		plan_release(&p);
-		ret = local ? exec_local(cfg, argv, STATS_INCREMENTAL, why_copy, id) : passthrough(cfg, argv, why_copy, id);
-		free(why_copy);
-		free(id);
-		return ret;
-	}
+	ret = p.j.local ? exec_local(cfg, argv, STATS_INCREMENTAL, p.why, p.id.buf)
+			: passthrough(cfg, argv, p.why, p.id.len ? p.id.buf : NULL);
 out:
 	plan_release(&p);
 	if (restart)
