@@ -4,16 +4,20 @@
 #include "config.h"
 #include "depsdir.h"
 #include "direct.h"
+#include "dockerctx.h"
 #include "engine.h"
 #include "env.h"
 #include "explain.h"
+#include "final.h"
 #include "exitcode.h"
 #include "fs.h"
 #include "internal.h"
 #include "land.h"
 #include "learn.h"
+#include "remote.h"
 #include "log.h"
 #include "sandbox.h"
+#include "sha256.h"
 #include "stats.h"
 #include "store.h"
 #include "storemeta.h"
@@ -260,6 +264,7 @@ struct call {
 	 * CLOSURE_STAGES_ENV) every stage of the closure. */
 	int compact;
 	int with_dep_sources;       /* the dependencies' sources are mounted too */
+	char stamp[17];             /* a remote engine's (call_engine_stamp), or "" */
 	struct strvec dep_trees;    /* with compact: the closure's kept outputs, in closure order */
 	struct deps_slot slot;      /* the deps context */
 	struct strbuf df;           /* the Dockerfile's text */
@@ -410,6 +415,68 @@ static int call_plan_base(struct call *c, struct strbuf *err)
 	return 0;
 }
 
+/* The engine of a remote run (remote.h), as a short digest of how the run
+ * names it and of the bases' IDs there (each engine makes its own base): a
+ * record's built-on. "" when the engine is not remote. */
+static void call_engine_stamp(struct call *c)
+{
+	struct sha256 h;
+	char hex[65];
+	const char *pins = getenv(BASE_PIN_ENV);
+	c->stamp[0] = '\0';
+	if (!remote_active())
+		return;
+	sha256_init(&h);
+	sha256_update(&h, dockerctx_run()->where.buf, dockerctx_run()->where.len + 1);
+	if (pins)
+		sha256_update(&h, pins, strlen(pins));
+	sha256_hex(&h, hex);
+	memcpy(c->stamp, hex, sizeof(c->stamp) - 1);
+	c->stamp[sizeof(c->stamp) - 1] = '\0';
+}
+
+/* Of a closure this large, or with a stage graph costing more than this
+ * (final.h: about 1 s of BuildKit 0.13's frontend, spent by the remote
+ * engine, against the closure's outputs sent up: ripgrep's rg, 44 units,
+ * costs 2.1e6 and would send 130 MB), the Dockerfile of a call never holds
+ * the stages. */
+#define STAGES_MAX_UNITS 200
+#define STAGES_COST_MAX 20000000ULL
+
+/* A remote engine (c->stamp) already holds what every unit of the closure
+ * made, when each was built there with its own closure as stages (its
+ * record's built-on): the Dockerfile then holds those stages, which the
+ * engine finds in its cache, instead of their outputs sent up again as the
+ * deps context. Not when one came from elsewhere (the local store, the
+ * local rustc, another engine: the engine would compile it again, with its
+ * closure), nor when the stages' graph is too costly for the frontend.
+ * (Were the engine's cache to have dropped one since, it compiles it again
+ * from the same stage: the same outputs, later.) */
+static int call_stages_fit(struct call *c)
+{
+	struct strbuf df = STRBUF_INIT;
+	size_t stages;
+	int fit;
+	if (!c->stamp[0] || !c->cl.nr || c->cl.nr > STAGES_MAX_UNITS)
+		return 0;
+	for (size_t i = 0; i < c->cl.nr; i++) {
+		const struct unit *u = &c->cl.units[i];
+		/* (a secret's value is this call's to give only for its own
+		 * stage; a base with other packages is another rust-base: the
+		 * units of the closure have exactly this one's, their union) */
+		if (!u->built_on || strcmp(u->built_on, c->stamp) || strstr(u->stage, "type=secret") ||
+		    u->apt.nr != c->j->self.apt.nr)
+			return 0;
+	}
+	strbuf_addbuf(&df, &c->head);
+	for (size_t i = 0; i < c->cl.nr; i++)
+		strbuf_addstr(&df, c->cl.units[i].stage);
+	strbuf_addbuf(&df, &c->own);
+	fit = final_graph_cost(df.buf, &stages) <= STAGES_COST_MAX;
+	strbuf_release(&df);
+	return fit;
+}
+
 /* Prepare: its paths under target/cargo-green (what killed runs left
  * there swept), its Dockerfile written, the engine's request. */
 static int call_prepare(struct call *c, struct strbuf *err)
@@ -439,7 +506,9 @@ static int call_prepare(struct call *c, struct strbuf *err)
 	c->res = c->tmp.buf;
 
 	/* A local unit reads its closure's outputs in target/: its Dockerfile (a record) is its own stage. */
-	c->compact = j->local || (!getenv(CLOSURE_STAGES_ENV) && land_closure_outputs(j, &c->cl, &c->dep_trees) == 0);
+	call_engine_stamp(c);
+	c->compact = j->local || (!getenv(CLOSURE_STAGES_ENV) && !call_stages_fit(c) &&
+				  land_closure_outputs(j, &c->cl, &c->dep_trees) == 0);
 	if (c->compact && c->dep_trees.nr == c->cl.nr) {
 		/* A build script's binary is for its run alone: no compile reads
 		 * another crate's, and each (~4.5 MB in debug) would go to the
@@ -1222,6 +1291,12 @@ static int call_land(struct call *c, struct strbuf *err)
 				}
 		strvec_clear(&names);
 	}
+	/* Built by a remote engine as its record holds it (its closure as
+	 * stages, or none): its dependents may hold its stages (call_stages_fit). */
+	free(j->self.built_on);
+	j->self.built_on = c->stamp[0] && c->outcome != CALL_LOCAL_HIT && !j->local && (!c->compact || !c->cl.nr)
+				   ? xstrdup(c->stamp)
+				   : NULL;
 	if (c->result.code == 0) {
 		int stored = c->outcome == CALL_LOCAL_HIT;
 		strbuf_reset(&p);

@@ -18,6 +18,7 @@ void unit_release(struct unit *u)
 	free(u->stage);
 	free(u->key);
 	strvec_clear(&u->apt);
+	free(u->built_on);
 	memset(u, 0, sizeof(*u));
 	strvec_init(&u->deps);
 	strvec_init(&u->apt);
@@ -42,6 +43,8 @@ int unit_write(const struct unit *u, const char *path, struct strbuf *err)
 		strbuf_addf(&sb, "key %s\n", u->key);
 	for (size_t i = 0; i < u->apt.nr; i++)
 		strbuf_addf(&sb, "apt %s\n", u->apt.v[i]);
+	if (u->built_on)
+		strbuf_addf(&sb, "built-on %s\n", u->built_on);
 	strbuf_addf(&sb, "stage\n%s", u->stage);
 	if (write_file_atomic(path, sb.buf, sb.len, 0644) < 0) {
 		strbuf_addf(err, "cannot write '%s': %s", path, strerror(errno));
@@ -96,6 +99,9 @@ int unit_read(struct unit *u, const char *path, struct strbuf *err)
 			u->key = xstrdup(v);
 		} else if (skip_prefix(line, "apt ", &v)) {
 			strvec_push(&u->apt, v);
+		} else if (skip_prefix(line, "built-on ", &v)) {
+			free(u->built_on);
+			u->built_on = xstrdup(v);
 		} else if (!strcmp(line, "stage")) {
 			u->stage = xstrdup(next);
 			break;

@@ -12,6 +12,8 @@
  *   key HEX (optional: its local store key, which covers its dependencies')
  *   apt PACKAGE (zero or more: the host's packages its base had beyond the
  *       settings, CARGOGREEN_ADD_APT_FROM_HOST; its dependents' base has them too)
+ *   built-on STAMP (optional: the engine, engine_stamp of job.c, whose build
+ *       cache holds this unit's stages as its record has them, its closure's too)
  *   stage
  *   ...the stage text, to the end of the file...
  */
@@ -34,9 +36,10 @@ struct unit {
 	char *key;        /* the local store's key of this unit (store_unit_key), or NULL */
 	struct strvec apt; /* extra packages of its base (sorted) */
 	int local;        /* compiled by the local rustc in its sandbox (job.h's local) */
+	char *built_on;   /* the engine that built it with its closure as stages, or NULL */
 };
 
-#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, STRVEC_INIT, NULL, NULL, STRVEC_INIT, 0 }
+#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, STRVEC_INIT, NULL, NULL, STRVEC_INIT, 0, NULL }
 
 void unit_release(struct unit *u);
 int unit_write(const struct unit *u, const char *path, struct strbuf *err);

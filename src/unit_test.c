@@ -55,6 +55,7 @@ void test_unit(void)
 	strvec_push(&u.apt, "libsqlite3-dev");
 	strvec_push(&u.apt, "zlib1g-dev");
 	u.stage = strdup("FROM rust-base AS u-b-2\nline two\n");
+	u.built_on = strdup("0123456789abcdef");
 	CHECK(unit_write(&u, b.buf, &err) == 0);
 	CHECK(unit_read(&back, b.buf, &err) == 0);
 	CHECK_STR(back.id, "b-2");
@@ -65,12 +66,15 @@ void test_unit(void)
 	CHECK_STR(back.stage, u.stage);
 	CHECK(back.deps.nr == 1);
 	CHECK(back.apt.nr == 2 && !strcmp(back.apt.v[0], "libsqlite3-dev") && !strcmp(back.apt.v[1], "zlib1g-dev"));
+	CHECK_STR(back.built_on, "0123456789abcdef");
 	strvec_push(&deps, b.buf);
 	strvec_push(&deps, a.buf);
 	CHECK(closure_collect(&cl, &deps, &err) == 0);
 	CHECK(cl.nr == 2);
 	CHECK_STR(cl.units[0].id, "a-1");
 	CHECK_STR(cl.units[1].id, "b-2");
+	CHECK(cl.units[0].built_on == NULL); /* (none written: none read) */
+	CHECK_STR(cl.units[1].built_on, "0123456789abcdef");
 	closure_release(&cl);
 
 	strvec_clear(&deps);
