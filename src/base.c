@@ -349,6 +349,82 @@ out:
 	return ret;
 }
 
+/* The files of the toolchain the base image holds (bin/rustc, the .so files of lib,
+ * lib/rustlib/TRIPLE: build_rust_image's COPYs), each by its SHA-256, as
+ * one digest: a shell text run in the sysroot, here and on a remote host. */
+#define TOOLCHAIN_DIGEST_SH                                                                          \
+	"{ echo bin/rustc; ls lib | grep '\\.so' | sed 's|^|lib/|'; find lib/rustlib/%s \\( -type f -o -type l \\); } " \
+	"| LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1"
+
+/* The base image made on the host of a remote engine from the same
+ * toolchain, downloaded there from static.rust-lang.org (a stable release:
+ * its channel manifest names each component's file and SHA-256), instead of
+ * the local one's ~540 MB sent from here: only when the files it unpacks to
+ * are the local toolchain's, byte for byte (TOOLCHAIN_DIGEST_SH on both
+ * sides; a toolchain of another origin, Debian's say, differs). 0 made
+ * there; 1 it cannot be (said in the log: made here instead); -1 with err:
+ * the connection failed. */
+static int make_rust_remotely(const char *tag, const char *os_image, const char *sysroot, const char *triple,
+			      const char *release, int verbose, struct strbuf *err)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf digest = STRBUF_INIT, sh = STRBUF_INIT, cmd = STRBUF_INIT, cause = STRBUF_INIT;
+	const char *safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:._-/";
+	int rc = 1;
+
+	if (!remote_active() || !*release || strspn(release, "0123456789.") != strlen(release) ||
+	    strspn(triple, safe) != strlen(triple) || strspn(tag, safe) != strlen(tag) ||
+	    strspn(os_image, safe) != strlen(os_image))
+		return 1;
+	strbuf_addf(&sh, TOOLCHAIN_DIGEST_SH, triple);
+	strvec_pushv(&c.args, (const char *[]){ "sh", "-c", sh.buf, NULL });
+	c.dir = sysroot;
+	c.stdin_path = "";
+	if (run_capture(&c, &digest, err) != 0 || (strbuf_rtrim(&digest), digest.len != 64)) {
+		LOG(LOG_WARN, "cannot digest the local toolchain %s: the base image is made here and sent", sysroot);
+		strbuf_reset(err);
+		goto out;
+	}
+	strbuf_addf(&cmd,
+		    "t=$(mktemp -d) || exit 1; trap 'rm -rf \"$t\"' EXIT; cd \"$t\" || exit 1; "
+		    "get() { curl -fsSL --retry 2 -o \"$2\" \"$1\" 2>>log || wget -q -O \"$2\" \"$1\" 2>>log; }; "
+		    "k=url; h=hash; z=z; if command -v xz >/dev/null; then k=xz_url; h=xz_hash; z=J; fi; "
+		    "get https://static.rust-lang.org/dist/channel-rust-%s.toml ch.toml "
+		    "|| { echo 'cannot download https://static.rust-lang.org/dist/channel-rust-%s.toml' >&2; exit 3; }; "
+		    "mkdir s; for c in rustc rust-std; do "
+		    "f() { awk -v s=\"[pkg.$c.target.%s]\" -v k=\"$1\" '$0==s{f=1;next} /^\\[/{f=0} f&&$1==k{gsub(/\"/,\"\",$3);print $3}' ch.toml; }; "
+		    "u=$(f $k); d=$(f $h); [ -n \"$u\" ] && [ -n \"$d\" ] || { echo \"no $c for %s in the channel\" >&2; exit 3; }; "
+		    "get \"$u\" c.tar || { echo \"cannot download $u\" >&2; exit 3; }; "
+		    "echo \"$d  c.tar\" | sha256sum -c --quiet >/dev/null 2>&1 || { echo \"$u: not its SHA-256\" >&2; exit 3; }; "
+		    "tar -x${z}f c.tar || exit 3; p=$c; [ $c = rust-std ] && p=rust-std-%s; "
+		    "cp -a \"$c-%s-%s/$p/.\" s/ && rm -rf \"$c-%s-%s\" c.tar || exit 3; done; "
+		    "cd s || exit 1; g=$(" TOOLCHAIN_DIGEST_SH "); "
+		    "[ \"$g\" = %s ] || { echo \"its files are not the local toolchain's (digest $g)\" >&2; exit 4; }; "
+		    "printf 'FROM %s\\nCOPY bin/rustc /usr/local/rust/bin/rustc\\nCOPY lib/*.so* /usr/local/rust/lib/\\n"
+		    "COPY lib/rustlib/%s /usr/local/rust/lib/rustlib/%s\\n"
+		    "ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\\n"
+		    "RUN rustc -vV\\n' >../Dockerfile; "
+		    "docker build -q -f ../Dockerfile -t %s . >/dev/null 2>../log || { tail -n 1 ../log >&2; exit 5; }",
+		    release, release, triple, triple, triple, release, triple, release, triple, triple, digest.buf, os_image,
+		    triple, triple, tag);
+	if (verbose)
+		fprintf(stderr, "cargo-green: making the base image %s on the remote host, its toolchain (rustc %s) from static.rust-lang.org\n",
+			tag, release);
+	LOG(LOG_INFO, "making the base image %s on the remote host from static.rust-lang.org's rustc %s", tag, release);
+	rc = remote_run(cmd.buf, &cause, err);
+	if (rc > 0)
+		LOG(LOG_WARN, "the remote host could not make the base image from static.rust-lang.org (exit %d: %s): made here and sent",
+		    rc, cause.len ? cause.buf : "no message");
+	rc = rc < 0 ? -1 : rc ? 1 : 0;
+out:
+	child_release(&c);
+	strbuf_release(&digest);
+	strbuf_release(&sh);
+	strbuf_release(&cmd);
+	strbuf_release(&cause);
+	return rc;
+}
+
 static void stamp_path(const struct config *cfg, const char *ref, const char *vv, const char *ext, struct strbuf *out);
 
 /* The value of NAME="..." (or NAME=...) in an os-release text. */
@@ -690,8 +766,8 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 {
 	struct strbuf state = STRBUF_INIT, stamp = STRBUF_INIT, lockp = STRBUF_INIT, triple = STRBUF_INIT,
 		      sysroot = STRBUF_INIT, codename = STRBUF_INIT, os_image = STRBUF_INIT, key = STRBUF_INIT,
-		      ident = STRBUF_INIT;
-	int lock = -1, ret = 0, exists;
+		      ident = STRBUF_INIT, release = STRBUF_INIT;
+	int lock = -1, ret = 0, exists, rc;
 
 	/* The stamp says it was done; the image's pkg-config list is kept beside it. */
 	state_dir(&state);
@@ -745,7 +821,12 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 				goto out;
 			if (!exists && (ret = make_os_image(cfg, os_image.buf, codename.buf, state.buf, verbose, err)))
 				goto out;
-			if ((ret = build_rust_image(cfg, ref, os_image.buf, sysroot.buf, triple.buf, state.buf, verbose, err)))
+			vv_field(vv, "release", &release);
+			if ((rc = make_rust_remotely(ref, os_image.buf, sysroot.buf, triple.buf, release.buf, verbose, err)) < 0) {
+				ret = EXIT_ENGINE_UNREACHABLE;
+				goto out;
+			}
+			if (rc && (ret = build_rust_image(cfg, ref, os_image.buf, sysroot.buf, triple.buf, state.buf, verbose, err)))
 				goto out;
 		}
 	}
@@ -767,6 +848,7 @@ out:
 	strbuf_release(&os_image);
 	strbuf_release(&key);
 	strbuf_release(&ident);
+	strbuf_release(&release);
 	return ret;
 }
 
