@@ -141,6 +141,11 @@ start_engine() {
 	# The classic image store: a cold build is 17% faster than with the
 	# containerd image store (shared/ENGINE.md), which only BuildKit's own
 	# registry cache export needed; cargo-green does not use that.
+	# Measured and left as they are (README, Benchmarks): crun as the default
+	# runtime (BuildKit in dockerd runs `runc` from PATH whatever the daemon's
+	# runtimes; crun 1.8.1 in its place cannot run its containers), a bounded
+	# builder.history (every build is recorded all the same; engine CPU B/A
+	# 0.92-1.06 over 3 pairs) and DOCKER_TMPDIR on tmpfs (0.93-1.07): no gain.
 	# BuildKit's build cache at most ENGINE_CACHE: records unused for a week
 	# go first, then the least recently used of all (docker's builder.gc;
 	# the base image is an image, not build cache: it stays).
