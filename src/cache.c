@@ -1032,6 +1032,7 @@ static void index_write(const char *run, const char *image, const char *tag, str
 	struct strbuf err = STRBUF_INIT, body = STRBUF_INIT, why = STRBUF_INIT;
 	struct strvec old = STRVEC_INIT;
 	struct registry *r = registry_open(image, &err);
+	long long t0 = now_ns();
 	int status = 0, rc;
 	size_t fresh = 0;
 	if (!r)
@@ -1057,8 +1058,8 @@ static void index_write(const char *run, const char *image, const char *tag, str
 	if (rc < 0 || (!rc && registry_blob_put(r, EMPTY_DIGEST, "{}", 2, &status, &err) < 0) ||
 	    registry_manifest_put(r, tag, MANIFEST_TYPE, body.buf, body.len, &status, &err) < 0)
 		goto fail;
-	LOG(LOG_INFO, "cache: the index of %s written: %zu entries (%zu of this run's new)", registry_name(r), keys->nr,
-	    fresh);
+	LOG(LOG_INFO, "cache: the index of %s written: %zu entries (%zu of this run's new) in %.1f ms", registry_name(r),
+	    keys->nr, fresh, (now_ns() - t0) / 1e6);
 	goto out;
 fail:
 	fault(run, image, 1, status, "index", err.buf);
