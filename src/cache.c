@@ -486,7 +486,7 @@ static void index_read(const char *run, const char *image, const char *tag, stru
 	if (rc >= 0)
 		contact_answered(run, image, 0, &lock);
 	if (rc < 0) {
-		fault(run, image, 0, status, "index", err.buf);
+		fault(run, image, 0, status, "manifest", err.buf); /* (as a wrapper's GET would be said) */
 	} else if (rc == 0) {
 		LOG(LOG_INFO, "cache: %s has no index %.18s", registry_name(r), tag);
 	} else if (cache_index_parse(body.buf, body.len, &listed, &err) < 0) {
@@ -829,7 +829,17 @@ static int push_blob(struct registry *r, const char *key, const struct strbuf *d
 		    "\"layers\":[{\"mediaType\":\"" LAYER_TYPE "\",\"digest\":\"%s\",\"size\":%zu}],"
 		    "\"annotations\":{\"org.cargo-green.key\":\"%s\"}}",
 		    digest, data->len, key);
-	if (registry_manifest_put(r, key, MANIFEST_TYPE, man.buf, man.len, status, err) < 0)
+	rc = registry_manifest_put(r, key, MANIFEST_TYPE, man.buf, man.len, status, err);
+	if (rc < 0 && *status == 400 && strstr(err->buf, "DIGEST_INVALID")) {
+		/* Distribution 2.8 checks the layers while another writer may
+		 * be committing the same blob (the empty config, by the first
+		 * writers of a repository): once more, the blob now whole. */
+		struct timespec nap = { 0, 100 * 1000 * 1000 };
+		nanosleep(&nap, NULL);
+		strbuf_reset(err);
+		rc = registry_manifest_put(r, key, MANIFEST_TYPE, man.buf, man.len, status, err);
+	}
+	if (rc < 0)
 		goto out;
 	ret = 0;
 out:
@@ -1062,7 +1072,7 @@ static void index_write(const char *run, const char *image, const char *tag, str
 	    keys->nr, fresh, (now_ns() - t0) / 1e6);
 	goto out;
 fail:
-	fault(run, image, 1, status, "index", err.buf);
+	fault(run, image, 1, status, "write", err.buf);
 out:
 	registry_close(r);
 	strbuf_release(&err);
