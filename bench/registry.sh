@@ -19,6 +19,8 @@
 #   B              machine B's build fed by the registry: the engine's cache pruned,
 #                  an empty local store, the project at another path, another
 #                  CARGO_HOME (crates fetched before the clock starts)
+#   B before       with OLD_BIN=/path/to/an/older/cargo-green: the same B with it,
+#                  fed by the same registry (what A wrote), side by side
 # Targets (issue 13): B / plain cold <= 0.10, A on / A off <= 1.05.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -46,8 +48,8 @@ cold() {
 
 TABLE="$WORK/registry.md"
 {
-	echo "| project | plain cold | A cold, publishing off | A cold, publishing on (× off) | written; writers' CPU; end wait | B fed by the registry (× plain cold) | B: compiles in BuildKit, built, compiled locally |"
-	echo "| --- | --- | --- | --- | --- | --- | --- |"
+	echo "| project | plain cold | A cold, publishing off | A cold, publishing on (× off) | written; writers' CPU; end wait; index write | B fed by the registry (× plain cold) | B: compiles in BuildKit, built, compiled locally; prefetched of listed |${OLD_BIN:+ B with OLD_BIN (× plain cold) |}"
+	echo "| --- | --- | --- | --- | --- | --- | --- |${OLD_BIN:+ --- |}"
 } >"$TABLE"
 for p in $PROJECTS; do
 	src="$WORK/$p/src"
@@ -72,6 +74,7 @@ for p in $PROJECTS; do
 	wrote=$(sed -n 's/^cargo-green: \([0-9]*\) compiles written to the cache image.*/\1/p' "$WORK/last.err")
 	wcpu=$(sed -n 's/.*cache: writing [0-9a-f]* took \([0-9]*\) ms of CPU.*/\1/p' "$CR/a-on.log" | awk '{s += $1} END {printf "%.1f", s / 1000}')
 	wait=$(sed -n 's/.*cache: waited \([0-9]*\) ms for the writes.*/\1/p' "$CR/a-on.log" | awk '{s += $1} END {printf "%.1f", s / 1000}')
+	iw=$(sed -n 's/.*cache: the index of .* written: .* in \([0-9.]*\) ms.*/\1/p' "$CR/a-on.log" | tail -n1)
 	grep '^cargo-green:' "$WORK/last.err" >&2 || true
 
 	say "$p: machine B fed by the registry (another path, another CARGO_HOME, empty store and engine cache)"
@@ -82,10 +85,21 @@ for p in $PROJECTS; do
 	b=$(timed "$other" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-b" CARGO_HOME="$CR/cargo-home-b" CARGOGREEN_CACHE_FROM_IMAGES="$img" cargo green build)
 	read -r bn bb <<<"$(built)"
 	bl=$(sed -n 's/.* \([0-9]*\) compiled locally (incremental).*/\1/p' "$WORK/last.err" | tail -n1)
+	pf=$(sed -n 's/^cargo-green: \([0-9]*\) entries prefetched from the cache image .* (its index listed \([0-9]*\),.*/\1 of \2/p' "$WORK/last.err" | tail -n1)
 	grep '^cargo-green:' "$WORK/last.err" >&2 || true
+	old=""
+	if [ -n "${OLD_BIN:-}" ]; then
+		say "$p: machine B again, with $OLD_BIN"
+		rm -rf "$other/target"
+		cold "$CR/xdg-b-old"
+		mkdir -p "$WORK/oldbin" && ln -sf "$OLD_BIN" "$WORK/oldbin/cargo-green"
+		bo=$(timed "$other" env PATH="$WORK/oldbin:$PATH" DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-b-old" CARGO_HOME="$CR/cargo-home-b" CARGOGREEN_CACHE_FROM_IMAGES="$img" cargo green build)
+		grep '^cargo-green:' "$WORK/last.err" >&2 || true
+		old=$(printf ' %ss %.2f× |' "$bo" "$(echo "$bo / $nc" | bc -l)")
+	fi
 	rm -rf "$other" "$src/target"
-	printf '| %s | %ss | %ss | %ss %.2f× | %s; %ss; %ss | %ss %.2f× | %s, %s, %s |\n' "$p" "$nc" "$off" "$on" "$(echo "$on / $off" | bc -l)" \
-		"${wrote:-0}" "$wcpu" "$wait" "$b" "$(echo "$b / $nc" | bc -l)" "${bn:-?}" "${bb:-?}" "${bl:-?}" >>"$TABLE"
+	printf '| %s | %ss | %ss | %ss %.2f× | %s; %ss; %ss; %s ms | %ss %.2f× | %s, %s, %s; %s |%s\n' "$p" "$nc" "$off" "$on" "$(echo "$on / $off" | bc -l)" \
+		"${wrote:-0}" "$wcpu" "$wait" "${iw:-none}" "$b" "$(echo "$b / $nc" | bc -l)" "${bn:-?}" "${bb:-?}" "${bl:-?}" "${pf:-none}" "$old" >>"$TABLE"
 done
 
 echo

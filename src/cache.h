@@ -61,10 +61,31 @@ void cache_publish_held(const struct config *cfg, const char *key, const struct 
 int cache_publish(const char *image, const char *key, const struct strvec *secrets, const char *tokens,
 		  struct strbuf *err);
 
-/* At the end of a run (the plugin, stats_path its statistics file): wait for
- * the background writes, say each fault once, one line of what was read and
- * written, and remove the run's notes. */
-void cache_run_end(const char *stats_path);
+/* Before cargo (the plugin; stats_path: the run's statistics file; tag:
+ * the index of the build, cacheindex.h): a child of a process group of its
+ * own reads the index from each read image, then fetches what it lists
+ * and the local store lacks into the store, a few at a time, each checked
+ * as cache_fetch checks one; a wrapper missing one of those waits for it
+ * (or fetches it itself when it is not begun). Its pid, or -1 (no read
+ * image, nothing started). */
+int cache_prefetch_start(const struct config *cfg, const char *stats_path, const char *tag);
+
+/* Did this run's prefetch land key (a local hit that came from a cache
+ * image)? 1, noted as read then; else 0. */
+int cache_prefetched(const struct config *cfg, const char *key);
+
+/* At the end of a run (the plugin, stats_path its statistics file): the
+ * prefetch (its pid, or -1) stopped, the background writes waited for, the
+ * index tag (NULL: none) of each image written to updated with the keys of
+ * this run's entries there (written, found there, or read from it and
+ * allowed to be written: cache_note_reusable), each fault said once, one
+ * line of what was read, prefetched and written, and the run's notes
+ * removed. */
+void cache_run_end(const char *stats_path, const char *tag, int prefetch);
+
+/* key's entry came from the read images, and this run may write it (public,
+ * or cache-private): the index of a write image it was read from may list it. */
+void cache_note_reusable(const struct config *cfg, const char *key);
 
 /* Note, for the end of the run, that key was used by this build (public: it
  * may be written by default): `supergreen push` writes those of the last

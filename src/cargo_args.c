@@ -1,4 +1,5 @@
 #include "cargo_args.h"
+#include "util.h"
 #include "banned.h"
 
 #include <string.h>
@@ -50,4 +51,70 @@ int cargo_args_quiet(int argc, const char *const *argv, const char *term_quiet_e
 		}
 	}
 	return quiet;
+}
+
+/* The value of option name (a long one: --name V or --name=V) at argv[*i],
+ * or NULL; *i moved past a value in the next argument. */
+static const char *long_value(int argc, const char *const *argv, int *i, const char *name)
+{
+	const char *rest;
+	if (!skip_prefix(argv[*i], name, &rest))
+		return NULL;
+	if (*rest == '=')
+		return rest + 1;
+	if (*rest || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+void cargo_args_index_words(int argc, const char *const *argv, const char *env_target, struct strbuf *out)
+{
+	static const char *const alias[][2] = { { "b", "build" }, { "c", "check" }, { "t", "test" },
+						{ "d", "doc" },   { "r", "build" }, { "run", "build" } };
+	const char *cmd = NULL, *v;
+	int targets = 0, i = 0;
+	/* cargo's own options before its command. */
+	for (; i < argc && !cmd; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-') {
+			cmd = a;
+		} else if (a[1] == '-') {
+			if (long_takes_value(a))
+				i++;
+		} else if (a[1] && strchr(short_with_value, a[strlen(a) - 1])) {
+			i++;
+		}
+	}
+	for (size_t k = 0; cmd && k < sizeof(alias) / sizeof(alias[0]); k++)
+		if (!strcmp(cmd, alias[k][0]))
+			cmd = alias[k][1];
+	strbuf_addf(out, "%s\n", cmd ? cmd : "-");
+	for (; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--release") || !strcmp(argv[i], "-r")) {
+			strbuf_addstr(out, "profile=release\n");
+		} else if ((v = long_value(argc, argv, &i, "--profile"))) {
+			strbuf_addf(out, "profile=%s\n", v);
+		} else if ((v = long_value(argc, argv, &i, "--target"))) {
+			strbuf_addf(out, "target=%s\n", v);
+			targets++;
+		}
+	}
+	if (!targets && env_target && *env_target)
+		strbuf_addf(out, "target=%s\n", env_target);
+}
+
+int cargo_args_manifest_dir(int argc, const char *const *argv, struct strbuf *out)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *v = long_value(argc, argv, &i, "--manifest-path"), *slash;
+		if (!v)
+			continue;
+		slash = strrchr(v, '/');
+		if (slash)
+			strbuf_add(out, v, slash == v ? 1 : (size_t)(slash - v));
+		else
+			strbuf_addch(out, '.');
+		return 0;
+	}
+	return -1;
 }

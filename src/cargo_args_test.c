@@ -39,3 +39,49 @@ void test_cargo_args(void)
 		CHECK(got == cases[i].quiet);
 	}
 }
+
+/* The kind of build an index's tag names (cacheindex.h). */
+void test_cargo_args_index_words(void)
+{
+	static const struct {
+		const char *argv[7];
+		const char *env_target, *want;
+	} cases[] = {
+		{ { "build" }, NULL, "build\n" },
+		{ { "b" }, NULL, "build\n" },
+		{ { "run", "--bin", "app" }, NULL, "build\n" },     /* run builds what build does */
+		{ { "t", "--release" }, NULL, "test\nprofile=release\n" },
+		{ { "-v", "--color", "never", "build", "-r" }, NULL, "build\nprofile=release\n" },
+		{ { "-Z", "unstable-options", "check" }, NULL, "check\n" },
+		{ { "build", "--profile", "ci" }, NULL, "build\nprofile=ci\n" },
+		{ { "build", "--profile=ci" }, NULL, "build\nprofile=ci\n" },
+		{ { "build", "--target", "x86_64-unknown-linux-musl" }, "aarch64-unknown-linux-gnu",
+		  "build\ntarget=x86_64-unknown-linux-musl\n" },
+		{ { "build" }, "aarch64-unknown-linux-gnu", "build\ntarget=aarch64-unknown-linux-gnu\n" },
+		{ { "build", "--target-dir", "t" }, NULL, "build\n" }, /* not --target */
+		{ { "run", "--", "--release" }, NULL, "build\n" },    /* the program's argument */
+		{ { "-q" }, NULL, "-\n" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct strbuf out = STRBUF_INIT;
+		int argc = 0;
+		while (argc < 7 && cases[i].argv[argc])
+			argc++;
+		cargo_args_index_words(argc, cases[i].argv, cases[i].env_target, &out);
+		CHECK_STR(out.buf, cases[i].want);
+		strbuf_release(&out);
+	}
+	{
+		const char *a[] = { "build", "--manifest-path", "/w/ws/Cargo.toml" }, *b[] = { "build", "--manifest-path=Cargo.toml" },
+			   *c[] = { "build" };
+		struct strbuf out = STRBUF_INIT;
+		CHECK(cargo_args_manifest_dir(3, a, &out) == 0);
+		CHECK_STR(out.buf, "/w/ws");
+		strbuf_reset(&out);
+		CHECK(cargo_args_manifest_dir(2, b, &out) == 0);
+		CHECK_STR(out.buf, ".");
+		strbuf_reset(&out);
+		CHECK(cargo_args_manifest_dir(1, c, &out) == -1);
+		strbuf_release(&out);
+	}
+}

@@ -245,8 +245,12 @@ const struct setting settings[S__NR] = {
 		"Images to both read cached data from and write it to: the local store's\n"
 		"entries (each unit's outputs, keyed by its key) as OCI artifacts in that\n"
 		"repository, tagged by the key. A miss of the local store asks them, in order;\n"
-		"what a build makes is written in the background. The same as listing them in\n"
-		"both cache-from-images and cache-to-images. Credentials: ~/.docker/config.json." },
+		"what a build makes is written in the background. A build that writes ends by\n"
+		"writing the index of its build (the keys of its entries there, tagged by the\n"
+		"base's identity, Cargo.lock and the kind of build); a build that reads fetches\n"
+		"what that index lists, a few at a time, while cargo starts, so that its\n"
+		"compiles find it in the local store. The same as listing them in both\n"
+		"cache-from-images and cache-to-images. Credentials: ~/.docker/config.json." },
 	[S_CACHE_FROM_IMAGES] = { S_CACHE_FROM_IMAGES, "CARGOGREEN_CACHE_FROM_IMAGES", "cache-from-images", 0, KIND_LIST,
 		NULL, check_image, "docker-image://my.org/team/my-project-in-ci",
 		"Images to read cached data from only (see cache-images)." },

@@ -611,6 +611,22 @@ static void call_meta(const struct call *c, struct store_meta *m)
 	m->build_us = c->engine_ns / 1000;
 }
 
+/* An entry the cache images gave: from_cache, described in the local store. */
+static void call_describe_fetched(struct call *c)
+{
+	struct store_meta m, had;
+	c->from_cache = 1;
+	call_meta(c, &m);
+	if (store_meta_read(c->key, &had) == 0) {
+		memcpy(m.key, c->key, STORE_KEY_HEX);
+		m.size = had.size;
+		m.saved = had.saved;
+		store_meta_write(&m);
+	}
+	store_meta_release(&had);
+	store_meta_release(&m);
+}
+
 /* Look up: the local store, the same inputs as a build BuildKit already
  * did. 1 on a hit (the result is the entry's), else 0. */
 static int call_lookup(struct call *c)
@@ -618,7 +634,11 @@ static int call_lookup(struct call *c)
 	char other[STORE_KEY_HEX];
 	if (!c->use_store)
 		return 0;
-	if (!store_lookup(c->key, STORE_HIT, &c->entry)) {
+	if (store_lookup(c->key, STORE_HIT, &c->entry)) {
+		/* The run's prefetch may have brought it from the cache images. */
+		if (cache_prefetched(c->j->cfg, c->key))
+			call_describe_fetched(c);
+	} else {
 		/* An earlier build that read the same files (direct.h): its key, hence its outputs. */
 		if (c->prekeyed && direct_lookup(c->prekey, c->j->self.ctx_dir, other) && strcmp(other, c->key) &&
 		    store_lookup(other, STORE_HIT, &c->entry)) {
@@ -627,18 +647,8 @@ static int call_lookup(struct call *c)
 			free(c->j->self.key);
 			c->j->self.key = xstrdup(other);
 		} else if (cache_fetch(c->j->cfg, c->key) && store_lookup(c->key, STORE_HIT, &c->entry)) {
-			/* The cache images had it: now in the local store, described. */
-			struct store_meta m, had;
-			c->from_cache = 1;
-			call_meta(c, &m);
-			if (store_meta_read(c->key, &had) == 0) {
-				memcpy(m.key, c->key, STORE_KEY_HEX);
-				m.size = had.size;
-				m.saved = had.saved;
-				store_meta_write(&m);
-			}
-			store_meta_release(&had);
-			store_meta_release(&m);
+			/* The cache images had it: now in the local store. */
+			call_describe_fetched(c);
 		} else {
 			return 0;
 		}
@@ -1359,6 +1369,8 @@ static void call_share(struct call *c)
 		public = cache_unit_public(&c->cl.units[i]);
 	cache_note_used(j->host_target, j->cfg, c->key, public);
 	cache_images(j->cfg, 1, &images);
+	if (images.nr && c->from_cache && (public || j->cfg->cache_private))
+		cache_note_reusable(j->cfg, c->key); /* (the write images' index may list it) */
 	if (images.nr && !c->from_cache && !c->result.code && (public || j->cfg->cache_private)) {
 		for (size_t i = 0; i < c->secrets.nr; i++)
 			strvec_push(later ? &c->share_secrets : &values, strchr(c->secrets.v[i], '=') + 1);

@@ -1,5 +1,6 @@
 #include "plugin.h"
 #include "cache.h"
+#include "cacheindex.h"
 #include "cargo_args.h"
 #include "base.h"
 #include "builder.h"
@@ -112,16 +113,46 @@ static int other_bases(const struct config *cfg, const char *rustc, struct strbu
 	return ret;
 }
 
+/* The tag of the build's index in the cache images (cacheindex.h), of the
+ * base whose identity is base and of the Cargo.lock cargo uses now, into
+ * tag: 0, or -1 when there is none (no Cargo.lock: a build without one
+ * shares no index). */
+static int index_tag(const char *base, int argc, const char **argv, struct strbuf *tag)
+{
+	struct strbuf dir = STRBUF_INIT, lock = STRBUF_INIT, words = STRBUF_INIT;
+	char *cwd = getcwd(NULL, 0);
+	int ret = -1;
+	if (cargo_args_manifest_dir(argc, argv, &dir) < 0 || dir.buf[0] != '/') {
+		struct strbuf rel = STRBUF_INIT;
+		strbuf_addbuf(&rel, &dir);
+		strbuf_reset(&dir);
+		strbuf_addstr(&dir, cwd ? cwd : "/");
+		if (rel.len)
+			strbuf_addf(&dir, "/%s", rel.buf);
+		strbuf_release(&rel);
+	}
+	if (cache_index_lock_read(dir.buf, &lock) == 0) {
+		cargo_args_index_words(argc, argv, getenv("CARGO_BUILD_TARGET"), &words);
+		cache_index_tag(base, lock.buf, lock.len, words.buf, tag);
+		ret = 0;
+	}
+	free(cwd);
+	strbuf_release(&dir);
+	strbuf_release(&lock);
+	strbuf_release(&words);
+	return ret;
+}
+
 int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 {
 	struct child c = CHILD_INIT;
 	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT, ref = STRBUF_INIT, id = STRBUF_INIT, stats_path = STRBUF_INIT,
-		      pins = STRBUF_INIT, final_list = STRBUF_INIT;
+		      pins = STRBUF_INIT, final_list = STRBUF_INIT, tag = STRBUF_INIT;
 	const char *cargo = getenv("CARGO"), *rustc = cfg->cargo.rustc ? cfg->cargo.rustc : "rustc",
 		   *tmp = getenv("TMPDIR");
 	char *self = self_exe_path();
 	struct stats s;
-	int rc, term_signal = 0;
+	int rc, term_signal = 0, prefetch = -1;
 
 	if (argc > 0 && argv[0][0] == '+') {
 		/* cargo green +nightly build: the rustup proxy picks the toolchain. */
@@ -216,6 +247,14 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 		rm_rf(final_list.buf);
 		strbuf_setlen(&final_list, final_list.len - 2);
 	}
+	{
+		/* The cache images' index of this build: what it lists fetched while cargo starts. */
+		struct strvec images = STRVEC_INIT;
+		cache_images(cfg, 0, &images);
+		if (images.nr && id.len && index_tag(id.buf, argc, argv, &tag) == 0)
+			prefetch = cache_prefetch_start(cfg, stats_path.buf, tag.buf);
+		strvec_clear(&images);
+	}
 	LOG(LOG_INFO, "running %s with RUSTC_WRAPPER=%s", cargo, self);
 
 	/* cargo gets the terminal's signals itself (run_catch_signals, in
@@ -274,7 +313,15 @@ int cmd_plugin(const struct config *cfg, int argc, const char **argv)
 	stats_release(&s);
 out:
 	if (stats_path.len) {
-		cache_run_end(stats_path.buf); /* waits for the cache images' writes, says their faults */
+		struct strvec images = STRVEC_INIT;
+		/* The index written names the Cargo.lock cargo used (it may have written it). */
+		strbuf_reset(&tag);
+		cache_images(cfg, 1, &images);
+		if (!images.nr || !id.len || index_tag(id.buf, argc, argv, &tag) < 0)
+			strbuf_reset(&tag);
+		strvec_clear(&images);
+		/* Stops the prefetch, waits for the cache images' writes, writes the index, says their faults. */
+		cache_run_end(stats_path.buf, tag.len ? tag.buf : NULL, prefetch);
 		store_gc_auto(cfg->cache_size); /* the local store back under its limit (storegc.h) */
 	}
 	remote_close();
@@ -292,6 +339,7 @@ out:
 	strbuf_release(&id);
 	strbuf_release(&stats_path);
 	strbuf_release(&pins);
+	strbuf_release(&tag);
 	free(self);
 	if (term_signal)
 		run_exit_by_signal(term_signal);

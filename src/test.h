@@ -35,6 +35,8 @@ void test_put(const char *root, const char *rel, const char *text, int mode);
 void test_rustc_args(void);
 void test_stats(void);
 void test_cargo_args(void);
+void test_cargo_args_index_words(void);
+void test_cache_index(void);
 void test_sandbox(void);
 void test_land(void);
 void test_fs_link_tree(void);

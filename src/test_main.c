@@ -45,6 +45,8 @@ int main(void)
 	test_run();
 	test_stats();
 	test_cargo_args();
+	test_cargo_args_index_words();
+	test_cache_index();
 	test_sandbox();
 	test_land();
 	test_fs_link_tree();

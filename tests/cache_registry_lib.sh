@@ -31,8 +31,12 @@ cr_registry() {
 	return 1
 }
 cr_registry_stop() { local p; p=$(cat "$CR/reg-$1/pid" 2>/dev/null) && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; return 0; }
-# cr_tags NAME REPO: how many tags the registry's storage holds for REPO.
-cr_tags() { ls "$CR/reg-$1/data/docker/registry/v2/repositories/$2/_manifests/tags" 2>/dev/null | wc -l; }
+# cr_tags NAME REPO: how many entries (tags that are keys) the registry's storage holds for REPO.
+cr_tags() { ls "$CR/reg-$1/data/docker/registry/v2/repositories/$2/_manifests/tags" 2>/dev/null | grep -cE '^[0-9a-f]{64}$'; }
+# cr_indexes NAME REPO: the index tags of REPO (cacheindex.h), one a line.
+cr_indexes() { ls "$CR/reg-$1/data/docker/registry/v2/repositories/$2/_manifests/tags" 2>/dev/null | grep -E '^index-[0-9a-f]{64}$'; }
+# cr_prefetched FILE: "prefetched listed" of the last build's prefetch line.
+cr_prefetched() { sed -n 's/^cargo-green: \([0-9]*\) entries prefetched from the cache image .* (its index listed \([0-9]*\),.*/\1 \2/p' "$1" | tail -n1; }
 # cr_blobs NAME: every blob file of the registry.
 cr_blobs() { find "$CR/reg-$1/data/docker/registry/v2/blobs" -name data -type f 2>/dev/null; }
 # cr_keys XDG: the local store's keys.
@@ -40,6 +44,30 @@ cr_keys() { ls "$1"/cargo-green/store/*/ 2>/dev/null | grep -E '^[0-9a-f]{64}$' 
 export -f cr_keys
 # cr_stat FILE: "cached built" of the stats line.
 cr_stat() { sed -n 's/^cargo-green: [0-9]* compiles in BuildKit (\([0-9]*\) cached: .*; \([0-9]*\) built,.*/\1 \2/p' "$1" | tail -n1; }
+
+# cr_store_whole XDG: every entry of the local store matches its manifest
+# (.green-sums: each file's size and SHA-256, each link's target); prints the count.
+cr_store_whole() {
+	python3 - "$1/cargo-green/store" <<-'EOF'
+	import glob, hashlib, os, sys
+	bad = n = 0
+	for sums in glob.glob(os.path.join(sys.argv[1], "*", "*", ".green-sums")):
+	    e = os.path.dirname(sums); n += 1
+	    for line in open(sums).read().splitlines():
+	        path, what = line.split("\t", 1)
+	        p = os.path.join(e, path)
+	        if what.startswith("l "):
+	            ok = os.path.islink(p) and os.readlink(p) == what[2:]
+	        else:
+	            _, size, digest = what.split(" ")
+	            ok = os.path.isfile(p) and os.path.getsize(p) == int(size) and \
+	                 (digest == "-" or hashlib.sha256(open(p, "rb").read()).hexdigest() == digest)
+	        if not ok:
+	            print(f"{e}: {path} is not what its manifest says", file=sys.stderr); bad += 1
+	print(n)
+	sys.exit(1 if bad else 0)
+	EOF
+}
 
 cr_e2_start() {
 	CARGOGREEN_ENGINE_RUN="$CR/e2/run" CARGOGREEN_ENGINE_DATA="$CR/e2/data/docker" CARGOGREEN_ENGINE_BRIDGE="" \

@@ -24,6 +24,8 @@ if want cache-registry; then
 		n=$(cr_tags main team/cache)
 		check "cache-registry: machine A's cold build publishes every compile it made ($n tags; exit $rc)" \
 			bash -c "[ $rc -eq 0 ] && [ $n -gt 30 ] && grep -q 'compiles written to the cache image 127.0.0.1:$P1/team/cache' '$CR/a.err'"
+		check "cache-registry: …and, at its end, the index of its build: one tag ($(cr_indexes main team/cache | cut -c1-18))" \
+			bash -c "[ $(cr_indexes main team/cache | wc -l) -eq 1 ]"
 
 		# --- machine B: another engine, its own base, an empty store, another CARGO_HOME and path ---
 		if cr_e2_start; then
@@ -43,6 +45,9 @@ if want cache-registry; then
 			check "cache-registry: machine B gets every compile from the registry: 0 compiles run ($st; exit $rc; $(echo "$t1 - $t0" | bc) s)" \
 				bash -c "[ $rc -eq 0 ] && [ '${st#* }' = 0 ] && [ '${st% *}' -gt 30 ] && grep -q 'hello from build.rs' '$CR/b.out'"
 			check "cache-registry: …its binary byte-identical to A's" cmp "$A/target/debug/app" "$B/target/debug/app"
+			read -r pf listed <<<"$(cr_prefetched "$CR/b.err")"
+			check "cache-registry: …B's plugin read A's index before cargo and prefetched what it lists into the store (${pf:-0} of ${listed:-0} prefetched, the rest fetched by their wrappers; $(grep -o '[0-9]* compiles read' "$CR/b.err"))" \
+				bash -c "[ '${listed:-0}' -eq $n ] && [ '${pf:-0}' -ge $((n / 2)) ] && grep -q '^cargo-green: ${st% *} compiles read from the cache image 127.0.0.1:$P1/team/cache$' '$CR/b.err'"
 			check "cache-registry: …the same keys on both machines (the local stores hold the same entries)" \
 				bash -c "[ -n \"\$(cr_keys '$CR/xdg-a')\" ] && diff <(cr_keys '$CR/xdg-a') <(cr_keys '$CR/xdg-b') >&2"
 			check "cache-registry: cache-from-images only reads: B wrote nothing" \
@@ -58,6 +63,20 @@ if want cache-registry; then
 				bash -c "[ $rc -eq 0 ] && [ '${st#* }' -ge 1 ] && grep -q 'hello from build.rs' '$CR/b2.out' && cmp '$A/target/debug/app' '$B/target/debug/app'"
 			check "cache-registry: …each problem said once, in one line" \
 				bash -c "[ \$(grep -c 'not read: .*damaged or truncated' '$CR/b2.err') -eq 1 ] && [ \$(grep -c 'not read: .*GET blob: HTTP 404' '$CR/b2.err') -eq 1 ]"
+			read -r pf listed <<<"$(cr_prefetched "$CR/b2.err")"
+			nb=$(cr_store_whole "$CR/xdg-b" 2>"$CR/b2.store"); rs=$?
+			check "cache-registry: …the index listed them and the prefetch failed on those ($pf of $listed prefetched), the local store holds whole entries only ($nb)" \
+				bash -c "[ '${listed:-0}' -eq $n ] && [ '${pf:-0}' -le $((n - 2)) ] && [ $rs -eq 0 ] && [ '$nb' -eq $n ]"
+			# An index that is not one of ours (a key that is not a key): said once, ignored, the entries read one by one.
+			itag=$(cr_indexes main team/cache | head -n1)
+			printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.cargo-green.index.v1","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}],"annotations":{"org.cargo-green.keys":"../../etc/passwd"}}' >"$CR/bad-index.json"
+			curl -s -o /dev/null -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @"$CR/bad-index.json" \
+				"http://127.0.0.1:$P1/v2/team/cache/manifests/$itag"
+			rm -rf "$B/target" "$CR/xdg-b/cargo-green/store"
+			(cd "$B" && env $benv cargo green build >/dev/null 2>"$CR/b3.err" && ./target/debug/app >"$CR/b3.out"); rc=$?
+			st=$(cr_stat "$CR/b3.err")
+			check "cache-registry: a corrupt index: said once, the build succeeds from the registry all the same ($st; exit $rc), the binary right, nothing prefetched" \
+				bash -c "[ $rc -eq 0 ] && [ \$(grep -c 'not read: .*the index lists' '$CR/b3.err') -eq 1 ] && ! grep -q 'entries prefetched' '$CR/b3.err' && grep -q 'compiles read from the cache image 127.0.0.1:$P1/team/cache' '$CR/b3.err' && grep -q 'hello from build.rs' '$CR/b3.out' && cmp '$A/target/debug/app' '$B/target/debug/app'"
 
 			# --- the edit loop's profile (incremental) on both: the workspace's crates, compiled by
 			# A's local rustc in its sandbox, are written too (cache-private); B compiles none ---

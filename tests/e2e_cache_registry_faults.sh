@@ -42,30 +42,6 @@ crf_whole() {
 	sys.exit(1 if bad else 0)
 	EOF
 }
-# crf_store_whole XDG: every entry of the local store matches its manifest
-# (.green-sums: each file's size and SHA-256, each link's target); prints the count.
-crf_store_whole() {
-	python3 - "$1/cargo-green/store" <<-'EOF'
-	import glob, hashlib, os, sys
-	bad = n = 0
-	for sums in glob.glob(os.path.join(sys.argv[1], "*", "*", ".green-sums")):
-	    e = os.path.dirname(sums); n += 1
-	    for line in open(sums).read().splitlines():
-	        path, what = line.split("\t", 1)
-	        p = os.path.join(e, path)
-	        if what.startswith("l "):
-	            ok = os.path.islink(p) and os.readlink(p) == what[2:]
-	        else:
-	            _, size, digest = what.split(" ")
-	            ok = os.path.isfile(p) and os.path.getsize(p) == int(size) and \
-	                 (digest == "-" or hashlib.sha256(open(p, "rb").read()).hexdigest() == digest)
-	        if not ok:
-	            print(f"{e}: {path} is not what its manifest says", file=sys.stderr); bad += 1
-	print(n)
-	sys.exit(1 if bad else 0)
-	EOF
-}
-
 if want cache-registry-faults; then
 	CR="$WORK/cache-registry-faults"
 	mkdir -p "$CR"
@@ -87,7 +63,7 @@ if want cache-registry-faults; then
 				bash -c "[ $rc -eq 0 ] && grep -q 'hello from build.rs' '$CR/slow.out' && [ \$(grep -c 'cargo-green: warning: cache image' '$CR/slow.err') -eq 2 ] && [ \$(grep -c 'cache image 127.0.0.1:$PS/team/slow: not read: .*no answer within 5 s' '$CR/slow.err') -eq 1 ] && [ \$(grep -c 'cache image 127.0.0.1:$PS/team/slow: not written: .*no answer within 5 s' '$CR/slow.err') -eq 1 ]"
 			check "cache-registry-faults: …and it is not asked again in the run once it missed its deadline (asked $asked lookups, $asked_w writes' lookups)" \
 				bash -c "[ $asked -ge 1 ] && [ $asked -le 3 ] && [ $asked_w -ge 1 ] && [ $asked_w -le 4 ]"
-			ns=$(crf_store_whole "$CR/xdg-slow" 2>"$CR/slow.store"); rs=$?
+			ns=$(cr_store_whole "$CR/xdg-slow" 2>"$CR/slow.store"); rs=$?
 			check "cache-registry-faults: …the local store holds whole entries only ($ns)" bash -c "[ $rs -eq 0 ] && [ '$ns' -gt 20 ]"
 		else
 			fail "cache-registry-faults: prerequisite: tests/registry_proxy.py (slow)" "$(cat "$CR/proxy-slow/out")"
@@ -120,7 +96,7 @@ if want cache-registry-faults; then
 			failed=$(grep -c '"\(POST\|PUT\) /v2/team/full/[^"]*" 5[0-9][0-9] ' "$CR/reg-full/log")
 			check "cache-registry-faults: a full registry disk (1 MB tmpfs): said once with the registry's words, not asked again ($failed writes failed), the $nf tags it holds are whole" \
 				bash -c "[ \$(grep -c 'cache image 127.0.0.1:$PF/team/full: not written: .*HTTP 500 (UNKNOWN: no space left on device)' '$CR/write.err') -eq 1 ] && [ $rfull -eq 0 ] && [ $failed -ge 1 ] && [ $failed -le 3 ]"
-			nw=$(crf_store_whole "$CR/xdg-w" 2>"$CR/write.store"); rw=$?
+			nw=$(cr_store_whole "$CR/xdg-w" 2>"$CR/write.store"); rw=$?
 			check "cache-registry-faults: …the local store holds whole entries only ($nw)" bash -c "[ $rw -eq 0 ] && [ '$nw' -gt 20 ]"
 		fi
 		crf_proxy_stop cut
