@@ -571,7 +571,7 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 {
 	struct listed *l = NULL;
 	size_t nr = 0;
-	struct strvec paths = STRVEC_INIT, renames = STRVEC_INIT, depset = STRVEC_INIT;
+	struct strvec paths = STRVEC_INIT, renames = STRVEC_INIT, depset = STRVEC_INIT, bases = STRVEC_INIT;
 	struct strbuf lock = STRBUF_INIT, contexts = STRBUF_INIT, srcs = STRBUF_INIT, fin = STRBUF_INIT;
 	struct closure cl = CLOSURE_INIT;
 	const char *ws = NULL;
@@ -649,8 +649,17 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 
 	/* Every source, once, in closure order; each unit's context named by its source's stage. */
 	render_sources(in, &cl, lock.len ? lock.buf : NULL, ws, &srcs, &contexts, &renames);
-	for (size_t i = 0; i < cl.nr; i++)
-		apt |= cl.units[i].apt.nr > 0;
+	/* Each unit on the base it was built on (its package's settings, the
+	 * host packages it needed): rust-base, or rust-base-N of bases. A
+	 * record without one (an older one) is on rust-base, said if it had
+	 * packages added. */
+	for (size_t i = 0; i < cl.nr; i++) {
+		const char *b = cl.units[i].base;
+		apt |= !b && cl.units[i].apt.nr > 0;
+		if (b && strcmp(b, in->base) && strvec_find(&bases, b) < 0)
+			strvec_push(&bases, b);
+	}
+	strvec_sort(&bases);
 
 	/* The last stage: the binaries, else the outputs of the units nothing listed depends on. */
 	strbuf_addstr(&fin, "FROM scratch AS final\n");
@@ -671,9 +680,22 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 	strbuf_addf(out, "# cargo-green: a standalone Dockerfile of %zu units (CARGOGREEN_FINAL_PATH); how to build it: at the end\n",
 		    cl.nr);
 	strbuf_addf(out, "FROM %s AS rust-base\n", in->base);
+	for (size_t i = 0; i < bases.nr; i++)
+		strbuf_addf(out, "FROM %s AS rust-base-%zu\n", bases.v[i], i + 1);
 	strbuf_addbuf(out, &srcs);
-	for (size_t i = 0; i < cl.nr; i++)
-		rename_mounts(cl.units[i].stage, &renames, out);
+	for (size_t i = 0; i < cl.nr; i++) {
+		int b = cl.units[i].base ? strvec_find(&bases, cl.units[i].base) : -1;
+		static const char from[] = "FROM rust-base AS u-";
+		const char *stage = cl.units[i].stage;
+		struct strbuf st = STRBUF_INIT;
+		/* (its u- stage's FROM, the stage's first line) */
+		if (b >= 0 && starts_with(stage, from))
+			strbuf_addf(&st, "FROM rust-base-%d AS u-%s", b + 1, stage + strlen(from));
+		else
+			strbuf_addstr(&st, stage);
+		rename_mounts(st.buf, &renames, out);
+		strbuf_release(&st);
+	}
 	strbuf_addbuf(out, &fin);
 	strbuf_addf(out, "# Build it with plain docker (BuildKit >= 0.12, buildx >= 0.11), from %s%s:\n",
 		    contexts.len ? "the workspace root" : "any directory", ws && path_under(in->file, ws) ? "" : " (-f: where this file is)");
@@ -695,6 +717,9 @@ int final_render(const struct final_in *in, struct strbuf *out, size_t *units, s
 			       "# (a crate not in it: the SHA-256 of the .crate cargo downloaded).\n");
 	strbuf_addf(out, "# The base image %s must be in the engine (cargo-green's derived base is made by any `cargo green` run).\n",
 		    in->base);
+	for (size_t i = 0; i < bases.nr; i++)
+		strbuf_addf(out, "# So must %s (rust-base-%zu: units of packages whose settings give another base, or that needed host packages).\n",
+			    bases.v[i], i + 1);
 	if (apt)
 		strbuf_addstr(out, "# Some units were built with host packages added to their base (CARGOGREEN_ADD_APT_FROM_HOST): this base lacks them.\n");
 	{
@@ -714,6 +739,7 @@ out:
 	strvec_clear(&paths);
 	strvec_clear(&renames);
 	strvec_clear(&depset);
+	strvec_clear(&bases);
 	strbuf_release(&lock);
 	strbuf_release(&contexts);
 	strbuf_release(&srcs);

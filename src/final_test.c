@@ -100,6 +100,33 @@ void test_final(void)
 	/* No host path. */
 	CHECK(strstr(out.buf, dir) == NULL);
 	CHECK(strstr(out.buf, "/home/u") == NULL);
+	/* A unit built on another base (its package's settings, host packages
+	 * it needed) is on that base in the file; one on the run's, on rust-base. */
+	{
+		struct unit u = UNIT_INIT;
+		struct strbuf df = STRBUF_INIT;
+		CHECK(unit_read(&u, other.buf, &err) == 0);
+		u.base = strdup("cargo-green-rust:1-apt-zlib");
+		CHECK(unit_write(&u, other.buf, &err) == 0);
+		unit_release(&u);
+		CHECK(unit_read(&u, app.buf, &err) == 0);
+		u.base = strdup("cargo-green-rust:1");
+		CHECK(unit_write(&u, app.buf, &err) == 0);
+		unit_release(&u);
+		CHECK(final_render(&in, &df, &units, &locals, &err) == 0);
+		CHECK(strstr(df.buf, "FROM cargo-green-rust:1 AS rust-base\nFROM cargo-green-rust:1-apt-zlib AS rust-base-1\n") != NULL);
+		CHECK(strstr(df.buf, "FROM rust-base-1 AS u-priv-2\n") != NULL);
+		CHECK(strstr(df.buf, "FROM rust-base AS u-app-3\n") != NULL);
+		CHECK(strstr(df.buf, "FROM rust-base AS u-itoa-1\n") != NULL); /* (a record without one) */
+		CHECK(strstr(df.buf, "# So must cargo-green-rust:1-apt-zlib (rust-base-1") != NULL);
+		/* Back as they were, for what follows. */
+		CHECK(unit_read(&u, other.buf, &err) == 0);
+		free(u.base);
+		u.base = NULL;
+		CHECK(unit_write(&u, other.buf, &err) == 0);
+		unit_release(&u);
+		strbuf_release(&df);
+	}
 	/* The same list in another order: the same text. */
 	strbuf_reset(&list);
 	strbuf_addf(&list, "unit\t%s\t\t\nunit\t%s\t/green/target/release/deps/app-3\tapp\nunit\t%s\t\t\n", other.buf,

@@ -1303,6 +1303,8 @@ static int call_land(struct call *c, struct strbuf *err)
 	}
 	/* Built by a remote engine as its record holds it (its closure as
 	 * stages, or none): its dependents may hold its stages (call_stages_fit). */
+	free(j->self.base);
+	j->self.base = xstrdup(c->base.buf);
 	free(j->self.built_on);
 	j->self.built_on = c->stamp[0] && c->outcome != CALL_LOCAL_HIT && !j->local && (!c->compact || !c->cl.nr)
 				   ? xstrdup(c->stamp)

@@ -19,6 +19,7 @@ void unit_release(struct unit *u)
 	free(u->key);
 	strvec_clear(&u->apt);
 	free(u->built_on);
+	free(u->base);
 	memset(u, 0, sizeof(*u));
 	strvec_init(&u->deps);
 	strvec_init(&u->apt);
@@ -43,6 +44,8 @@ int unit_write(const struct unit *u, const char *path, struct strbuf *err)
 		strbuf_addf(&sb, "key %s\n", u->key);
 	for (size_t i = 0; i < u->apt.nr; i++)
 		strbuf_addf(&sb, "apt %s\n", u->apt.v[i]);
+	if (u->base)
+		strbuf_addf(&sb, "base %s\n", u->base);
 	if (u->built_on)
 		strbuf_addf(&sb, "built-on %s\n", u->built_on);
 	strbuf_addf(&sb, "stage\n%s", u->stage);
@@ -99,6 +102,9 @@ int unit_read(struct unit *u, const char *path, struct strbuf *err)
 			u->key = xstrdup(v);
 		} else if (skip_prefix(line, "apt ", &v)) {
 			strvec_push(&u->apt, v);
+		} else if (skip_prefix(line, "base ", &v)) {
+			free(u->base);
+			u->base = xstrdup(v);
 		} else if (skip_prefix(line, "built-on ", &v)) {
 			free(u->built_on);
 			u->built_on = xstrdup(v);

@@ -12,6 +12,7 @@
  *   key HEX (optional: its local store key, which covers its dependencies')
  *   apt PACKAGE (zero or more: the host's packages its base had beyond the
  *       settings, CARGOGREEN_ADD_APT_FROM_HOST; its dependents' base has them too)
+ *   base REF (optional: the image its stages had as rust-base)
  *   built-on STAMP (optional: the engine, engine_stamp of job.c, whose build
  *       cache holds this unit's stages as its record has them, its closure's too)
  *   stage
@@ -37,9 +38,10 @@ struct unit {
 	struct strvec apt; /* extra packages of its base (sorted) */
 	int local;        /* compiled by the local rustc in its sandbox (job.h's local) */
 	char *built_on;   /* the engine that built it with its closure as stages, or NULL */
+	char *base;       /* the image its stages had as rust-base, or NULL (an older record) */
 };
 
-#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, STRVEC_INIT, NULL, NULL, STRVEC_INIT, 0, NULL }
+#define UNIT_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, STRVEC_INIT, NULL, NULL, STRVEC_INIT, 0, NULL, NULL }
 
 void unit_release(struct unit *u);
 int unit_write(const struct unit *u, const char *path, struct strbuf *err);

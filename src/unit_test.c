@@ -56,6 +56,7 @@ void test_unit(void)
 	strvec_push(&u.apt, "zlib1g-dev");
 	u.stage = strdup("FROM rust-base AS u-b-2\nline two\n");
 	u.built_on = strdup("0123456789abcdef");
+	u.base = strdup("cargo-green-rust:1.95.0-os2-abc");
 	CHECK(unit_write(&u, b.buf, &err) == 0);
 	CHECK(unit_read(&back, b.buf, &err) == 0);
 	CHECK_STR(back.id, "b-2");
@@ -67,6 +68,7 @@ void test_unit(void)
 	CHECK(back.deps.nr == 1);
 	CHECK(back.apt.nr == 2 && !strcmp(back.apt.v[0], "libsqlite3-dev") && !strcmp(back.apt.v[1], "zlib1g-dev"));
 	CHECK_STR(back.built_on, "0123456789abcdef");
+	CHECK_STR(back.base, "cargo-green-rust:1.95.0-os2-abc");
 	strvec_push(&deps, b.buf);
 	strvec_push(&deps, a.buf);
 	CHECK(closure_collect(&cl, &deps, &err) == 0);
