@@ -583,6 +583,23 @@ static void prefetch_run(const char *run, const struct strvec *images, const cha
 	strbuf_release(&list);
 }
 
+/* In a child of ours that outlives its call: /dev/null as 0-2, every
+ * other fd closed but keep's and the log's (cargo's pipes, its jobserver,
+ * the terminal). */
+static void child_quiet_fds(int keep)
+{
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != keep && fd != log_fd())
+			close(fd);
+}
+
+
 int cache_prefetch_start(const struct config *cfg, const char *stats_path, const char *tag)
 {
 	struct strvec images = STRVEC_INIT;
@@ -601,16 +618,8 @@ int cache_prefetch_start(const struct config *cfg, const char *stats_path, const
 	if (pid == 0) {
 		/* A process group of its own (the end stops it whole), no fd
 		 * of the terminal's or cargo's. */
-		int null = open("/dev/null", O_RDWR);
 		setpgid(0, 0);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != lock && fd != log_fd() && fd != null)
-				close(fd);
+		child_quiet_fds(lock);
 		prefetch_run(stats_path, &images, tag, lock);
 		_exit(0);
 	}
@@ -969,18 +978,10 @@ void cache_publish_background(const struct config *cfg, const char *key, const s
 	if (pid == 0) {
 		/* Detached: its own session, no fd of cargo's (its pipes, its
 		 * jobserver), so that cargo does not wait for it. */
-		int null = open("/dev/null", O_RDWR);
 		setsid();
 		if (fork() != 0)
 			_exit(0);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != lock && fd != log_fd() && fd != null)
-				close(fd);
+		child_quiet_fds(lock);
 		cache_publish_held(cfg, key, secrets, lock);
 		_exit(0);
 	}
