@@ -610,6 +610,18 @@ void store_entry_path(const char *key, struct strbuf *entry, struct strbuf *dir)
 		strbuf_add(dir, entry->buf, (size_t)(strrchr(entry->buf, '/') - entry->buf));
 }
 
+/* The stat data of an entry's files, just hashed, as its first check's:
+ * no hash again at its first hit. */
+static void mark_checked(const char *entry)
+{
+	struct strbuf path = STRBUF_INIT, sums = STRBUF_INIT;
+	strbuf_addf(&path, "%s.checked", entry);
+	if (store_sums(entry, SUMS_STAT, &sums) == 0)
+		write_file_atomic(path.buf, sums.buf, sums.len, 0644);
+	strbuf_release(&path);
+	strbuf_release(&sums);
+}
+
 int store_adopt(const char *key, const char *tmp, struct strbuf *err)
 {
 	struct strbuf entry = STRBUF_INIT, why = STRBUF_INIT;
@@ -620,6 +632,7 @@ int store_adopt(const char *key, const char *tmp, struct strbuf *err)
 		ret = -1;
 	} else if (rename(tmp, entry.buf) == 0) {
 		struct store_meta m;
+		mark_checked(entry.buf); /* (hashed by that check; a rename keeps the files' stat data) */
 		if (store_meta_read(key, &m) == 0) /* (described from its files) */
 			store_meta_total_add(m.size);
 		store_meta_release(&m);
@@ -667,13 +680,8 @@ int store_save(const char *key, const char *src, const struct store_meta *meta, 
 			m.saved = (long long)time(NULL);
 		store_meta_write(&m);
 		store_meta_total_add(m.size);
-		/* Its files were just hashed for its manifest: their stat data
-		 * are the first check's (no hash again at its first hit). */
-		strbuf_reset(&sums);
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s.checked", entry.buf);
-		if (store_sums(entry.buf, SUMS_STAT, &sums) == 0)
-			write_file_atomic(path.buf, sums.buf, sums.len, 0644);
+		/* Its files were just hashed for its manifest. */
+		mark_checked(entry.buf);
 	}
 	/* (left after a failure, or when another build saved the same key first: theirs stays) */
 	rm_rf(tmp.buf);

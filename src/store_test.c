@@ -192,6 +192,23 @@ void test_store_entries(void)
 	CHECK(store_lookup(key, 0, &e) == 1);
 	CHECK(store_entry_check(e.buf, 1, &why) == 0);
 
+	/* Adopted (a copy fetched from a cache image): checked whole, then its
+	 * stat data kept, so that its first hit does not hash it again. */
+	{
+		struct strbuf t = STRBUF_INIT, c = STRBUF_INIT;
+		strbuf_addf(&t, "%s/adopt", root);
+		CHECK(copy_tree(e.buf, t.buf) == 0);
+		strbuf_addf(&c, "%s.checked", e.buf);
+		rm_rf(e.buf);
+		unlink(c.buf);
+		CHECK(store_adopt(key, t.buf, &why) == 0);
+		CHECK(access(c.buf, F_OK) == 0);
+		CHECK(access(t.buf, F_OK) < 0);
+		CHECK(store_lookup(key, 1, &e) == 1);
+		strbuf_release(&t);
+		strbuf_release(&c);
+	}
+
 	/* A hit sweeps what a killed save of the same key left beside it (the
 	 * key complete, it is not saved again), not a live process's. */
 	{
