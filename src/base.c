@@ -316,6 +316,23 @@ static int prepare_build(struct engine_build *b, const char *state, const char *
 	return 0;
 }
 
+/* The Dockerfile of the base image: the OS image and the toolchain's files
+ * (bin/rustc, the .so files of lib, lib/rustlib/TRIPLE) from the context
+ * from names ("--from=sysroot ", or "" for the main one), rustc's check
+ * run with run_flags ("--network=none ", or "" for a builder without). */
+static void rust_image_text(const char *os_image, const char *triple, const char *from, const char *run_flags,
+			    struct strbuf *df)
+{
+	strbuf_addf(df,
+		    "FROM %s\n"
+		    "COPY %sbin/rustc /usr/local/rust/bin/rustc\n"
+		    "COPY %slib/*.so* /usr/local/rust/lib/\n"
+		    "COPY %slib/rustlib/%s /usr/local/rust/lib/rustlib/%s\n"
+		    "ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+		    "RUN %srustc -vV\n",
+		    os_image, from, from, from, triple, triple, run_flags);
+}
+
 static int build_rust_image(const struct config *cfg, const char *tag, const char *os_image, const char *sysroot, const char *triple,
 			    const char *state, int verbose, struct strbuf *err)
 {
@@ -323,14 +340,7 @@ static int build_rust_image(const struct config *cfg, const char *tag, const cha
 	struct strbuf df = STRBUF_INIT, path = STRBUF_INIT, log = STRBUF_INIT, empty = STRBUF_INIT;
 	int ret;
 
-	strbuf_addf(&df,
-		    "FROM %s\n"
-		    "COPY --from=sysroot bin/rustc /usr/local/rust/bin/rustc\n"
-		    "COPY --from=sysroot lib/*.so* /usr/local/rust/lib/\n"
-		    "COPY --from=sysroot lib/rustlib/%s /usr/local/rust/lib/rustlib/%s\n"
-		    "ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
-		    "RUN --network=none rustc -vV\n",
-		    os_image, triple, triple);
+	rust_image_text(os_image, triple, "--from=sysroot ", "--network=none ", &df);
 	if ((ret = prepare_build(&b, state, "base", &df, &path, &log, &empty, err)))
 		goto out;
 	if (verbose)
@@ -368,7 +378,7 @@ static int make_rust_remotely(const char *tag, const char *os_image, const char 
 			      const char *release, int verbose, struct strbuf *err)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf digest = STRBUF_INIT, sh = STRBUF_INIT, cmd = STRBUF_INIT, cause = STRBUF_INIT;
+	struct strbuf digest = STRBUF_INIT, sh = STRBUF_INIT, cmd = STRBUF_INIT, cause = STRBUF_INIT, df = STRBUF_INIT;
 	const char *safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:._-/";
 	int rc = 1;
 
@@ -377,6 +387,8 @@ static int make_rust_remotely(const char *tag, const char *os_image, const char 
 	    strspn(os_image, safe) != strlen(os_image))
 		return 1;
 	strbuf_addf(&sh, TOOLCHAIN_DIGEST_SH, triple);
+	/* (the remote's own docker build: the main context; its builder may be the classic one) */
+	rust_image_text(os_image, triple, "", "", &df);
 	strvec_pushv(&c.args, (const char *[]){ "sh", "-c", sh.buf, NULL });
 	c.dir = sysroot;
 	c.stdin_path = "";
@@ -400,13 +412,10 @@ static int make_rust_remotely(const char *tag, const char *os_image, const char 
 		    "cp -a \"$c-%s-%s/$p/.\" s/ && rm -rf \"$c-%s-%s\" c.tar || exit 3; done; "
 		    "cd s || exit 1; g=$(" TOOLCHAIN_DIGEST_SH "); "
 		    "[ \"$g\" = %s ] || { echo \"its files are not the local toolchain's (digest $g)\" >&2; exit 4; }; "
-		    "printf 'FROM %s\\nCOPY bin/rustc /usr/local/rust/bin/rustc\\nCOPY lib/*.so* /usr/local/rust/lib/\\n"
-		    "COPY lib/rustlib/%s /usr/local/rust/lib/rustlib/%s\\n"
-		    "ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\\n"
-		    "RUN rustc -vV\\n' >../Dockerfile; "
+		    "printf '%%s' '%s' >../Dockerfile; "
 		    "docker build -q -f ../Dockerfile -t %s . >/dev/null 2>../log || { tail -n 1 ../log >&2; exit 5; }",
-		    release, release, triple, triple, triple, release, triple, release, triple, triple, digest.buf, os_image,
-		    triple, triple, tag);
+		    release, release, triple, triple, triple, release, triple, release, triple, triple, digest.buf, df.buf,
+		    tag);
 	if (verbose)
 		fprintf(stderr, "cargo-green: making the base image %s on the remote host, its toolchain (rustc %s) from static.rust-lang.org\n",
 			tag, release);
@@ -422,6 +431,7 @@ out:
 	strbuf_release(&sh);
 	strbuf_release(&cmd);
 	strbuf_release(&cause);
+	strbuf_release(&df);
 	return rc;
 }
 
