@@ -2,6 +2,7 @@
  * their precedence, the error lines. */
 #include "base.h"
 #include "config.h"
+#include "fs.h"
 #include "json.h"
 #include "log.h"
 #include "manifest.h"
@@ -10,6 +11,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void clear_env(void)
@@ -365,6 +368,80 @@ static void test_manifest_args(void)
 	CHECK(manifest_arg_path(4, a) == NULL);
 }
 
+/* The memo of cargo metadata's answer: one run of cargo while the
+ * manifests stand; a hard link to one (a source mirror's, which moves its
+ * ctime) keeps it; a new mtime does not. The "cargo" is a script that
+ * counts its runs. */
+static void test_manifest_memo(void)
+{
+	char dir[] = "/tmp/cargo-green-memo-test.XXXXXX";
+	struct strbuf cargo = STRBUF_INIT, json = STRBUF_INIT, p = STRBUF_INIT, q = STRBUF_INIT, why = STRBUF_INIT,
+		      count = STRBUF_INIT, env = STRBUF_INIT;
+	const char *old_cache = getenv("XDG_CACHE_HOME");
+	char *saved = old_cache ? xstrdup(old_cache) : NULL, *cwd = getcwd(NULL, 0);
+	struct manifest m;
+	const char *argv[] = { "build" };
+	if (!mkdtemp(dir) || !cwd) {
+		CHECK(!"mkdtemp");
+		free(cwd);
+		free(saved);
+		return;
+	}
+	test_put(dir, "a/ws/Cargo.toml", "[package]\nname = \"a\"\n", 0644);
+	strbuf_addf(&json, "{\"packages\":[{\"name\":\"a\",\"id\":\"a 0.1\",\"manifest_path\":\"%s/a/ws/Cargo.toml\"}],"
+		     "\"workspace_members\":[\"a 0.1\"],\"workspace_root\":\"%s/a/ws\"}", dir, dir);
+	strbuf_addf(&cargo, "#!/bin/sh\necho run >>%s/runs\ncat <<'EOF'\n%s\nEOF\n", dir, json.buf);
+	test_put(dir, "cargo", cargo.buf, 0755);
+	strbuf_reset(&cargo);
+	strbuf_addf(&cargo, "%s/cargo", dir);
+	strbuf_addf(&env, "%s/cache", dir);
+	setenv("XDG_CACHE_HOME", env.buf, 1);
+	strbuf_addf(&p, "%s/a/ws", dir); /* (the memo stands on ws and a: runs and cache beside a) */
+	CHECK(chdir(p.buf) == 0);
+	strbuf_addf(&count, "%s/runs", dir);
+	for (int i = 0; i < 2; i++) {
+		CHECK(manifest_read(&m, cargo.buf, 1, argv, &why) == 0);
+		CHECK_STR(m.package_path ? path_basename(m.package_path) : NULL, "Cargo.toml");
+		manifest_release(&m);
+	}
+	strbuf_reset(&json);
+	strbuf_read_file(&json, count.buf);
+	CHECK_STR(json.buf, "run\n"); /* the second read is the memo's */
+	strbuf_addf(&p, "/Cargo.toml");
+	strbuf_addf(&q, "%s/mirror-link", dir);
+	CHECK(link(p.buf, q.buf) == 0);
+	CHECK(manifest_read(&m, cargo.buf, 1, argv, &why) == 0);
+	manifest_release(&m);
+	strbuf_reset(&json);
+	strbuf_read_file(&json, count.buf);
+	CHECK_STR(json.buf, "run\n"); /* a link moved its ctime only */
+	{
+		struct timespec ts[2] = { { 1, 0 }, { 1, 0 } };
+		CHECK(utimensat(AT_FDCWD, p.buf, ts, 0) == 0);
+	}
+	CHECK(manifest_read(&m, cargo.buf, 1, argv, &why) == 0);
+	manifest_release(&m);
+	strbuf_reset(&json);
+	strbuf_read_file(&json, count.buf);
+	CHECK_STR(json.buf, "run\nrun\n"); /* a new mtime: cargo again */
+	if (chdir(cwd) < 0)
+		CHECK(!"chdir back");
+	if (saved)
+		setenv("XDG_CACHE_HOME", saved, 1);
+	else
+		unsetenv("XDG_CACHE_HOME");
+	rm_rf(dir);
+	free(saved);
+	free(cwd);
+	strbuf_release(&cargo);
+	strbuf_release(&json);
+	strbuf_release(&p);
+	strbuf_release(&q);
+	strbuf_release(&why);
+	strbuf_release(&count);
+	strbuf_release(&env);
+}
+
 /* The handoff: what the plugin resolved reaches each wrapper, for its own package. */
 static void test_handoff(void)
 {
@@ -561,4 +638,5 @@ void test_config(void)
 	test_log_filter();
 	test_json();
 	test_manifest_args();
+	test_manifest_memo();
 }

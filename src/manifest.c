@@ -55,16 +55,18 @@ static const struct json *green_of(const struct json *metadata)
 /* A memo of `cargo metadata`'s answer, valid while every file and directory
  * it stands on is unchanged: the manifests, their directories and those
  * directories' parents (where a new member of a glob would appear), and the
- * workspace root. Saves ~30 ms on every `cargo green` run. */
+ * workspace root. Saves ~30 ms on every `cargo green` run. Unchanged is
+ * cargo's rule, the same file (device, inode), size and mtime: not the
+ * ctime, which a source mirror's hard link moves (each local compile
+ * makes one of its package), so the edit loop's every run missed. */
 static void stat_line(struct strbuf *sb, const char *path)
 {
 	struct stat st;
 	if (stat(path, &st) < 0)
 		strbuf_addf(sb, "stat %s\t-\n", path);
 	else
-		strbuf_addf(sb, "stat %s\t%lu %lu %lld %lld.%09ld %lld.%09ld\n", path, (unsigned long)st.st_dev,
-			    (unsigned long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-			    (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+		strbuf_addf(sb, "stat %s\t%lu %lu %lld %lld.%09ld\n", path, (unsigned long)st.st_dev,
+			    (unsigned long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 }
 
 static void memo_path(const char *cargo, const char *mpath, int with_deps, struct strbuf *out)

@@ -22,9 +22,34 @@ static void test_sandbox_setenv(void)
 	sandbox_release(&sb);
 }
 
+/* sandbox_bind: a read-only bind that a read-only parent bind shows
+ * already is left out; any other is kept, in order. */
+static void test_sandbox_bind_covered(void)
+{
+	struct sandbox sb = SANDBOX_INIT;
+	sandbox_bind(&sb, 1, "/t", "/green/target");
+	sandbox_bind(&sb, 0, "/h/.cargo", "/green/cargo");
+	sandbox_bind(&sb, 0, "/h/.cargo/registry/src/i/a-1", "/green/cargo/registry/src/i/a-1"); /* shown: out */
+	sandbox_bind(&sb, 0, "/h/.cargo", "/green/cargo");                                       /* the same: out */
+	sandbox_bind(&sb, 0, "/h/.cargox/b", "/green/cargox/b");  /* not under it: kept */
+	sandbox_bind(&sb, 0, "/h/.cargo/c", "/green/ws/c");       /* another mount: kept */
+	sandbox_bind(&sb, 1, "/h/.cargo/git/d", "/green/cargo/git/d"); /* read-write: kept */
+	sandbox_bind(&sb, 0, "/h/.cargo/git/d/e", "/green/cargo/git/d/e"); /* under a later bind: kept */
+	sandbox_bind(&sb, 0, "/t/x", "/green/target/x");          /* its parent read-write: kept */
+	CHECK(sb.binds.nr == 7);
+	CHECK_STR(sb.binds.v[1], "ro\t/h/.cargo\t/green/cargo");
+	CHECK_STR(sb.binds.v[2], "ro\t/h/.cargox/b\t/green/cargox/b");
+	CHECK_STR(sb.binds.v[3], "ro\t/h/.cargo/c\t/green/ws/c");
+	CHECK_STR(sb.binds.v[4], "rw\t/h/.cargo/git/d\t/green/cargo/git/d");
+	CHECK_STR(sb.binds.v[5], "ro\t/h/.cargo/git/d/e\t/green/cargo/git/d/e");
+	CHECK_STR(sb.binds.v[6], "ro\t/t/x\t/green/target/x");
+	sandbox_release(&sb);
+}
+
 void test_sandbox(void)
 {
 	test_sandbox_setenv();
+	test_sandbox_bind_covered();
 	char dir[] = "/tmp/cargo-green-sandbox-test.XXXXXX";
 	struct sandbox sb = SANDBOX_INIT;
 	struct strbuf out = STRBUF_INIT, errp = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT, f = STRBUF_INIT;
