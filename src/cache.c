@@ -761,9 +761,7 @@ out:
 	return ret;
 }
 
-/* The entry of key as a blob in data (tar+zstd, the same bytes for the same
- * tree: sorted names, no times, no owners). 0, or -1 with err. */
-static int make_blob(const char *key, const struct strvec *secrets, struct strbuf *data, struct strbuf *digest,
+int cache_entry_blob(const char *key, const struct strvec *secrets, struct strbuf *data, struct strbuf *digest,
 		     struct strbuf *err)
 {
 	struct strbuf entry = STRBUF_INIT, bucket = STRBUF_INIT, file = STRBUF_INIT;
@@ -790,15 +788,21 @@ static int make_blob(const char *key, const struct strvec *secrets, struct strbu
 	/* Exit 1 is tar's "file changed as we read it": its ctime moved, which
 	 * a build hard-linking a stored file does (a dependent's deps context,
 	 * a landing) while the bytes stay as saved. Such an archive is kept
-	 * only once unpacked and found to match the entry's manifest. */
+	 * when the entry's files are still as last checked but for their
+	 * ctimes (the store's rule for a dependent's read: no write happened),
+	 * else only once unpacked and found to match the entry's manifest. */
 	strvec_pushl(&c.args, "tar", "--zstd", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
 		     "--format=gnu", "--warning=no-file-changed", "-cf", file.buf, "-C", entry.buf, ".", NULL);
 	c.stdin_path = "";
 	c.no_stdout = 1;
 	c.stderr_path = "/dev/null";
 	rc = run_command(&c, err);
-	if (rc == 1 && !err->len && cache_archive_check(key, file.buf, bucket.buf, err) == 0)
-		rc = 0;
+	if (rc == 1 && !err->len) {
+		struct strbuf again = STRBUF_INIT;
+		if (store_lookup(key, STORE_DEP, &again) || cache_archive_check(key, file.buf, bucket.buf, err) == 0)
+			rc = 0;
+		strbuf_release(&again);
+	}
 	if (rc || strbuf_read_file(data, file.buf) < 0) {
 		if (!err->len)
 			strbuf_addf(err, "cannot pack entry %.12s (tar --zstd exit %d)", key, rc);
@@ -878,7 +882,7 @@ static int publish_to(const struct config *cfg, const char *image, const char *k
 		ret = rc > 0 ? 0 : -1;
 		goto out;
 	}
-	if (!digest->len && make_blob(key, secrets, blob, digest, err) < 0) {
+	if (!digest->len && cache_entry_blob(key, secrets, blob, digest, err) < 0) {
 		*status = -1; /* ours, not the registry's */
 		goto out;
 	}

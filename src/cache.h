@@ -96,6 +96,12 @@ void cache_note_used(const char *target, const struct config *cfg, const char *k
  * the write images, with a progress line. 0, or an exit code. */
 int cache_push_last(const struct config *cfg, const char *target);
 
+/* The local store's entry of key as a blob in data (tar+zstd, the same
+ * bytes for the same tree: sorted names, no times, no owners), its digest
+ * ("sha256:HEX"); refused when it holds one of secrets' values. 0, or -1
+ * with err. Exposed for tests. */
+int cache_entry_blob(const char *key, const struct strvec *secrets, struct strbuf *data, struct strbuf *digest,
+		     struct strbuf *err);
 /* 0 when the archive file (tar+zstd, made from key's entry) unpacks, in
  * a scratch dir under dir, to a tree that matches the manifest it holds:
  * every file's size and SHA-256; else -1 with err. */

@@ -8,7 +8,9 @@
 #include "test.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int pack(const char *dir, const char *file)
@@ -87,4 +89,83 @@ void test_cache_archive(void)
 	strbuf_release(&e);
 	strbuf_release(&f);
 	strbuf_release(&err);
+}
+
+/* A stored entry packed while a build links its files (tar exits 1, a
+ * "tar" here that runs the real one and says so): kept when its files are
+ * as last checked but for their ctimes; a byte written since: refused. */
+void test_cache_entry_blob(void)
+{
+	char tmpl[] = "/tmp/cargo-green-blob-test.XXXXXX";
+	const char *root = mkdtemp(tmpl);
+	const char *key = "cd0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
+	const char *old_xdg = getenv("XDG_CACHE_HOME"), *old_path = getenv("PATH");
+	char *saved_xdg = old_xdg ? xstrdup(old_xdg) : NULL, *saved_path = old_path ? xstrdup(old_path) : NULL;
+	struct strbuf src = STRBUF_INIT, e = STRBUF_INIT, err = STRBUF_INIT, data = STRBUF_INIT, digest = STRBUF_INIT,
+		      path = STRBUF_INIT, p = STRBUF_INIT, link_to = STRBUF_INIT, runs = STRBUF_INIT, text = STRBUF_INIT;
+	CHECK(root != NULL);
+	if (!root)
+		return;
+	setenv("XDG_CACHE_HOME", root, 1);
+	strbuf_addf(&src, "%s/src", root);
+	test_put(src.buf, "green/target/debug/deps/libx-1.rlib", "rlib bytes", 0644);
+	test_put(src.buf, "green/x.code", "0\n", 0644);
+	CHECK(store_save(key, src.buf, NULL, &err) == 0);
+	CHECK(store_lookup(key, STORE_HIT, &e) == 1); /* (checked: its stat data kept) */
+	/* (exit 1 when it writes an archive, as GNU tar's "file changed as we read it") */
+	strbuf_addf(&runs, "%s/tar-runs", root);
+	strbuf_addf(&p, "#!/bin/sh\necho \"$2\" >>%s\n/usr/bin/tar \"$@\" || exit $?\n"
+		    "for a; do [ \"$a\" = -cf ] && exit 1; done\nexit 0\n", runs.buf);
+	test_put(root, "bin/tar", p.buf, 0755);
+	strbuf_reset(&p);
+	strbuf_addf(&path, "%s/bin:%s", root, old_path ? old_path : "/usr/bin:/bin");
+	setenv("PATH", path.buf, 1);
+
+	/* Linked meanwhile (its ctime moved, not its bytes): kept. */
+	strbuf_addf(&p, "%s/green/target/debug/deps/libx-1.rlib", e.buf);
+	strbuf_addf(&link_to, "%s/deps-link", root);
+	CHECK(link(p.buf, link_to.buf) == 0);
+	CHECK(cache_entry_blob(key, NULL, &data, &digest, &err) == 0);
+	CHECK(data.len > 0);
+	CHECK(starts_with(digest.buf, "sha256:"));
+	strbuf_read_file(&text, runs.buf);
+	CHECK_STR(text.buf, "--sort=name\n"); /* one tar: written, not unpacked again */
+
+	/* A byte written in place (its mtime moved): the archive unpacked and
+	 * checked against the manifest, refused, the file named. */
+	{
+		int fd = open(p.buf, O_WRONLY);
+		CHECK(fd >= 0 && pwrite(fd, "X", 1, 1) == 1);
+		if (fd >= 0)
+			close(fd);
+	}
+	strbuf_reset(&data);
+	strbuf_reset(&digest);
+	strbuf_reset(&err);
+	CHECK(cache_entry_blob(key, NULL, &data, &digest, &err) == -1);
+	CHECK(strstr(err.buf, "libx-1.rlib") != NULL);
+	strbuf_reset(&text);
+	strbuf_read_file(&text, runs.buf);
+	CHECK_STR(text.buf, "--sort=name\n--sort=name\n-xf\n");
+
+	if (saved_path)
+		setenv("PATH", saved_path, 1);
+	if (saved_xdg)
+		setenv("XDG_CACHE_HOME", saved_xdg, 1);
+	else
+		unsetenv("XDG_CACHE_HOME");
+	free(saved_path);
+	free(saved_xdg);
+	store_pins_release();
+	rm_rf(root);
+	strbuf_release(&src);
+	strbuf_release(&e);
+	strbuf_release(&err);
+	strbuf_release(&data);
+	strbuf_release(&digest);
+	strbuf_release(&path);
+	strbuf_release(&p);
+	strbuf_release(&link_to);
+	strbuf_release(&runs);
+	strbuf_release(&text);
 }

@@ -35,6 +35,7 @@ int main(void)
 	test_syslib();
 	test_store();
 	test_cache_archive();
+	test_cache_entry_blob();
 	test_stage_fuzz();
 	test_config_fuzz();
 	test_args_fuzz();
