@@ -16,6 +16,7 @@
 #define CT_WS "/green/ws"
 #define CT_PATHPKG "/green/path"
 #define CT_OUT "/green/out"
+#define CT_DEPS "/green/deps" /* a call's deps context, read-only (stage.c) */
 
 enum rewrite_escape {
 	ESCAPE_NONE,

@@ -251,10 +251,6 @@ int stage_structure_check(const struct stage_spec *s, const char *df, struct str
 			goto out; \
 	} while (0)
 
-	if (s->deps_ctx) {
-		EXPECT("FROM scratch AS d-%s", s->id);
-		EXPECT("COPY --from=%s / /", s->deps_ctx);
-	}
 	EXPECT("FROM rust-base AS u-%s", s->id);
 	for (size_t i = 0; !s->deps_ctx && i < s->deps.nr; i++)
 		EXPECT("COPY --link --from=e-%s / /", s->deps.v[i]);
