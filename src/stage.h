@@ -47,9 +47,9 @@ struct stage_spec {
 	char *incr_dir;
 	char *incr_prefix;
 	/* When set: the outputs of the whole closure come from this named
-	 * context (a directory laid out as CT_TARGET), copied by a stage d-ID
-	 * mounted read-write over CT_TARGET (the context itself only read: see
-	 * stage_render), instead of the e- stages of the dependencies; no e- stage
+	 * context (a directory laid out as CT_TARGET), mounted read-only at
+	 * CT_DEPS and linked into CT_TARGET by the script (see stage_render),
+	 * instead of the e- stages of the dependencies; no e- stage
 	 * is rendered. The Dockerfile of a call is then its own unit alone,
 	 * whatever the size of the graph. */
 	const char *deps_ctx;
