@@ -99,8 +99,8 @@ void test_cache_entry_blob(void)
 	char tmpl[] = "/tmp/cargo-green-blob-test.XXXXXX";
 	const char *root = mkdtemp(tmpl);
 	const char *key = "cd0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
-	const char *old_xdg = getenv("XDG_CACHE_HOME"), *old_path = getenv("PATH");
-	char *saved_xdg = old_xdg ? xstrdup(old_xdg) : NULL, *saved_path = old_path ? xstrdup(old_path) : NULL;
+	const char *old_path = getenv("PATH");
+	char *saved_xdg = test_env_save("XDG_CACHE_HOME"), *saved_path = test_env_save("PATH");
 	struct strbuf src = STRBUF_INIT, e = STRBUF_INIT, err = STRBUF_INIT, data = STRBUF_INIT, digest = STRBUF_INIT,
 		      path = STRBUF_INIT, p = STRBUF_INIT, link_to = STRBUF_INIT, runs = STRBUF_INIT, text = STRBUF_INIT;
 	CHECK(root != NULL);
@@ -148,14 +148,8 @@ void test_cache_entry_blob(void)
 	strbuf_read_file(&text, runs.buf);
 	CHECK_STR(text.buf, "--sort=name\n--sort=name\n-xf\n");
 
-	if (saved_path)
-		setenv("PATH", saved_path, 1);
-	if (saved_xdg)
-		setenv("XDG_CACHE_HOME", saved_xdg, 1);
-	else
-		unsetenv("XDG_CACHE_HOME");
-	free(saved_path);
-	free(saved_xdg);
+	test_env_restore("PATH", saved_path);
+	test_env_restore("XDG_CACHE_HOME", saved_xdg);
 	store_pins_release();
 	rm_rf(root);
 	strbuf_release(&src);

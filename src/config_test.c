@@ -377,14 +377,13 @@ static void test_manifest_memo(void)
 	char dir[] = "/tmp/cargo-green-memo-test.XXXXXX";
 	struct strbuf cargo = STRBUF_INIT, json = STRBUF_INIT, p = STRBUF_INIT, q = STRBUF_INIT, why = STRBUF_INIT,
 		      count = STRBUF_INIT, env = STRBUF_INIT;
-	const char *old_cache = getenv("XDG_CACHE_HOME");
-	char *saved = old_cache ? xstrdup(old_cache) : NULL, *cwd = getcwd(NULL, 0);
+	char *saved = test_env_save("XDG_CACHE_HOME"), *cwd = getcwd(NULL, 0);
 	struct manifest m;
 	const char *argv[] = { "build" };
 	if (!mkdtemp(dir) || !cwd) {
 		CHECK(!"mkdtemp");
 		free(cwd);
-		free(saved);
+		test_env_restore("XDG_CACHE_HOME", saved);
 		return;
 	}
 	test_put(dir, "a/ws/Cargo.toml", "[package]\nname = \"a\"\n", 0644);
@@ -426,12 +425,8 @@ static void test_manifest_memo(void)
 	CHECK_STR(json.buf, "run\nrun\n"); /* a new mtime: cargo again */
 	if (chdir(cwd) < 0)
 		CHECK(!"chdir back");
-	if (saved)
-		setenv("XDG_CACHE_HOME", saved, 1);
-	else
-		unsetenv("XDG_CACHE_HOME");
+	test_env_restore("XDG_CACHE_HOME", saved);
 	rm_rf(dir);
-	free(saved);
 	free(cwd);
 	strbuf_release(&cargo);
 	strbuf_release(&json);

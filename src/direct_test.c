@@ -11,8 +11,7 @@ void test_direct(void)
 	char dir[] = "/tmp/cargo-green-direct-test.XXXXXX";
 	struct strvec files = STRVEC_INIT;
 	struct strbuf src = STRBUF_INIT, tree = STRBUF_INIT, xdg = STRBUF_INIT;
-	const char *old_xdg = getenv("XDG_CACHE_HOME");
-	char *saved = old_xdg ? xstrdup(old_xdg) : NULL;
+	char *saved = test_env_save("XDG_CACHE_HOME");
 	char key[STORE_KEY_HEX], k1[STORE_KEY_HEX], k2[STORE_KEY_HEX];
 	const char *pre = "00ffeeddccbbaa99887766554433221100ffeeddccbbaa998877665544332211";
 
@@ -88,11 +87,7 @@ void test_direct(void)
 	strvec_clear(&files);
 	CHECK(direct_files_rerun("cargo:rustc-env=A=1\n", &files) == 0 && files.nr == 0);
 
-	if (saved)
-		setenv("XDG_CACHE_HOME", saved, 1);
-	else
-		unsetenv("XDG_CACHE_HOME");
-	free(saved);
+	test_env_restore("XDG_CACHE_HOME", saved);
 	rm_rf(dir);
 	strbuf_release(&src);
 	strbuf_release(&tree);

@@ -49,7 +49,7 @@ void test_store(void)
 	const char *root = mkdtemp(tmpl);
 	struct strbuf src = STRBUF_INIT, xdg = STRBUF_INIT, ctx = STRBUF_INIT, p = STRBUF_INIT;
 	struct timespec times[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
-	char *old_xdg = getenv("XDG_CACHE_HOME") ? xstrdup(getenv("XDG_CACHE_HOME")) : NULL;
+	char *old_xdg = test_env_save("XDG_CACHE_HOME");
 
 	CHECK(root != NULL);
 	if (!root)
@@ -128,11 +128,7 @@ void test_store(void)
 	key("HEAD\n", "STAGE\n", "sha256:base", "o-x", ctx.buf, "k1", "k2", k);
 	CHECK(strcmp(k, k0) != 0);
 
-	if (old_xdg)
-		setenv("XDG_CACHE_HOME", old_xdg, 1);
-	else
-		unsetenv("XDG_CACHE_HOME");
-	free(old_xdg);
+	test_env_restore("XDG_CACHE_HOME", old_xdg);
 	rm_rf(root);
 	strbuf_release(&src);
 	strbuf_release(&xdg);
@@ -168,8 +164,7 @@ void test_store_entries(void)
 {
 	char tmpl[] = "/tmp/cargo-green-store-entries.XXXXXX";
 	char *root = mkdtemp(tmpl);
-	const char *old = getenv("XDG_CACHE_HOME");
-	char *saved = old ? xstrdup(old) : NULL;
+	char *saved = test_env_save("XDG_CACHE_HOME");
 	const char *key = "ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
 	struct strbuf src = STRBUF_INIT, e = STRBUF_INIT, why = STRBUF_INIT, sums = STRBUF_INIT;
 
@@ -310,11 +305,7 @@ void test_store_entries(void)
 		strbuf_release(&l);
 	}
 
-	if (saved)
-		setenv("XDG_CACHE_HOME", saved, 1);
-	else
-		unsetenv("XDG_CACHE_HOME");
-	free(saved);
+	test_env_restore("XDG_CACHE_HOME", saved);
 	rm_rf(root);
 	strbuf_release(&src);
 	strbuf_release(&e);

@@ -29,6 +29,11 @@ extern int test_passed, test_failed;
 		} \
 	} while (0)
 
+/* An environment variable's value, copied (NULL when unset), and put back
+ * as it was (unset when NULL), the copy freed: a test that sets one. */
+char *test_env_save(const char *name);
+void test_env_restore(const char *name, char *saved);
+
 /* Write text as root/rel with mode, its parent dirs made (test fixtures). */
 void test_put(const char *root, const char *rel, const char *text, int mode);
 

@@ -3,6 +3,7 @@
 #include "fs.h"
 #include "strbuf.h"
 #include "util.h"
+#include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -15,6 +16,21 @@ void test_put(const char *root, const char *rel, const char *text, int mode)
 	mkdir_parent(p.buf, 0755);
 	write_file_atomic(p.buf, text, strlen(text), mode);
 	strbuf_release(&p);
+}
+
+char *test_env_save(const char *name)
+{
+	const char *v = getenv(name);
+	return v ? xstrdup(v) : NULL;
+}
+
+void test_env_restore(const char *name, char *saved)
+{
+	if (saved)
+		setenv(name, saved, 1);
+	else
+		unsetenv(name);
+	free(saved);
 }
 
 int main(void)
