@@ -136,8 +136,8 @@ if want fixture-build; then
 	check "every compile runs with --network=none" \
 		bash -c "[ \$(grep -h '^RUN ' '$A'/target/cargo-green/df/*/Dockerfile | wc -l) -ge 30 ] && ! grep -h '^RUN ' '$A'/target/cargo-green/df/*/Dockerfile | grep -v -- '--network=none'"
 	app_df=$(ls "$A"/target/cargo-green/df/serde_json-*/Dockerfile | head -n1)
-	check "a compile's Dockerfile holds its own unit alone, its closure's outputs one context ($(wc -c <"$app_df") bytes)" \
-		bash -c "grep -q 'from=d-.*,target=/green/target,rw' '$app_df' && grep -qx 'COPY --from=deps / /' '$app_df' && ! grep -q ' AS e-' '$app_df' && [ \$(grep -c '^FROM ' '$app_df') -eq 4 ]"
+	check "a compile's Dockerfile holds its own unit alone, its closure's outputs one context, mounted read-only and linked ($(wc -c <"$app_df") bytes)" \
+		bash -c "grep -qE -- '--mount=type=bind,from=deps,target=/green/deps( |\$)' '$app_df' && ! grep -q 'target=/green/deps,rw' '$app_df' && grep -qxF 'mkdir -p /green/target && cp -rs /green/deps/. /green/target/ || exit 3' '$app_df' && ! grep -q 'COPY --from=deps' '$app_df' && ! grep -q ' AS e-' '$app_df' && [ \$(grep -c '^FROM ' '$app_df') -eq 3 ]"
 	check "no per-call directory is left behind; the deps context lives in slots kept for the next calls" \
 		bash -c "cd '$A/target/cargo-green' && [ -d tmp ] && [ -z \"\$(ls -A tmp)\" ] && { [ ${L:-0} -eq ${N:-0} ] || [ -d deps/0 ]; } && ! ls deps | grep -vxE '[0-9]+(\\.lock|\\.trees)?'"
 	check "dep-info files name host paths, not container paths" \
