@@ -99,7 +99,6 @@ void test_cache_entry_blob(void)
 	char tmpl[] = "/tmp/cargo-green-blob-test.XXXXXX";
 	const char *root = mkdtemp(tmpl);
 	const char *key = "cd0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
-	const char *old_path = getenv("PATH");
 	char *saved_xdg = test_env_save("XDG_CACHE_HOME"), *saved_path = test_env_save("PATH");
 	struct strbuf src = STRBUF_INIT, e = STRBUF_INIT, err = STRBUF_INIT, data = STRBUF_INIT, digest = STRBUF_INIT,
 		      path = STRBUF_INIT, p = STRBUF_INIT, link_to = STRBUF_INIT, runs = STRBUF_INIT, text = STRBUF_INIT;
@@ -118,7 +117,7 @@ void test_cache_entry_blob(void)
 		    "for a; do [ \"$a\" = -cf ] && exit 1; done\nexit 0\n", runs.buf);
 	test_put(root, "bin/tar", p.buf, 0755);
 	strbuf_reset(&p);
-	strbuf_addf(&path, "%s/bin:%s", root, old_path ? old_path : "/usr/bin:/bin");
+	strbuf_addf(&path, "%s/bin:%s", root, saved_path ? saved_path : "/usr/bin:/bin");
 	setenv("PATH", path.buf, 1);
 
 	/* Linked meanwhile (its ctime moved, not its bytes): kept. */
