@@ -25,6 +25,12 @@ extern char **environ;
  * arrived no child starts, and run_exit_if_signaled() ends this process by
  * it after the caller has cleaned up.
  *
+ * SIGPIPE is ignored: a write to a reader that is gone (cargo, ended by a
+ * Ctrl-C while we replay a compile's output into its pipe) fails with
+ * EPIPE where it is made, and this process still cleans up what it made
+ * (its export dir in target/cargo-green/tmp) instead of dying on the spot.
+ * Children get it at its default, as Rust's std gives them.
+ *
  * This is the one piece of mutable process state outside the config: a
  * signal handler has no other way to find its child. */
 static const int handled_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
@@ -63,6 +69,10 @@ void run_catch_signals(void)
 			continue;
 		sigaddset(&defaulted, sig);
 		sigaction(sig, &sa, NULL);
+	}
+	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
+		sigaddset(&defaulted, SIGPIPE);
+		signal(SIGPIPE, SIG_IGN);
 	}
 }
 
@@ -360,6 +370,9 @@ int run_capture(struct child *c, struct strbuf *out, struct strbuf *err)
 
 int run_exec(const char **argv, struct strbuf *err)
 {
+	/* (an ignored signal stays so across exec: ours goes back to its default) */
+	if (signals_set && sigismember(&defaulted, SIGPIPE))
+		signal(SIGPIPE, SIG_DFL);
 	execvp(argv[0], (char *const *)argv);
 	if (errno == ENOENT && !strchr(argv[0], '/'))
 		strbuf_addf(err, "could not run '%s': not found on PATH", argv[0]);

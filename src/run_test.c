@@ -1,8 +1,13 @@
-/* run_test.c: the deadline of run_command_deadline. */
+/* run_test.c: the deadline of run_command_deadline; SIGPIPE. */
 #include "run.h"
 #include "test.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static int run_for(const char *const *argv, int timeout_ms, int *timed_out, long *ms)
 {
@@ -27,8 +32,70 @@ static int stop_on(void *data)
 	return --*n <= 0;
 }
 
+/* Whether the SigIgn mask of a /proc/PID/status text holds SIGPIPE: 1, 0,
+ * or -1 without the line. */
+static int sigpipe_ignored(const char *status)
+{
+	const char *l = strstr(status, "\nSigIgn:");
+	if (!l)
+		return -1;
+	return (strtoull(l + 9, NULL, 16) >> (SIGPIPE - 1)) & 1;
+}
+
+/* In a child of its own (the signals it sets are its alone): with the
+ * signals caught, a write to a pipe nobody reads fails with EPIPE rather
+ * than killing the writer, yet a child it starts, and a program it execs,
+ * gets SIGPIPE at its default. The child's exit code: a bit per failure. */
+static int sigpipe_case(void)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int fds[2], bad = 0, st;
+	pid_t pid;
+	run_catch_signals();
+	if (pipe(fds) < 0)
+		return 64;
+	close(fds[0]);
+	if (write(fds[1], "x", 1) != -1 || errno != EPIPE)
+		bad |= 1;
+	close(fds[1]);
+	strvec_pushl(&c.args, "cat", "/proc/self/status", NULL);
+	if (run_capture(&c, &out, &err) != 0 || sigpipe_ignored(out.buf) != 0)
+		bad |= 2;
+	child_release(&c);
+	if (pipe(fds) < 0)
+		return 64;
+	pid = fork();
+	if (pid == 0) {
+		const char *argv[] = { "cat", "/proc/self/status", NULL };
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		run_exec(argv, &err);
+		_exit(127);
+	}
+	close(fds[1]);
+	strbuf_reset(&out);
+	strbuf_read_fd(&out, fds[0]);
+	close(fds[0]);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) || sigpipe_ignored(out.buf) != 0)
+		bad |= 4;
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return bad;
+}
+
 void test_run(void)
 {
+	{
+		int st = -1;
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(sigpipe_case());
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* 1: killed by it; 2, 4: a child's ignored */
+	}
+
 	int timed_out;
 	long ms;
 	/* Ends in time: its own status, not timed out. */
