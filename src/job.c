@@ -968,14 +968,21 @@ static void outputs_snapshot(const char *dir, const char *stem, struct strvec *o
 /* A build script's run in its sandbox: its real binary (target/ holds the
  * shim) over its path, its OUT_DIR fresh (tmp's, what it makes is the
  * result), the result dir for git's stand-in (git_probe). */
-static void local_sandbox_run(const struct call *c, struct sandbox *sb)
+static int local_sandbox_run(const struct call *c, struct sandbox *sb, struct strbuf *err)
 {
 	const struct job *j = c->j;
 	const char *rustdoc = getenv("RUSTDOC");
 	const char *bin = j->spec.argv.v[0];
 	int k = strvec_find(&c->cl.paths, j->dep_records.v[0]);
 	struct strbuf p = STRBUF_INIT, text = STRBUF_INIT;
-	if (k >= 0 && starts_with(bin, CT_TARGET "/") && land_unit_outputs(j, &c->cl.units[k], &p) == 0) {
+	if (k >= 0 && starts_with(bin, CT_TARGET "/")) {
+		/* Not found, the shim would run in its place, and fail. */
+		if (land_unit_outputs(j, &c->cl.units[k], &p) < 0) {
+			strbuf_addf(err, "its build script's binary (%s) is neither in the local store nor in %s: build again (cargo clean if it persists)",
+				    c->cl.units[k].id, p.buf);
+			strbuf_release(&p);
+			return -1;
+		}
 		strbuf_addstr(&p, bin + strlen(CT_TARGET));
 		sandbox_bind(sb, 0, p.buf, bin);
 	}
@@ -1010,13 +1017,14 @@ static void local_sandbox_run(const struct call *c, struct sandbox *sb)
 		sandbox_setenv(sb, "RUSTC", j->rustc);
 	if (rustdoc && rustdoc[0] == '/')
 		sandbox_setenv(sb, "RUSTDOC", rustdoc);
+	return 0;
 }
 
 /* The sandbox of a local unit: its target dir, CARGO_HOME and sources at
  * the mounts its stage has (its dependencies' sources too, where they do
  * not overlap its own), its stage's environment with the host's PATH (the
  * linker's) and its secrets' values. */
-static void local_sandbox(const struct call *c, struct sandbox *sb)
+static int local_sandbox(const struct call *c, struct sandbox *sb, struct strbuf *err)
 {
 	const struct job *j = c->j;
 	char *home = pathmap_to_host(&j->pm, CT_CARGO_HOME);
@@ -1046,7 +1054,11 @@ static void local_sandbox(const struct call *c, struct sandbox *sb)
 	strvec_pushv(&sb->env, j->spec.env.v);
 	strvec_pushv(&sb->env, c->secrets.v);
 	if (!j->out_stem) {
-		local_sandbox_run(c, sb);
+		if (local_sandbox_run(c, sb, err) < 0) {
+			strvec_clear(&seen);
+			free(home);
+			return -1;
+		}
 	} else {
 		strvec_push(&sb->argv, j->rustc);
 		for (size_t i = 1; i < j->spec.argv.nr; i++)
@@ -1056,6 +1068,7 @@ static void local_sandbox(const struct call *c, struct sandbox *sb)
 		     path ? path : "/usr/local/bin:/usr/bin:/bin");
 	strvec_clear(&seen);
 	free(home);
+	return 0;
 }
 
 /* What a local compile made in dir (in after, not in before: outputs_snapshot
@@ -1126,7 +1139,10 @@ static int call_build_local(struct call *c, struct strbuf *err)
 	strbuf_addf(&errs, "%s/%s.stderr", out.buf, j->spec.id);
 	strbuf_addf(&code, "%s/%s.code", out.buf, j->spec.id);
 	strbuf_addf(&out, "/%s.stdout", j->spec.id);
-	local_sandbox(c, &sb);
+	if (local_sandbox(c, &sb, err) < 0) {
+		ret = call_stop(c, CALL_ERROR, EXIT_IO);
+		goto out;
+	}
 	sb.stdout_path = out.buf;
 	sb.stderr_path = errs.buf;
 	if (j->out_stem) /* (a run's outputs are its fresh OUT_DIR's, in tmp already) */

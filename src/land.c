@@ -150,6 +150,13 @@ const char *land_keep_outputs(const struct job *j, const char *tree, int stored,
 	int absent;
 	out_dir(j, j->spec.id, kept);
 	rm_rf(kept->buf);
+	if (stored && j->shim_ct) {
+		mkdir_parent(kept->buf, 0755);
+		if (link_tree(tree, kept->buf) < 0) {
+			LOG(LOG_WARN, "%s: cannot keep its outputs in %s: %s", j->spec.id, kept->buf, strerror(errno));
+			rm_rf(kept->buf);
+		}
+	}
 	if (stored)
 		return tree;
 	absent = access(tree, F_OK) < 0;

@@ -27,7 +27,10 @@ void land_replay(const struct strbuf *text, int fd, const struct pathmap *pm, en
 /* Keep the tree the engine exported for j's unit as its out dir (what
  * dependents' deps contexts link), moved there by one rename; a tree of the
  * local store (stored) is not kept again (land_unit_outputs finds it
- * there). Returns the place to land from; kept is scratch. */
+ * there), but for a build script's: its real binary is nowhere in target/
+ * (the shim is), and its run needs it even once the entry is evicted, so
+ * the out dir gets hard links of the stored files. Returns the place to
+ * land from; kept is scratch. */
 const char *land_keep_outputs(const struct job *j, const char *tree, int stored, struct strbuf *kept);
 
 /* Where the outputs of every unit of the closure are, into trees (in

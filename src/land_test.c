@@ -3,6 +3,7 @@
 #include "land.h"
 #include "paths.h"
 #include "test.h"
+#include "unit.h"
 #include "util.h"
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -74,6 +75,31 @@ void test_land(void)
 	read_at(target.buf, "debug/deps/libapp-1.rmeta", &got);
 	CHECK_STR(got.buf, "rmeta bytes");
 	CHECK(inode_at(target.buf, "debug/deps/libapp-1.rmeta") != inode_at(tree.buf, "debug/deps/libapp-1.rmeta"));
+
+	/* Kept as its out dir, from the store too when it is a build script's:
+	 * the real binary, linked, for its run once the entry is evicted
+	 * (target/ holds the shim); another unit's stored tree is not kept. */
+	{
+		struct unit u = UNIT_INIT;
+		struct strbuf kept = STRBUF_INIT, outs = STRBUF_INIT;
+		j.host_target = xstrdup(target.buf);
+		u.id = "app-1";
+		CHECK_STR(land_keep_outputs(&j, tree.buf, 1, &kept), tree.buf);
+		CHECK(land_unit_outputs(&j, &u, &outs) == 0);
+		CHECK_STR(outs.buf, kept.buf);
+		read_at(outs.buf, "debug/build/app-1/build_script_build-1", &got);
+		CHECK_STR(got.buf, "real build script");
+		CHECK(inode_at(outs.buf, "debug/build/app-1/build_script_build-1") ==
+		      inode_at(tree.buf, "debug/build/app-1/build_script_build-1"));
+		free(j.shim_ct);
+		j.shim_ct = NULL;
+		strbuf_reset(&kept);
+		CHECK_STR(land_keep_outputs(&j, tree.buf, 1, &kept), tree.buf);
+		CHECK(land_unit_outputs(&j, &u, &outs) < 0);
+		j.shim_ct = xstrdup(CT_TARGET "/debug/build/app-1/build_script_build-1");
+		strbuf_release(&kept);
+		strbuf_release(&outs);
+	}
 
 	/* A file with no place on the host: an error naming it, nothing else. */
 	pathmap_release(&j.pm);
