@@ -5,6 +5,7 @@
 #
 #   bench/registry.sh                      the fixture, ripgrep 14.1.1 and cargo-nextest 0.9.100
 #   PROJECTS=fixture bench/registry.sh
+#   RUNS=3 PROJECTS=ripgrep@14.1.1 bench/registry.sh    A's off/on pairs 3 times: medians (min–max)
 #
 # Everything runs on a registry of its own (Debian's docker-registry on
 # 127.0.0.1) and an engine of its own (scripts/engine.sh on private paths,
@@ -15,7 +16,9 @@
 #                  without and with publishing to the registry (cache-to-images and
 #                  cache-private, as a team's CI would: the workspace's crates too;
 #                  its end included: the run waits for its writes), the writers' CPU
-#                  (theirs and tar's, from the log) and how long the end waited
+#                  (theirs and tar's, from the log) and how long the end waited;
+#                  RUNS pairs, interleaved, each on-run writing to an emptied
+#                  registry: the medians, and the median of the pairs' ratios
 #   B              machine B's build fed by the registry: the engine's cache pruned,
 #                  an empty local store, the project at another path, another
 #                  CARGO_HOME (crates fetched before the clock starts)
@@ -48,7 +51,7 @@ cold() {
 
 TABLE="$WORK/registry.md"
 {
-	echo "| project | plain cold | A cold, publishing off | A cold, publishing on (× off) | written; writers' CPU; end wait; index write | B fed by the registry (× plain cold) | B: compiles in BuildKit, built, compiled locally; prefetched of listed |${OLD_BIN:+ B with OLD_BIN (× plain cold) |}"
+	echo "| project | plain cold | A cold, publishing off, median (min–max) | A cold, publishing on (min–max), median of the pairs' × off (min–max) | written; writers' CPU; end wait (medians); index write | B fed by the registry (× plain cold) | B: compiles in BuildKit, built, compiled locally; prefetched of listed |${OLD_BIN:+ B with OLD_BIN (× plain cold) |}"
 	echo "| --- | --- | --- | --- | --- | --- | --- |${OLD_BIN:+ --- |}"
 } >"$TABLE"
 for p in $PROJECTS; do
@@ -62,18 +65,32 @@ for p in $PROJECTS; do
 	say "$p: the private engine's base"
 	(cd "$src" && DOCKER_HOST=$E2 XDG_CACHE_HOME="$CR/xdg-base" cargo green fetch >/dev/null 2>&1)
 
-	say "$p: machine A cold, publishing off"
-	rm -rf "$src/target"
-	cold "$CR/xdg-a-off"
-	# Both with the cache module's log (the writers' CPU and the end's wait are in it).
-	off=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-off" CARGOGREEN_LOG=warn,cache=info CARGOGREEN_LOG_PATH="$CR/a-off.log" cargo green build)
-	say "$p: machine A cold, publishing on"
-	rm -rf "$src/target"
-	cold "$CR/xdg-a-on"
-	on=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-on" CARGOGREEN_LOG=warn,cache=info CARGOGREEN_LOG_PATH="$CR/a-on.log" CARGOGREEN_CACHE_PRIVATE=1 CARGOGREEN_CACHE_TO_IMAGES="$img" cargo green build)
+	# A's pairs, RUNS times, off then on: one pair swings 0.9-1.2x between
+	# runs on this machine, so the ratio is the median of the pairs'.
+	offs=() ons=() ratios=() wcpus=() waits=()
+	for run in $(seq 1 "$RUNS"); do
+		say "$p: machine A cold, publishing off (pair $run of $RUNS)"
+		rm -rf "$src/target"
+		cold "$CR/xdg-a-off"
+		# Both with the cache module's log (the writers' CPU and the end's wait are in it).
+		rm -f "$CR/a-off.log" "$CR/a-on.log"
+		off=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-off" CARGOGREEN_LOG=warn,cache=info CARGOGREEN_LOG_PATH="$CR/a-off.log" cargo green build)
+		say "$p: machine A cold, publishing on (pair $run of $RUNS)"
+		rm -rf "$src/target"
+		cold "$CR/xdg-a-on"
+		# (a pair's writes are its own: the registry emptied of this project's entries first)
+		cr_registry_stop main && rm -rf "$CR/reg-main/data" && cr_registry main "$PORT"
+		on=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-on" CARGOGREEN_LOG=warn,cache=info CARGOGREEN_LOG_PATH="$CR/a-on.log" CARGOGREEN_CACHE_PRIVATE=1 CARGOGREEN_CACHE_TO_IMAGES="$img" cargo green build)
+		offs+=("$off") ons+=("$on") ratios+=("$(echo "scale=3; $on / $off" | bc -l)")
+		wcpus+=("$(sed -n 's/.*cache: writing [0-9a-f]* took \([0-9]*\) ms of CPU.*/\1/p' "$CR/a-on.log" | awk '{s += $1} END {printf "%.1f", s / 1000}')")
+		waits+=("$(sed -n 's/.*cache: waited \([0-9]*\) ms for the writes.*/\1/p' "$CR/a-on.log" | awk '{s += $1} END {printf "%.1f", s / 1000}')")
+	done
+	read -r off off_lo off_hi <<<"$(summary "${offs[@]}")"
+	read -r on on_lo on_hi <<<"$(summary "${ons[@]}")"
+	read -r ratio ratio_lo ratio_hi <<<"$(summary "${ratios[@]}")"
+	read -r wcpu _ _ <<<"$(summary "${wcpus[@]}")"
+	read -r wait _ _ <<<"$(summary "${waits[@]}")"
 	wrote=$(sed -n 's/^cargo-green: \([0-9]*\) compiles written to the cache image.*/\1/p' "$WORK/last.err")
-	wcpu=$(sed -n 's/.*cache: writing [0-9a-f]* took \([0-9]*\) ms of CPU.*/\1/p' "$CR/a-on.log" | awk '{s += $1} END {printf "%.1f", s / 1000}')
-	wait=$(sed -n 's/.*cache: waited \([0-9]*\) ms for the writes.*/\1/p' "$CR/a-on.log" | awk '{s += $1} END {printf "%.1f", s / 1000}')
 	iw=$(sed -n 's/.*cache: the index of .* written: .* in \([0-9.]*\) ms.*/\1/p' "$CR/a-on.log" | tail -n1)
 	grep '^cargo-green:' "$WORK/last.err" >&2 || true
 
@@ -98,11 +115,11 @@ for p in $PROJECTS; do
 		old=$(printf ' %ss %.2f× |' "$bo" "$(echo "$bo / $nc" | bc -l)")
 	fi
 	rm -rf "$other" "$src/target"
-	printf '| %s | %ss | %ss | %ss %.2f× | %s; %ss; %ss; %s ms | %ss %.2f× | %s, %s, %s; %s |%s\n' "$p" "$nc" "$off" "$on" "$(echo "$on / $off" | bc -l)" \
+	printf '| %s | %ss | %ss (%s–%s) | %ss (%s–%s) %.2f× (%.2f–%.2f) | %s; %ss; %ss; %s ms | %ss %.2f× | %s, %s, %s; %s |%s\n' "$p" "$nc" "$off" "$off_lo" "$off_hi" "$on" "$on_lo" "$on_hi" "$ratio" "$ratio_lo" "$ratio_hi" \
 		"${wrote:-0}" "$wcpu" "$wait" "${iw:-none}" "$b" "$(echo "$b / $nc" | bc -l)" "${bn:-?}" "${bb:-?}" "${bl:-?}" "${pf:-none}" "$old" >>"$TABLE"
 done
 
 echo
-echo "cargo-green registry bench, $(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(rustc --version); a registry and an engine of its own"
+echo "cargo-green registry bench, $(date -u +%Y-%m-%d), $(nproc) cores, RUNS=$RUNS, load $(cut -d' ' -f1-3 /proc/loadavg), $(rustc --version); a registry and an engine of its own"
 echo
 cat "$TABLE"

@@ -28,6 +28,9 @@
 #include <unistd.h>
 
 #define LAYER_TYPE "application/vnd.oci.image.layer.v1.tar+zstd"
+/* A writer's zstd level, and its nice value (publish_all). */
+#define PUBLISH_ZSTD_LEVEL "1"
+#define PUBLISH_NICE 10
 #define MANIFEST_TYPE "application/vnd.oci.image.manifest.v1+json"
 #define EMPTY_TYPE "application/vnd.oci.empty.v1+json"
 #define EMPTY_DIGEST "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
@@ -793,6 +796,10 @@ int cache_entry_blob(const char *key, const struct strvec *secrets, struct strbu
 	 * else only once unpacked and found to match the entry's manifest. */
 	strvec_pushl(&c.args, "tar", "--zstd", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
 		     "--format=gnu", "--warning=no-file-changed", "-cf", file.buf, "-C", entry.buf, ".", NULL);
+	/* zstd's level 1, not its default 3: half the CPU (33 ms against 67
+	 * for a 9.7 MB entry) for a blob 6% larger, on a machine that is
+	 * building meanwhile. */
+	strvec_push(&c.env, "ZSTD_CLEVEL=" PUBLISH_ZSTD_LEVEL);
 	c.stdin_path = "";
 	c.no_stdout = 1;
 	c.stderr_path = "/dev/null";
@@ -903,12 +910,17 @@ int cache_publish(const char *image, const char *key, const struct strvec *secre
 	return ret;
 }
 
-/* The detached writer: every write image not skipped. */
+/* The detached writer: every write image not skipped. A process of its
+ * own, at a lower priority (its tar and zstd too): the build it comes
+ * from goes first on a busy machine, the writes take what CPU is idle,
+ * and the run's end waits for what is left of them. */
 static void publish_all(const struct config *cfg, const char *key, const struct strvec *secrets)
 {
 	struct strvec images = STRVEC_INIT;
 	struct strbuf blob = STRBUF_INIT, digest = STRBUF_INIT, tokens = STRBUF_INIT;
 	int have_tokens = tokens_path(RUN(cfg), &tokens) == 0;
+	if (setpriority(PRIO_PROCESS, 0, PUBLISH_NICE) < 0)
+		LOG(LOG_DEBUG, "cache: cannot lower the writer's priority: %s", strerror(errno));
 	cache_images(cfg, 1, &images);
 	for (size_t i = 0; i < images.nr; i++) {
 		struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
