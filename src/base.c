@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define OS_IMAGE_VERSION "2"
@@ -768,6 +769,59 @@ int base_pkgconfig_list(const struct config *cfg, const char *rustc, const char 
 	return ret;
 }
 
+/* The engine's probe (engine_probe), in a child of its own while this
+ * process goes on (an image there already is checked meanwhile: two engine
+ * round trips at once, not one after the other, on a machine whose state
+ * dir is new). A pid and the reading end of its pipe, or -1: then it ran
+ * here, its outcome in *ret and err. */
+static pid_t probe_start(const struct config *cfg, const char *state, int *fd, int *ret, struct strbuf *err)
+{
+	int fds[2];
+	pid_t pid;
+	*fd = -1;
+	/* (an ssh:// engine: its one connection is this process's to open) */
+	if (remote_active() || pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		*ret = engine_probe(cfg, state, err);
+		return -1;
+	}
+	if (pid == 0) {
+		struct strbuf e = STRBUF_INIT, out = STRBUF_INIT;
+		int r;
+		close(fds[0]);
+		r = engine_probe(cfg, state, &e);
+		strbuf_addf(&out, "%d\n%s", r, e.buf);
+		write_all(fds[1], out.buf, out.len);
+		_exit(0);
+	}
+	close(fds[1]);
+	*fd = fds[0];
+	*ret = 0;
+	return pid;
+}
+
+/* The probe's outcome: its exit code, err its words (a probe that did not
+ * answer: EXIT_ENGINE_UNREACHABLE). */
+static int probe_finish(pid_t pid, int fd, struct strbuf *err)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *end;
+	long r;
+	int st;
+	strbuf_read_fd(&out, fd);
+	close(fd);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	r = strtol(out.buf, &end, 10);
+	if (end == out.buf || *end != '\n') {
+		strbuf_addstr(err, "the engine's probe ended without an answer (interrupted?)");
+		r = EXIT_ENGINE_UNREACHABLE;
+	} else if (r) {
+		strbuf_addstr(err, end + 1);
+	}
+	strbuf_release(&out);
+	return (int)r;
+}
+
 /* Make image ref exist and checked (its rustc -vV == vv), once per engine:
  * a stamp says it was done. inline_text: build ref from it; NULL: ref is
  * BASE_IMAGE (check only) or the derived image (made if missing). */
@@ -777,7 +831,8 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 	struct strbuf state = STRBUF_INIT, stamp = STRBUF_INIT, lockp = STRBUF_INIT, triple = STRBUF_INIT,
 		      sysroot = STRBUF_INIT, codename = STRBUF_INIT, os_image = STRBUF_INIT, key = STRBUF_INIT,
 		      ident = STRBUF_INIT, release = STRBUF_INIT;
-	int lock = -1, ret = 0, exists, rc;
+	int lock = -1, ret = 0, exists, rc, probe_fd = -1;
+	pid_t probe = -1;
 
 	/* The stamp says it was done; the image's pkg-config list is kept beside it. */
 	state_dir(&state);
@@ -804,15 +859,25 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 		goto out; /* another wrapper made it while we waited */
 	/* What a killed run left: a half-written OS tarball, probe and check dirs. */
 	sweep_dead_temps(state.buf);
-	if ((ret = engine_probe(cfg, state.buf, err)))
+	probe = probe_start(cfg, state.buf, &probe_fd, &ret, err);
+	if (ret)
 		goto out;
 
 	if (inline_text) {
-		if ((ret = build_inline_image(cfg, ref, inline_text, state.buf, verbose, err)))
+		/* (nothing is made before the probe said the engine can) */
+		if (probe > 0 && (ret = probe_finish(probe, probe_fd, err)) == 0)
+			probe = -1;
+		if (ret || (ret = build_inline_image(cfg, ref, inline_text, state.buf, verbose, err)))
 			goto out;
 	} else if (!cfg_get(cfg, S_BASE_IMAGE)) {
 		if ((ret = image_id(cfg, ref, &exists, NULL, err)))
 			goto out;
+		if (!exists && probe > 0) {
+			ret = probe_finish(probe, probe_fd, err);
+			probe = -1;
+			if (ret)
+				goto out;
+		}
 		if (!exists) {
 			struct child c = CHILD_INIT;
 			strvec_pushv(&c.args, (const char *[]){ rustc, "--print", "sysroot", NULL });
@@ -840,13 +905,38 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 				goto out;
 		}
 	}
-	if ((ret = check_rustc(cfg, ref, vv, state.buf, key.buf, err)))
+	ret = check_rustc(cfg, ref, vv, state.buf, key.buf, err);
+	if (probe > 0) {
+		/* Its failure (an engine too old, no podman) says more than the check's. */
+		struct strbuf perr = STRBUF_INIT;
+		int pret = probe_finish(probe, probe_fd, &perr);
+		probe = -1;
+		if (pret) {
+			strbuf_reset(err);
+			strbuf_addbuf(err, &perr);
+			ret = pret;
+		}
+		strbuf_release(&perr);
+	}
+	if (ret)
 		goto out;
 	if (write_file_atomic(stamp.buf, ref, strlen(ref), 0644) < 0) {
 		strbuf_addf(err, "cannot write '%s': %s", stamp.buf, strerror(errno));
 		ret = EXIT_IO;
 	}
 out:
+	if (probe > 0) {
+		/* A failure before the check (the image not found by this
+		 * engine): the probe's failure, if any, says why. */
+		struct strbuf perr = STRBUF_INIT;
+		int pret = probe_finish(probe, probe_fd, &perr);
+		if (ret && pret) {
+			strbuf_reset(err);
+			strbuf_addbuf(err, &perr);
+			ret = pret;
+		}
+		strbuf_release(&perr);
+	}
 	if (lock >= 0)
 		close(lock);
 	strbuf_release(&state);
