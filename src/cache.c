@@ -334,6 +334,9 @@ static int fetch_one(const char *run, const char *image, const char *key, int *l
  * prefetch is fetching, before it reads the images itself. */
 #define PREFETCH_INDEX_WAIT_MS 9000
 #define PREFETCH_ENTRY_WAIT_MS 60000
+/* How long a wrapper whose lookup hit an entry a worker has just adopted
+ * waits for the worker to note it as fetched (a few system calls). */
+#define PREFETCH_SAY_WAIT_MS 2000
 
 /* The run's prefetch files, in out: "pf-index" (held by the prefetch until
  * pf-list is written), "pf-list" (the keys it fetches, one a line), "pf/KEY"
@@ -424,14 +427,26 @@ static void note_read(const char *run, const char *image, const char *key)
 
 int cache_prefetched(const struct config *cfg, const char *key)
 {
-	struct strbuf image = STRBUF_INIT;
-	int ret = 0;
-	if (cfg->stats_path && (cfg_list(cfg, S_CACHE_IMAGES)->nr || cfg_list(cfg, S_CACHE_FROM_IMAGES)->nr) &&
-	    prefetch_got(cfg->stats_path, key, &image)) {
-		note_read(cfg->stats_path, image.buf, key);
-		ret = 1;
+	struct strbuf image = STRBUF_INIT, p = STRBUF_INIT;
+	int ret = 0, fd;
+	if (!cfg->stats_path || (!cfg_list(cfg, S_CACHE_IMAGES)->nr && !cfg_list(cfg, S_CACHE_FROM_IMAGES)->nr))
+		goto out;
+	ret = prefetch_got(cfg->stats_path, key, &image);
+	/* A worker between adopting the entry (our lookup's hit) and saying
+	 * so: its claim is held until it has. */
+	if (!ret && pf_path(cfg->stats_path, "pf/", &p) == 0) {
+		strbuf_addstr(&p, key);
+		if ((fd = open(p.buf, O_RDONLY | O_CLOEXEC)) >= 0) {
+			lock_within(fd, LOCK_SH, PREFETCH_SAY_WAIT_MS);
+			close(fd);
+			ret = prefetch_got(cfg->stats_path, key, &image);
+		}
 	}
+	if (ret)
+		note_read(cfg->stats_path, image.buf, key);
+out:
 	strbuf_release(&image);
+	strbuf_release(&p);
 	return ret;
 }
 

@@ -2,6 +2,7 @@
  * unpacks to what the entry's manifest says (tar exits 1 when a build hard
  * links a stored file while it reads it: its ctime moved, not its bytes). */
 #include "cache.h"
+#include "config.h"
 #include "fs.h"
 #include "run.h"
 #include "store.h"
@@ -10,7 +11,9 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int pack(const char *dir, const char *file)
@@ -161,4 +164,70 @@ void test_cache_entry_blob(void)
 	strbuf_release(&link_to);
 	strbuf_release(&runs);
 	strbuf_release(&text);
+}
+
+/* A wrapper whose lookup hits an entry a prefetch worker has just adopted,
+ * before the worker noted it as fetched (its claim, pf/KEY, still held):
+ * it waits for the note and counts the entry as read from the image. */
+void test_cache_prefetched(void)
+{
+	char tmpl[] = "/tmp/cargo-green-prefetched-test.XXXXXX";
+	const char *root = mkdtemp(tmpl);
+	const char *key = "ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
+	char *saved = test_env_save("CARGOGREEN_CACHE_FROM_IMAGES");
+	struct strbuf run = STRBUF_INIT, claim = STRBUF_INIT, got = STRBUF_INIT, err = STRBUF_INIT, notes = STRBUF_INIT;
+	struct config cfg;
+	int fds[2], fd;
+	char c;
+	pid_t pid;
+	CHECK(root != NULL);
+	if (!root)
+		return;
+	setenv("CARGOGREEN_CACHE_FROM_IMAGES", "docker-image://127.0.0.1:9/team/cache", 1);
+	CHECK(config_load(&cfg, NULL, &err) == 0);
+	strbuf_addf(&run, "%s/stats", root);
+	cfg.stats_path = xstrdup(run.buf);
+	strbuf_addf(&claim, "%s.cache/pf/%s", run.buf, key);
+	strbuf_addf(&got, "%s.got", claim.buf);
+	test_put(root, "stats.cache/pf/.keep", "", 0644);
+
+	/* Nothing claimed, nothing noted: not read (a plain local hit). */
+	CHECK(cache_prefetched(&cfg, key) == 0);
+
+	/* Claimed by a worker that notes it 200 ms later, then lets go. */
+	CHECK(pipe(fds) == 0);
+	pid = fork();
+	if (pid == 0) {
+		int w = open(claim.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (w < 0 || flock(w, LOCK_EX) < 0)
+			_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		usleep(200 * 1000);
+		if (write_file_atomic(got.buf, "docker-image://127.0.0.1:9/team/cache", 37, 0600) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	CHECK(read(fds[0], &c, 1) == 1); /* (the claim is held) */
+	close(fds[0]);
+	CHECK(cache_prefetched(&cfg, key) == 1);
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	strbuf_reset(&err);
+	strbuf_addf(&err, "%s.cache/notes", run.buf);
+	fd = open(err.buf, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		strbuf_read_fd(&notes, fd);
+		close(fd);
+	}
+	CHECK(strstr(notes.buf, key) != NULL); /* noted as read */
+
+	config_release(&cfg);
+	test_env_restore("CARGOGREEN_CACHE_FROM_IMAGES", saved);
+	rm_rf(root);
+	strbuf_release(&run);
+	strbuf_release(&claim);
+	strbuf_release(&got);
+	strbuf_release(&err);
+	strbuf_release(&notes);
 }

@@ -44,6 +44,7 @@ void test_cargo_args_index_words(void);
 void test_cache_index(void);
 void test_sandbox(void);
 void test_cache_entry_blob(void);
+void test_cache_prefetched(void);
 void test_land(void);
 void test_fs_link_tree(void);
 void test_fs_mirror(void);

@@ -52,6 +52,7 @@ int main(void)
 	test_store();
 	test_cache_archive();
 	test_cache_entry_blob();
+	test_cache_prefetched();
 	test_stage_fuzz();
 	test_config_fuzz();
 	test_args_fuzz();
