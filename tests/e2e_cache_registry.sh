@@ -193,7 +193,9 @@ if want cache-registry; then
 		nt=$(cr_tags token team/tok)
 		asked=$(grep -c . "$CR/token/log")
 		check "cache-registry: bearer tokens (WWW-Authenticate: Bearer realm=...) from a token server, with config.json's credentials: written ($nt tags; exit $rc)" \
-			bash -c "[ $rc -eq 0 ] && [ $nt -gt 20 ] && grep -q '^ok repository:team/tok:pull,push' '$CR/token/log' && ! grep -q 'cargo-green: warning: cache image' '$CR/token1.err'"
+			bash -c "[ $rc -eq 0 ] && [ $nt -gt 20 ] && grep -qE '^ok repository:team/tok:(pull,push|push,pull)' '$CR/token/log' && ! grep -q 'cargo-green: warning: cache image' '$CR/token1.err'"
+		# (the scope as the registry's challenge orders it: distribution says
+		# pull,push or push,pull by the request that was challenged first)
 		# Each compile's lookup and each write is a process: tokens are shared by the run (102 asked before, for 32 writes).
 		check "cache-registry: …a token asked once per scope in the run, not per compile ($asked asked), none left on disk after it" \
 			bash -c "[ $asked -ge 2 ] && [ $asked -le 5 ] && ! ls '$CR/tmp-tok' | grep -q '^cargo-green-stats' && ! grep -rqs 'eyJ' '$CR/tmp-tok'"
