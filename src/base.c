@@ -822,6 +822,26 @@ static int probe_finish(pid_t pid, int fd, struct strbuf *err)
 	return (int)r;
 }
 
+/* The probe joined, if it still runs (*probe > 0): its failure (an engine
+ * too old, no podman) says more than whatever else failed meanwhile (the
+ * check, the image not found), so it replaces ret and err; else ret. */
+static int probe_join(pid_t *probe, int fd, int ret, struct strbuf *err)
+{
+	struct strbuf perr = STRBUF_INIT;
+	int pret;
+	if (*probe <= 0)
+		return ret;
+	pret = probe_finish(*probe, fd, &perr);
+	*probe = -1;
+	if (pret) {
+		strbuf_reset(err);
+		strbuf_addbuf(err, &perr);
+		ret = pret;
+	}
+	strbuf_release(&perr);
+	return ret;
+}
+
 /* Make image ref exist and checked (its rustc -vV == vv), once per engine:
  * a stamp says it was done. inline_text: build ref from it; NULL: ref is
  * BASE_IMAGE (check only) or the derived image (made if missing). */
@@ -865,19 +885,14 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 
 	if (inline_text) {
 		/* (nothing is made before the probe said the engine can) */
-		if (probe > 0 && (ret = probe_finish(probe, probe_fd, err)) == 0)
-			probe = -1;
-		if (ret || (ret = build_inline_image(cfg, ref, inline_text, state.buf, verbose, err)))
+		if ((ret = probe_join(&probe, probe_fd, 0, err)) ||
+		    (ret = build_inline_image(cfg, ref, inline_text, state.buf, verbose, err)))
 			goto out;
 	} else if (!cfg_get(cfg, S_BASE_IMAGE)) {
 		if ((ret = image_id(cfg, ref, &exists, NULL, err)))
 			goto out;
-		if (!exists && probe > 0) {
-			ret = probe_finish(probe, probe_fd, err);
-			probe = -1;
-			if (ret)
-				goto out;
-		}
+		if (!exists && (ret = probe_join(&probe, probe_fd, 0, err)))
+			goto out;
 		if (!exists) {
 			struct child c = CHILD_INIT;
 			strvec_pushv(&c.args, (const char *[]){ rustc, "--print", "sysroot", NULL });
@@ -905,19 +920,7 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 				goto out;
 		}
 	}
-	ret = check_rustc(cfg, ref, vv, state.buf, key.buf, err);
-	if (probe > 0) {
-		/* Its failure (an engine too old, no podman) says more than the check's. */
-		struct strbuf perr = STRBUF_INIT;
-		int pret = probe_finish(probe, probe_fd, &perr);
-		probe = -1;
-		if (pret) {
-			strbuf_reset(err);
-			strbuf_addbuf(err, &perr);
-			ret = pret;
-		}
-		strbuf_release(&perr);
-	}
+	ret = probe_join(&probe, probe_fd, check_rustc(cfg, ref, vv, state.buf, key.buf, err), err);
 	if (ret)
 		goto out;
 	if (write_file_atomic(stamp.buf, ref, strlen(ref), 0644) < 0) {
@@ -925,18 +928,8 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 		ret = EXIT_IO;
 	}
 out:
-	if (probe > 0) {
-		/* A failure before the check (the image not found by this
-		 * engine): the probe's failure, if any, says why. */
-		struct strbuf perr = STRBUF_INIT;
-		int pret = probe_finish(probe, probe_fd, &perr);
-		if (ret && pret) {
-			strbuf_reset(err);
-			strbuf_addbuf(err, &perr);
-			ret = pret;
-		}
-		strbuf_release(&perr);
-	}
+	/* (still running here only after a failure before the check) */
+	ret = probe_join(&probe, probe_fd, ret, err);
 	if (lock >= 0)
 		close(lock);
 	strbuf_release(&state);

@@ -1030,6 +1030,7 @@ static int local_sandbox(const struct call *c, struct sandbox *sb, struct strbuf
 	char *home = pathmap_to_host(&j->pm, CT_CARGO_HOME);
 	const char *path = getenv("PATH");
 	struct strvec seen = STRVEC_INIT;
+	int ret = 0;
 	sandbox_bind(sb, 1, j->host_target, CT_TARGET);
 	if (home)
 		sandbox_bind(sb, 0, home, CT_CARGO_HOME);
@@ -1054,11 +1055,8 @@ static int local_sandbox(const struct call *c, struct sandbox *sb, struct strbuf
 	strvec_pushv(&sb->env, j->spec.env.v);
 	strvec_pushv(&sb->env, c->secrets.v);
 	if (!j->out_stem) {
-		if (local_sandbox_run(c, sb, err) < 0) {
-			strvec_clear(&seen);
-			free(home);
-			return -1;
-		}
+		if ((ret = local_sandbox_run(c, sb, err)) < 0)
+			goto out;
 	} else {
 		strvec_push(&sb->argv, j->rustc);
 		for (size_t i = 1; i < j->spec.argv.nr; i++)
@@ -1066,9 +1064,10 @@ static int local_sandbox(const struct call *c, struct sandbox *sb, struct strbuf
 	}
 	strvec_pushf(&sb->env, "PATH=%s%s", !j->out_stem && j->spec.git_probe ? STAGE_GIT_DIR ":" : "",
 		     path ? path : "/usr/local/bin:/usr/bin:/bin");
+out:
 	strvec_clear(&seen);
 	free(home);
-	return 0;
+	return ret;
 }
 
 /* What a local compile made in dir (in after, not in before: outputs_snapshot

@@ -371,9 +371,15 @@ int run_capture(struct child *c, struct strbuf *out, struct strbuf *err)
 int run_exec(const char **argv, struct strbuf *err)
 {
 	/* (an ignored signal stays so across exec: ours goes back to its default) */
-	if (signals_set && sigismember(&defaulted, SIGPIPE))
+	int pipe_reset = signals_set && sigismember(&defaulted, SIGPIPE);
+	if (pipe_reset)
 		signal(SIGPIPE, SIG_DFL);
 	execvp(argv[0], (char *const *)argv);
+	if (pipe_reset) { /* (not run: ignored again, as for the rest of this process) */
+		int e = errno;
+		signal(SIGPIPE, SIG_IGN);
+		errno = e;
+	}
 	if (errno == ENOENT && !strchr(argv[0], '/'))
 		strbuf_addf(err, "could not run '%s': not found on PATH", argv[0]);
 	else
