@@ -120,11 +120,16 @@ struct want {
 	char kind;
 	char seen;
 	size_t order;
+	size_t tree;
 };
 
+/* tree: the index of the tree being collected; unlinked: a file the prune
+ * removed (a link less to some tree's file). */
 struct wants {
 	struct want *v;
 	size_t nr, alloc;
+	size_t tree;
+	int unlinked;
 };
 
 static void wants_push(struct wants *w, const char *rel, const char *src, char kind)
@@ -133,7 +138,7 @@ static void wants_push(struct wants *w, const char *rel, const char *src, char k
 		w->alloc = w->alloc ? 2 * w->alloc : 64;
 		w->v = xrealloc(w->v, w->alloc * sizeof(*w->v));
 	}
-	w->v[w->nr] = (struct want){ xstrdup(rel), xstrdup(src), kind, 0, w->nr };
+	w->v[w->nr] = (struct want){ xstrdup(rel), xstrdup(src), kind, 0, w->nr, w->tree };
 	w->nr++;
 }
 
@@ -184,12 +189,15 @@ static int prune(const char *rel, const char *full, char kind, void *data)
 		x->seen = 1;
 		return 0;
 	}
+	if (kind != 'd')
+		w->unlinked = 1;
 	if (rm_rf(full) < 0)
 		return -1;
 	return kind == 'd' ? VISIT_SKIP : 0;
 }
 
-static int create(const char *slot, const struct want *x)
+/* 0, or -1 with errno; *linked set when it made a hard link to x's file. */
+static int create(const char *slot, const struct want *x, int *linked)
 {
 	struct strbuf dst = STRBUF_INIT;
 	struct stat st;
@@ -198,7 +206,7 @@ static int create(const char *slot, const struct want *x)
 	if (x->kind == 'd')
 		ret = mkdir(dst.buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 	else if (x->kind == 'f' && link(x->src, dst.buf) == 0)
-		ret = 0;
+		ret = 0, *linked = 1;
 	else if (lstat(x->src, &st) < 0)
 		ret = -1;
 	else
@@ -207,13 +215,24 @@ static int create(const char *slot, const struct want *x)
 	return ret;
 }
 
-int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strbuf *err)
+int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strvec *touched, struct strbuf *err)
 {
-	struct wants w = { NULL, 0, 0 };
+	struct wants w = { NULL, 0, 0, 0, 0 };
+	struct strbuf held = STRBUF_INIT;
+	char *linked = xcalloc(trees->nr ? trees->nr : 1, 1);
 	size_t n = 0;
 	int ret = 0;
 
+	if (touched) {
+		/* What it held: a file pruned is a link less to one of those. */
+		struct strbuf p = STRBUF_INIT;
+		strbuf_addf(&p, "%s.trees", s->dir.buf);
+		if (strbuf_read_file(&held, p.buf) < 0)
+			strbuf_reset(&held);
+		strbuf_release(&p);
+	}
 	for (size_t i = 0; !ret && i < trees->nr; i++) {
+		w.tree = i;
 		if (tree_visit(trees->v[i], collect, &w) < 0) {
 			strbuf_addf(err, "cannot read '%s': %s", trees->v[i], strerror(errno));
 			ret = -1;
@@ -239,11 +258,30 @@ int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strbu
 		}
 	}
 	/* A directory sorts before what it holds. */
-	for (size_t i = 0; !ret && i < w.nr; i++)
-		if (!w.v[i].seen && create(s->dir.buf, &w.v[i]) < 0) {
+	for (size_t i = 0; !ret && i < w.nr; i++) {
+		int made = 0;
+		if (!w.v[i].seen && create(s->dir.buf, &w.v[i], &made) < 0) {
 			strbuf_addf(err, "cannot link '%s' into '%s': %s", w.v[i].src, s->dir.buf, strerror(errno));
 			ret = -1;
 		}
+		if (made)
+			linked[w.v[i].tree] = 1;
+	}
+	if (touched) {
+		for (size_t i = 0; i < trees->nr; i++)
+			if (linked[i])
+				strvec_push(touched, trees->v[i]);
+		for (char *line = held.buf; w.unlinked && line && *line;) {
+			char *end = strchr(line, '\n');
+			if (end)
+				*end = '\0';
+			if (*line && strvec_find(touched, line) < 0)
+				strvec_push(touched, line);
+			line = end ? end + 1 : NULL;
+		}
+	}
+	free(linked);
+	strbuf_release(&held);
 	wants_release(&w);
 	if (!ret) {
 		/* What it holds now, for the next choice of a slot. */

@@ -31,8 +31,9 @@ int deps_slot_acquire(const char *parent, struct deps_slot *s, const struct strv
 /* Make the slot's directory hold exactly the union of the trees (regular
  * files as hard links, where two trees hold one name the first wins;
  * directories, empty ones too; symlinks), and note them in its .trees.
- * 0, or -1 with err. */
-int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strbuf *err);
+ * touched (may be NULL) gets the trees whose files it linked or unlinked
+ * (their ctimes moved: see store_note_links). 0, or -1 with err. */
+int deps_slot_sync(struct deps_slot *s, const struct strvec *trees, struct strvec *touched, struct strbuf *err);
 
 /* Unlock the slot (its directory stays, for the next call). */
 void deps_slot_release(struct deps_slot *s);

@@ -64,7 +64,7 @@ void test_depsdir(void)
 	char tmpl[] = "/tmp/cargo-green-depsdir.XXXXXX";
 	char *root = mkdtemp(tmpl);
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, parent = STRBUF_INIT, err = STRBUF_INIT, p = STRBUF_INIT;
-	struct strvec trees = STRVEC_INIT;
+	struct strvec trees = STRVEC_INIT, touched = STRVEC_INIT;
 	struct deps_slot s1 = DEPS_SLOT_INIT, s2 = DEPS_SLOT_INIT;
 
 	CHECK(root != NULL);
@@ -89,7 +89,9 @@ void test_depsdir(void)
 	/* The union, the first tree winning a name, empty directories kept. */
 	strvec_push(&trees, a.buf);
 	strvec_push(&trees, b.buf);
-	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
+	CHECK(deps_slot_sync(&s1, &trees, &touched, &err) == 0);
+	/* (both trees' files got a link more: their ctimes moved) */
+	CHECK(touched.nr == 2 && !strcmp(touched.v[0], a.buf) && !strcmp(touched.v[1], b.buf));
 	check_listing(s1.dir.buf, "d:debug d:debug/build d:debug/build/y-1 d:debug/build/y-1/out "
 				  "d:debug/build/y-1/out/empty f:debug/build/y-1/out/gen.rs d:debug/deps "
 				  "f:debug/deps/libx.rlib f:debug/deps/x.d");
@@ -100,7 +102,10 @@ void test_depsdir(void)
 	strvec_clear(&trees);
 	strvec_push(&trees, b.buf);
 	test_put(s1.dir.buf, "stray", "left by a crash", 0644);
-	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
+	strvec_clear(&touched);
+	CHECK(deps_slot_sync(&s1, &trees, &touched, &err) == 0);
+	/* (b's libx linked; a's files unlinked: a was held) */
+	CHECK(touched.nr == 2 && !strcmp(touched.v[0], b.buf) && !strcmp(touched.v[1], a.buf));
 	check_listing(s1.dir.buf, "d:debug d:debug/build d:debug/build/y-1 d:debug/build/y-1/out "
 				  "d:debug/build/y-1/out/empty f:debug/build/y-1/out/gen.rs d:debug/deps "
 				  "f:debug/deps/libx.rlib");
@@ -108,24 +113,28 @@ void test_depsdir(void)
 
 	/* A rebuilt unit (a new file under the same name) is relinked; kept files stay as they are. */
 	ino_t gen = ino(s1.dir.buf, "debug/build/y-1/out/gen.rs");
+	strvec_clear(&touched);
+	CHECK(deps_slot_sync(&s1, &trees, &touched, &err) == 0);
+	CHECK(touched.nr == 0); /* (nothing linked or unlinked: nothing touched) */
 	test_put(b.buf, "debug/deps/libx.rlib", "x from b, rebuilt", 0644);
-	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
+	CHECK(deps_slot_sync(&s1, &trees, &touched, &err) == 0);
+	CHECK(touched.nr == 1 && !strcmp(touched.v[0], b.buf));
 	CHECK(ino(s1.dir.buf, "debug/deps/libx.rlib") == ino(b.buf, "debug/deps/libx.rlib"));
 	CHECK(ino(s1.dir.buf, "debug/build/y-1/out/gen.rs") == gen);
 
 	/* No trees: an empty slot. */
 	strvec_clear(&trees);
-	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
+	CHECK(deps_slot_sync(&s1, &trees, NULL, &err) == 0);
 	check_listing(s1.dir.buf, "");
 
 	/* The free slot that held most of a closure is the one taken (slot 1
 	 * held b, slot 0 a; a closure of b and a third tree goes to slot 1). */
 	strvec_push(&trees, a.buf);
-	CHECK(deps_slot_sync(&s1, &trees, &err) == 0);
+	CHECK(deps_slot_sync(&s1, &trees, NULL, &err) == 0);
 	CHECK(deps_slot_acquire(parent.buf, &s2, NULL, &err) == 0);
 	strvec_clear(&trees);
 	strvec_push(&trees, b.buf);
-	CHECK(deps_slot_sync(&s2, &trees, &err) == 0);
+	CHECK(deps_slot_sync(&s2, &trees, NULL, &err) == 0);
 	{
 		struct deps_slot s3 = DEPS_SLOT_INIT;
 		struct strbuf want = STRBUF_INIT;
@@ -150,12 +159,13 @@ void test_depsdir(void)
 
 	/* A tree that is gone is an error, named. */
 	strvec_push(&trees, "/nonexistent/cargo-green");
-	CHECK(deps_slot_sync(&s1, &trees, &err) < 0);
+	CHECK(deps_slot_sync(&s1, &trees, NULL, &err) < 0);
 	CHECK(strstr(err.buf, "/nonexistent/cargo-green") != NULL);
 	deps_slot_release(&s1);
 
 	rm_rf(root);
 	strvec_clear(&trees);
+	strvec_clear(&touched);
 	strbuf_release(&a);
 	strbuf_release(&b);
 	strbuf_release(&parent);

@@ -157,12 +157,18 @@ static int apply_settings(struct job *j, struct strvec *secrets, struct strbuf *
 static int gather_outputs(const char *parent, const struct strvec *trees, struct deps_slot *slot,
 			  struct strbuf *err)
 {
+	struct strvec touched = STRVEC_INIT;
 	if (deps_slot_acquire(parent, slot, trees, err) < 0)
 		return -1;
-	if (deps_slot_sync(slot, trees, err) < 0) {
+	if (deps_slot_sync(slot, trees, &touched, err) < 0) {
+		strvec_clear(&touched);
 		deps_slot_release(slot);
 		return -1;
 	}
+	/* (the entries among them were checked by this call's lookups) */
+	for (size_t i = 0; i < touched.nr; i++)
+		store_note_links(touched.v[i]);
+	strvec_clear(&touched);
 	return 0;
 }
 
@@ -1331,6 +1337,9 @@ static int call_land(struct call *c, struct strbuf *err)
 		if (land_tree(j, land_keep_outputs(j, p.buf, stored, &kept), stored, c->land_tmp.buf, err) < 0 ||
 		    unit_write(&j->self, j->record_path, err) < 0)
 			ret = -1;
+		if (stored && j->shim_ct)
+			/* (its kept out dir links the entry this hit checked) */
+			store_note_links(c->res);
 	}
 	strbuf_release(&p);
 	strbuf_release(&kept);

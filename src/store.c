@@ -206,8 +206,8 @@ static void entry_path(const char *key, struct strbuf *out)
 
 /* ---- an entry's manifest: what detects a damaged or incomplete entry ---- */
 
-/* store_sums' third mode: each file's stat data (mtime, ctime, inode) for
- * its digest, a fingerprint that any write to the file changes. */
+/* store_sums' third mode: each file's stat data (mtime, ctime, inode, link
+ * count) for its digest, a fingerprint that any write to the file changes. */
 #define SUMS_STAT 2
 
 struct sums {
@@ -240,8 +240,9 @@ static int sums_one(const char *rel, const char *full, char kind, void *data)
 		return s->bad = -1;
 	strbuf_addf(s->out, "%s\tf %lld ", rel, (long long)st.st_size);
 	if (s->digests == SUMS_STAT) {
-		strbuf_addf(s->out, "%lld.%09ld,%lld.%09ld,%llu", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-			    (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, (unsigned long long)st.st_ino);
+		strbuf_addf(s->out, "%lld.%09ld,%lld.%09ld,%llu,%lu", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			    (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, (unsigned long long)st.st_ino,
+			    (unsigned long)st.st_nlink);
 	} else if (s->digests) {
 		struct sha256 md;
 		char hex[STORE_KEY_HEX], buf[65536];
@@ -380,23 +381,59 @@ out:
  * every hit would double a hit's cost (see the commit that made this), and
  * any write to a stored file, even one that restores its mtime, changes its
  * ctime. 0 or -1 with why. */
-/* store_sums(SUMS_STAT) text without the ctimes ("MTIME,CTIME,INODE" ->
- * "MTIME,INODE"): what a hard link to a file changes (its link count, so
- * its ctime) left out. */
+/* A SUMS_STAT line's fields: from its first comma (the ctime's), its
+ * second (the inode's) and its third (the link count's); NULL where it has
+ * fewer. */
+static void stat_fields(const char *line, const char *end, const char *c[3])
+{
+	const char *p = line;
+	for (int k = 0; k < 3; k++) {
+		c[k] = p ? memchr(p, ',', (size_t)(end - p)) : NULL;
+		p = c[k] ? c[k] + 1 : NULL;
+	}
+}
+
+/* store_sums(SUMS_STAT) text without the ctimes and link counts
+ * ("MTIME,CTIME,INODE,NLINK" -> "MTIME,INODE"): what a hard link made to a
+ * file, or removed, changes left out. */
 static void without_ctimes(const char *text, struct strbuf *out)
 {
 	for (const char *line = text; *line;) {
-		const char *end = strchrnul(line, '\n'), *c1 = memchr(line, ',', (size_t)(end - line)), *c2;
-		c2 = c1 ? memchr(c1 + 1, ',', (size_t)(end - c1 - 1)) : NULL;
-		if (c2) {
-			strbuf_add(out, line, (size_t)(c1 - line));
-			strbuf_add(out, c2, (size_t)(end - c2));
+		const char *end = strchrnul(line, '\n'), *c[3];
+		stat_fields(line, end, c);
+		if (c[2]) {
+			strbuf_add(out, line, (size_t)(c[0] - line));
+			strbuf_add(out, c[1], (size_t)(c[2] - c[1]));
 		} else {
 			strbuf_add(out, line, (size_t)(end - line));
 		}
 		strbuf_addch(out, '\n');
 		line = *end ? end + 1 : end;
 	}
+}
+
+/* 1 when now is seen but for files whose ctime moved with their link count
+ * (a link made or removed: a cargo clean of what linked them), all else
+ * equal; a write moves the mtime, and one that put it back shows as a ctime
+ * moved alone. */
+static int same_but_links(const char *seen, const char *now)
+{
+	const char *a = seen, *b = now;
+	while (*a && *b) {
+		const char *ea = strchrnul(a, '\n'), *eb = strchrnul(b, '\n'), *ca[3], *cb[3];
+		size_t la = (size_t)(ea - a), lb = (size_t)(eb - b);
+		if (la != lb || memcmp(a, b, la)) {
+			stat_fields(a, ea, ca);
+			stat_fields(b, eb, cb);
+			if (!ca[2] || !cb[2] || ca[0] - a != cb[0] - b || memcmp(a, b, (size_t)(ca[0] - a)) ||
+			    ca[2] - ca[1] != cb[2] - cb[1] || memcmp(ca[1], cb[1], (size_t)(ca[2] - ca[1])) ||
+			    (ea - ca[2] == eb - cb[2] && !memcmp(ca[2], cb[2], (size_t)(ea - ca[2]))))
+				return 0;
+		}
+		a = *ea ? ea + 1 : ea;
+		b = *eb ? eb + 1 : eb;
+	}
+	return !*a && !*b;
 }
 
 static int entry_check_cached(const char *entry, int how, struct strbuf *why)
@@ -407,6 +444,11 @@ static int entry_check_cached(const char *entry, int how, struct strbuf *why)
 		return store_entry_check(entry, 0, why);
 	strbuf_addf(&memo, "%s.checked", entry);
 	same = store_sums(entry, SUMS_STAT, &now) == 0 && strbuf_read_file(&seen, memo.buf) == 0 && !strcmp(seen.buf, now.buf);
+	if (!same && how == STORE_HIT && seen.len && now.len)
+		/* The unit's own hit: strict but for a link made or removed (a
+		 * build script's kept out dir, linked by its last hit and gone
+		 * with cargo clean), which else hashes its binary on every hit. */
+		same = same_but_links(seen.buf, now.buf);
 	if (!same && how == STORE_DEP && seen.len && now.len) {
 		/* A dependent's read: the files as checked but for their ctimes,
 		 * which every link made into a deps context moves (a write moves
@@ -431,6 +473,24 @@ out:
 	strbuf_release(&a);
 	strbuf_release(&b);
 	return ret;
+}
+
+void store_note_links(const char *entry)
+{
+	struct strbuf memo = STRBUF_INIT, seen = STRBUF_INIT, now = STRBUF_INIT, a = STRBUF_INIT, b = STRBUF_INIT;
+	strbuf_addf(&memo, "%s.checked", entry);
+	if (strbuf_read_file(&seen, memo.buf) == 0 && seen.len && store_sums(entry, SUMS_STAT, &now) == 0 &&
+	    now.len && strcmp(seen.buf, now.buf)) {
+		without_ctimes(seen.buf, &a);
+		without_ctimes(now.buf, &b);
+		if (!strcmp(a.buf, b.buf))
+			write_file_atomic(memo.buf, now.buf, now.len, 0644);
+	}
+	strbuf_release(&memo);
+	strbuf_release(&seen);
+	strbuf_release(&now);
+	strbuf_release(&a);
+	strbuf_release(&b);
 }
 
 /* What killed saves left in entry's bucket (KEY.tmp.PID of a dead pid):

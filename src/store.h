@@ -51,6 +51,13 @@ enum store_lookup_how {
 	STORE_DEP = 2,   /* digests; a dependent reads it (its deps context): a use */
 };
 int store_lookup(const char *key, int how, struct strbuf *entry);
+/* Links this process just made to, or removed from, the files of entry (a
+ * deps slot's, a build script's kept out dir) move their ctimes and nothing
+ * else: when every file is otherwise as last checked, its stat data now is
+ * noted as checked, so that the entry's next hit does not hash it all
+ * again (a write made meanwhile that put its mtime back would be missed:
+ * only between that check and this). Nothing for what is not an entry. */
+void store_note_links(const char *entry);
 /* This process's pins, let go: it reads no entry any more (a long-lived
  * process; a wrapper's end with it). */
 void store_pins_release(void);

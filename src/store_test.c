@@ -277,7 +277,8 @@ void test_store_entries(void)
 	/* A dependent's read: a hard link (a deps context's) moves a file's
 	 * ctime, not its mtime: still a hit; a write moves the mtime: a miss.
 	 * The unit's own hit is strict: a write with its mtime put back is a
-	 * miss all the same. */
+	 * miss all the same, but for a ctime moved with the link count (a link
+	 * made or removed since the last check: then such a write goes unseen). */
 	{
 		struct strbuf f = STRBUF_INIT, l = STRBUF_INIT;
 		struct timespec keep[2];
@@ -288,6 +289,24 @@ void test_store_entries(void)
 		strbuf_addf(&l, "%s/linked", root);
 		CHECK(link(f.buf, l.buf) == 0);
 		CHECK(store_lookup(key, STORE_DEP, &e) == 1);
+		{
+			/* (a link more: its ctime and link count; a hit by the stat
+			 * data, not hashed again, so its memo is as it was) */
+			struct strbuf memo = STRBUF_INIT, before = STRBUF_INIT, after = STRBUF_INIT;
+			strbuf_addf(&memo, "%s.checked", e.buf);
+			CHECK(strbuf_read_file(&before, memo.buf) == 0);
+			CHECK(store_lookup(key, STORE_HIT, &e) == 1);
+			CHECK(strbuf_read_file(&after, memo.buf) == 0);
+			CHECK_STR(after.buf, before.buf);
+			strbuf_release(&memo);
+			strbuf_release(&before);
+			strbuf_release(&after);
+		}
+		CHECK(unlink(l.buf) == 0);
+		CHECK(store_lookup(key, STORE_HIT, &e) == 1); /* (a link less: a cargo clean) */
+		CHECK(link(f.buf, l.buf) == 0);
+		CHECK(unlink(l.buf) == 0);
+		CHECK(store_lookup(key, STORE_HIT, &e) == 1); /* (hashed again: a ctime moved alone, the bytes as they were) */
 		CHECK(stat(f.buf, &st) == 0);
 		keep[0] = st.st_atim, keep[1] = st.st_mtim;
 		fd = open(f.buf, O_WRONLY);
@@ -296,11 +315,51 @@ void test_store_entries(void)
 		CHECK(utimensat(AT_FDCWD, f.buf, keep, 0) == 0);
 		CHECK(store_lookup(key, STORE_HIT, &e) == 0);
 		save_then(key, src.buf, "green/x.code", 0);
-		unlink(l.buf);
+		CHECK(link(f.buf, l.buf) == 0);
 		fd = open(f.buf, O_WRONLY);
 		CHECK(fd >= 0 && pwrite(fd, "R", 1, 0) == 1);
 		close(fd);
 		CHECK(store_lookup(key, STORE_DEP, &e) == 0);
+		unlink(l.buf);
+
+		/* Links of our own, noted: the entry's stat data now is what its
+		 * next hit compares with (no hash of it all again), and that hit
+		 * stays strict: a write with its mtime put back after the note
+		 * is a miss. A write before the note moved the mtime: not noted. */
+		save_then(key, src.buf, "green/x.code", 0);
+		CHECK(store_lookup(key, STORE_HIT, &e) == 1);
+		strbuf_reset(&f);
+		strbuf_addf(&f, "%s/green/target/debug/deps/libx-1.rlib", e.buf);
+		CHECK(link(f.buf, l.buf) == 0);
+		store_note_links(e.buf);
+		{
+			struct strbuf memo = STRBUF_INIT, seen = STRBUF_INIT, now = STRBUF_INIT;
+			strbuf_addf(&memo, "%s.checked", e.buf);
+			CHECK(strbuf_read_file(&seen, memo.buf) == 0);
+			CHECK(store_sums(e.buf, 2 /* SUMS_STAT */, &now) == 0);
+			CHECK_STR(seen.buf, now.buf);
+			strbuf_release(&memo);
+			strbuf_release(&seen);
+			strbuf_release(&now);
+		}
+		CHECK(store_lookup(key, STORE_HIT, &e) == 1);
+		CHECK(stat(f.buf, &st) == 0);
+		keep[0] = st.st_atim, keep[1] = st.st_mtim;
+		fd = open(f.buf, O_WRONLY);
+		CHECK(fd >= 0 && pwrite(fd, "R", 1, 0) == 1);
+		close(fd);
+		CHECK(utimensat(AT_FDCWD, f.buf, keep, 0) == 0);
+		CHECK(store_lookup(key, STORE_HIT, &e) == 0);
+		unlink(l.buf);
+		save_then(key, src.buf, "green/x.code", 0);
+		CHECK(store_lookup(key, STORE_HIT, &e) == 1);
+		fd = open(f.buf, O_WRONLY);
+		CHECK(fd >= 0 && pwrite(fd, "R", 1, 0) == 1);
+		close(fd);
+		CHECK(link(f.buf, l.buf) == 0);
+		store_note_links(e.buf);
+		CHECK(store_lookup(key, STORE_HIT, &e) == 0);
+		unlink(l.buf);
 		strbuf_release(&f);
 		strbuf_release(&l);
 	}
