@@ -183,6 +183,25 @@ struct mirror {
 	struct strbuf to, *err;
 };
 
+/* A directory tagged as a cache (CACHEDIR.TAG, beginning with its
+ * signature: https://bford.info/cachedir/), as every cargo target dir is:
+ * another CARGO_TARGET_DIR inside the package is not its sources. */
+static int cache_dir(const char *dir)
+{
+	static const char sig[] = "Signature: 8a477f597d28d172789f06886806bc55";
+	char head[sizeof(sig) - 1];
+	struct strbuf p = STRBUF_INIT;
+	int fd, ret = 0;
+	strbuf_addf(&p, "%s/CACHEDIR.TAG", dir);
+	fd = open(p.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		ret = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) && !memcmp(head, sig, sizeof(head));
+		close(fd);
+	}
+	strbuf_release(&p);
+	return ret;
+}
+
 static int mirror_one(const char *rel, const char *full, char kind, void *data)
 {
 	struct mirror *m = data;
@@ -196,6 +215,8 @@ static int mirror_one(const char *rel, const char *full, char kind, void *data)
 	if (kind == 'd') {
 		struct strbuf manifest = STRBUF_INIT;
 		int other_package;
+		if (cache_dir(full))
+			return VISIT_SKIP;
 		if (mkdir(m->to.buf, 0755) < 0 && errno != EEXIST) {
 			strbuf_addf(m->err, "cannot create '%s': %s", m->to.buf, strerror(errno));
 			return -1;

@@ -25,9 +25,10 @@ int sweep_dead_temps(const char *dir);
 
 /* Make dst a copy of the tree src (hard links where possible), leaving out
  * entries named in skip_names at any depth, the absolute paths in skip_paths,
- * and, below the top, directories that hold a Cargo.toml (other packages)
- * unless packages is set (a whole workspace). dst is replaced. -1 with err
- * set. */
+ * directories tagged as caches (a CACHEDIR.TAG: another cargo target dir),
+ * and, below the top, what directories that hold a Cargo.toml (other
+ * packages) hold unless packages is set (a whole workspace). dst is
+ * replaced. -1 with err set. */
 int mirror_tree(const char *src, const char *dst, int packages, const struct strvec *skip_names,
 		const struct strvec *skip_paths, struct strbuf *err);
 

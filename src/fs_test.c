@@ -124,6 +124,10 @@ void test_fs_mirror(void)
 	test_put(a.buf, "member/Cargo.toml", "[package]\n", 0644);
 	test_put(a.buf, "member/src/lib.rs", "\n", 0644);
 	test_put(a.buf, "notes/big.bin", "bytes\n", 0644);
+	/* Another target dir (CARGO_TARGET_DIR=target-plain), tagged as cargo tags it; a tag without the signature is not one. */
+	test_put(a.buf, "target-plain/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by cargo.\n", 0644);
+	test_put(a.buf, "target-plain/debug/app", "bin\n", 0644);
+	test_put(a.buf, "data/CACHEDIR.TAG", "not a tag\n", 0644);
 
 	CHECK(copy_tree(a.buf, b.buf) == 0);
 	CHECK(exists(b.buf, "member/src/lib.rs") && exists(b.buf, "src/.git/HEAD"));
@@ -144,6 +148,7 @@ void test_fs_mirror(void)
 	CHECK(exists(q.buf, "Cargo.toml") && exists(q.buf, "src/main.rs"));
 	CHECK(!exists(q.buf, "src/.git") && !exists(q.buf, "target") && !exists(q.buf, "notes"));
 	CHECK(!exists(q.buf, "stale"));
+	CHECK(!exists(q.buf, "target-plain") && exists(q.buf, "data/CACHEDIR.TAG"));
 	/* Another package below the top: its dir, not what it holds. */
 	CHECK(exists(q.buf, "member") && !exists(q.buf, "member/Cargo.toml"));
 	/* Files are hard links to the sources. */
@@ -155,7 +160,7 @@ void test_fs_mirror(void)
 	strbuf_reset(&q);
 	strbuf_addf(&q, "%s/mirror", dir);
 	CHECK(mirror_tree(a.buf, q.buf, 1, &names, &paths, &err) == 0);
-	CHECK(exists(q.buf, "member/src/lib.rs") && !exists(q.buf, "target"));
+	CHECK(exists(q.buf, "member/src/lib.rs") && !exists(q.buf, "target") && !exists(q.buf, "target-plain"));
 	/* A source dir that cannot be read: one error naming it. */
 	strbuf_reset(&err);
 	strbuf_reset(&p);
