@@ -42,7 +42,7 @@ trap 'trap - ERR; set +e; cr_e2_stop; cr_registry_stop main; rm -rf "$WORK"' EXI
 E2="unix://$CR/e2/run/docker.sock"
 
 # "compiles built" of the last build's stats line.
-built() { sed -n 's/^cargo-green: \([0-9]*\) compiles in BuildKit (.*; \([0-9]*\) built,.*/\1 \2/p' "$WORK/last.err" | tail -n1; }
+built() { sed -n 's/^cargo-green: \([0-9]*\) compiles\{0,1\} in BuildKit (.*; \([0-9]*\) built,.*/\1 \2/p' "$WORK/last.err" | tail -n1; }
 # A cold build on the private engine: its build cache pruned, an empty store ($1).
 cold() {
 	DOCKER_HOST=$E2 docker buildx prune -af >/dev/null 2>&1 || DOCKER_HOST=$E2 docker builder prune -af >/dev/null
@@ -101,7 +101,7 @@ for p in $PROJECTS; do
 	cold "$CR/xdg-b"
 	b=$(timed "$other" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-b" CARGO_HOME="$CR/cargo-home-b" CARGOGREEN_CACHE_FROM_IMAGES="$img" cargo green build)
 	read -r bn bb <<<"$(built)"
-	bl=$(sed -n 's/.* \([0-9]*\) compiled locally (incremental).*/\1/p' "$WORK/last.err" | tail -n1)
+	bl=$(sed -n 's/.* \([0-9]*\) compiled locally (incremental[^)]*).*/\1/p' "$WORK/last.err" | tail -n1)
 	pf=$(sed -n 's/^cargo-green: \([0-9]*\) entries prefetched from the cache image .* (its index listed \([0-9]*\),.*/\1 of \2/p' "$WORK/last.err" | tail -n1)
 	grep '^cargo-green:' "$WORK/last.err" >&2 || true
 	old=""

@@ -28,7 +28,7 @@ STORE="${XDG_CACHE_HOME:-$HOME/.cache}/cargo-green"
 
 # From the stats line of the last build: "compiles cpu_ms"
 green_stats() {
-	sed -n 's/^cargo-green: \([0-9]*\) compiles in BuildKit.*(CPU \([0-9]*\) ms.*/\1 \2/p' "$WORK/last.err" | tail -n1
+	sed -n 's/^cargo-green: \([0-9]*\) compiles\{0,1\} in BuildKit.*(CPU \([0-9]*\) ms.*/\1 \2/p' "$WORK/last.err" | tail -n1
 }
 
 declare -A R

@@ -579,7 +579,7 @@ void explain_miss(const char *group, const char *shown, const char *key, const s
 	} else if (same) {
 		strbuf_addf(out, "its inputs are those of an earlier build (%.12s, ", key);
 		add_before(out, now - notes[best].mtime);
-		strbuf_addstr(out, "), whose entry is no longer in the local store (removed, evicted or damaged)");
+		strbuf_addstr(out, "), whose entry is not in the local store (that build failed, or its entry was removed, evicted or damaged)");
 	} else if (best_count == 0) {
 		strbuf_addf(out, "only cargo's hash of the unit (-C metadata) differs from its closest earlier build (%.12s, ",
 			    notes[best].name);

@@ -1357,8 +1357,9 @@ static void call_record(struct call *c)
 	enum stats_kind kind = c->result.code ? STATS_FAILED : outcome_stats[c->outcome];
 	struct strbuf saved = STRBUF_INIT;
 	long long took = now_ns() - c->t0;
-	if (kind == STATS_BUILT && c->j->local)
-		kind = STATS_INCREMENTAL;
+	if (c->j->local && outcome_stats[c->outcome] == STATS_BUILT)
+		/* (compiled by the local rustc, not in BuildKit: counted so, failed or not) */
+		kind = c->result.code ? STATS_INCR_FAILED : STATS_INCREMENTAL;
 	if (kind == STATS_LOCAL_HIT && c->j->cfg->stats_path) {
 		/* The time it saved: what making its entry took, less this hit. */
 		struct store_meta m;

@@ -25,7 +25,7 @@ static const char *const kind_names[] = {
 	[STATS_BUILT] = "miss",       [STATS_ENGINE_HIT] = "hit", [STATS_LOCAL_HIT] = "local",
 	[STATS_FAILED] = "fail",      [STATS_PASS] = "pass",      [STATS_INCREMENTAL] = "incr",
 	[STATS_SYSLIB] = "syslib",    [STATS_APT_ADDED] = "aptadd", [STATS_EXPLAIN] = "explain",
-	[STATS_VERIFIED] = "verified", [STATS_VERIFY_BAD] = "differs",
+	[STATS_VERIFIED] = "verified", [STATS_VERIFY_BAD] = "differs", [STATS_INCR_FAILED] = "incrfail",
 };
 
 void stats_record(const struct config *cfg, enum stats_kind kind, const char *id, const char *detail,
@@ -125,6 +125,9 @@ void stats_read(const char *path, struct stats *s)
 		case STATS_ENGINE_HIT: s->hit++; break;
 		case STATS_BUILT: s->miss++; break;
 		case STATS_FAILED: s->fail++; break;
+		case STATS_INCR_FAILED:
+			s->incr_fail++;
+			/* fall through */
 		case STATS_INCREMENTAL:
 			s->incr++;
 			/* (a compile at host paths records no times) */
@@ -184,9 +187,12 @@ void stats_print(const struct stats *s, int quiet)
 			s->stale, s->stale == 1 ? "" : "s", s->stale == 1 ? "its" : "their");
 	if (quiet)
 		return;
-	strbuf_addf(&sb, "cargo-green: %d compiles in BuildKit (%d cached: %d local, %d engine; %d built, %d failed), "
-		    "%d compiled locally (incremental), %d passed to the local rustc",
-		    engine, s->local + s->hit, s->local, s->hit, s->miss, s->fail, s->incr, s->pass);
+	strbuf_addf(&sb, "cargo-green: %d compile%s in BuildKit (%d cached: %d local, %d engine; %d built, %d failed), "
+		    "%d compiled locally (incremental", engine, engine == 1 ? "" : "s", s->local + s->hit, s->local, s->hit,
+		    s->miss, s->fail, s->incr);
+	if (s->incr_fail)
+		strbuf_addf(&sb, ", %d failed", s->incr_fail);
+	strbuf_addf(&sb, "), %d passed to the local rustc", s->pass);
 	if (s->reasons.nr) {
 		strbuf_addstr(&sb, " (");
 		for (size_t i = 0; i < s->reasons.nr; i++)
@@ -206,9 +212,9 @@ void stats_print(const struct stats *s, int quiet)
 void stats_totals(const struct stats *s, struct strbuf *out)
 {
 	strbuf_addf(out, "compiles %d\ncached %d\nlocal_hit %d\nengine_hit %d\nbuilt %d\nfailed %d\n"
-		    "incremental %d\npassed %d\nstale %d\nverified %d\nverify_mismatch %zu\n",
+		    "incremental %d\npassed %d\nstale %d\nverified %d\nverify_mismatch %zu\nincremental_failed %d\n",
 		    s->local + s->hit + s->miss + s->fail, s->local + s->hit, s->local, s->hit, s->miss, s->fail,
-		    s->incr, s->pass, s->stale, s->verified, s->mismatches.nr);
+		    s->incr, s->pass, s->stale, s->verified, s->mismatches.nr, s->incr_fail);
 }
 
 /* Is name (in the statistics' dir) one of a run's files: "cargo-green-stats.PID"

@@ -29,6 +29,7 @@ enum stats_kind {
 	STATS_EXPLAIN,     /* a note: why it missed (explain.h), with CARGOGREEN_EXPLAIN */
 	STATS_VERIFIED,    /* a note: a hit built again (CARGOGREEN_VERIFY), to the same bytes */
 	STATS_VERIFY_BAD,  /* a note: ...to other bytes, "CRATE: FILE (how)" */
+	STATS_INCR_FAILED, /* an incremental compile left to the local rustc, which failed */
 };
 
 /* Append one line to the statistics of this `cargo green` run, if any. */
@@ -42,6 +43,7 @@ void stats_warn_once(const struct config *cfg, const char *name, const char *msg
 
 struct stats {
 	int local, hit, miss, fail, pass, incr;
+	int incr_fail; /* of incr, those rustc failed */
 	int stale; /* passed because their dependencies were built without cargo-green */
 	long long wrapper_us, engine_us, cpu_us;
 	long long local_us, local_wrapper_us; /* sandboxed local compiles: rustc's time, and ours around it */

@@ -28,6 +28,7 @@ void test_stats(void)
 	stats_record(&cfg, STATS_FAILED, "e-1", NULL, 1000000, 0);
 	stats_record(&cfg, STATS_INCREMENTAL, "f-1", NULL, 0, 0);
 	stats_record(&cfg, STATS_INCREMENTAL, "f-2", NULL, 700000000, 650000000);
+	stats_record(&cfg, STATS_INCR_FAILED, "f-3", NULL, 0, 0); /* (a local compile rustc failed: local, not BuildKit's) */
 	stats_record(&cfg, STATS_PASS, "g-1", PASS_DEP_PLAIN, 0, 0);
 	stats_record(&cfg, STATS_PASS, "h-1", "probe", 0, 0);
 	stats_record(&cfg, STATS_SYSLIB, "i-1", "libssl-dev=openssl", 0, 0);
@@ -40,7 +41,7 @@ void test_stats(void)
 	stats_read(path.buf, &s);
 	CHECK(s.explained.nr == 1 && strstr(s.explained.v[0], "src/lib.rs (changed)"));
 	CHECK(s.verified == 2 && s.mismatches.nr == 1 && !strcmp(s.mismatches.v[0], "b (lib): target/debug/deps/libb-1.rlib (other bytes)"));
-	CHECK(s.local == 2 && s.hit == 1 && s.miss == 1 && s.fail == 1 && s.incr == 2 && s.pass == 2);
+	CHECK(s.local == 2 && s.hit == 1 && s.miss == 1 && s.fail == 1 && s.incr == 3 && s.incr_fail == 1 && s.pass == 2);
 	CHECK(s.stale == 1);
 	CHECK(s.reasons.nr == 2);
 	CHECK(s.syslibs.nr == 1 && !strcmp(s.syslibs.v[0], "libssl-dev=openssl")); /* once per package */
@@ -61,7 +62,7 @@ void test_stats(void)
 		stats_cumul_add(&s);
 		stats_cumul_add(&s);
 		stats_cumul_read(&c);
-		CHECK(c.runs == 2 && c.local == 4 && c.hit == 2 && c.miss == 2 && c.fail == 2 && c.incr == 4 && c.pass == 4);
+		CHECK(c.runs == 2 && c.local == 4 && c.hit == 2 && c.miss == 2 && c.fail == 2 && c.incr == 6 && c.pass == 4);
 		CHECK(c.saved_us == 5000 && c.engine_us == 24000 && c.wrapper_us == 14000);
 		CHECK(c.reasons.nr == 2 && c.reason_nr[0] == 2 && c.reason_nr[1] == 2);
 		CHECK(c.verified == 4 && c.verify_mismatch == 2); /* verified hits add up too */
@@ -83,7 +84,7 @@ void test_stats(void)
 	CHECK(strstr(totals.buf, "compiles 5\n") && strstr(totals.buf, "cached 3\n") &&
 	      strstr(totals.buf, "local_hit 2\n") && strstr(totals.buf, "engine_hit 1\n") &&
 	      strstr(totals.buf, "built 1\n") && strstr(totals.buf, "failed 1\n") &&
-	      strstr(totals.buf, "incremental 2\n") && strstr(totals.buf, "passed 2\n") && strstr(totals.buf, "stale 1\n") &&
+	      strstr(totals.buf, "incremental 3\n") && strstr(totals.buf, "incremental_failed 1\n") && strstr(totals.buf, "passed 2\n") && strstr(totals.buf, "stale 1\n") &&
 	      strstr(totals.buf, "verified 2\n") && strstr(totals.buf, "verify_mismatch 1\n"));
 	stats_release(&s);
 

@@ -43,7 +43,7 @@ cr_blobs() { find "$CR/reg-$1/data/docker/registry/v2/blobs" -name data -type f 
 cr_keys() { ls "$1"/cargo-green/store/*/ 2>/dev/null | grep -E '^[0-9a-f]{64}$' | sort; }
 export -f cr_keys
 # cr_stat FILE: "cached built" of the stats line.
-cr_stat() { sed -n 's/^cargo-green: [0-9]* compiles in BuildKit (\([0-9]*\) cached: .*; \([0-9]*\) built,.*/\1 \2/p' "$1" | tail -n1; }
+cr_stat() { sed -n 's/^cargo-green: [0-9]* compiles\{0,1\} in BuildKit (\([0-9]*\) cached: .*; \([0-9]*\) built,.*/\1 \2/p' "$1" | tail -n1; }
 
 # cr_store_whole XDG: every entry of the local store matches its manifest
 # (.green-sums: each file's size and SHA-256, each link's target); prints the count.

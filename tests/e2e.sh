@@ -55,7 +55,7 @@ unset RUSTC_WRAPPER CARGOGREEN_RUNNER CARGOGREEN_BASE_IMAGE CARGO_TARGET_DIR
 # "N compiles in BuildKit (H cached: L local, E engine; M built, F failed),
 #  I compiled locally (incremental), P passed ..." -> "N H M F P L E I"
 stats() {
-	sed -n 's/^cargo-green: \([0-9]*\) compiles in BuildKit (\([0-9]*\) cached: \([0-9]*\) local, \([0-9]*\) engine; \([0-9]*\) built, \([0-9]*\) failed), \([0-9]*\) compiled locally (incremental), \([0-9]*\) passed.*/\1 \2 \5 \6 \8 \3 \4 \7/p' "$1" | tail -n1
+	sed -n 's/^cargo-green: \([0-9]*\) compiles\{0,1\} in BuildKit (\([0-9]*\) cached: \([0-9]*\) local, \([0-9]*\) engine; \([0-9]*\) built, \([0-9]*\) failed), \([0-9]*\) compiled locally (incremental[^)]*), \([0-9]*\) passed.*/\1 \2 \5 \6 \8 \3 \4 \7/p' "$1" | tail -n1
 }
 # The last run's totals as the plugin writes them (machine-readable):
 # run_stat NAME prints its value (compiles, cached, local_hit, engine_hit,

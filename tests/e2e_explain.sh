@@ -116,9 +116,9 @@ if want explain; then
 	rm -rf "$X/xdg/cargo-green/store"
 	(cd "$X/p" && cargo clean -q)
 	xbuild gone "${BE[@]}" -- -p probe --features loud
-	xcheck "the store emptied: 'its inputs are those of an earlier build (...), whose entry is no longer in the local store'" gone $? \
+	xcheck "the store emptied: 'its inputs are those of an earlier build (...), whose entry is not in the local store'" gone $? \
 		'probe (bin)' 'its inputs are those of an earlier build (' 'dep (lib)' 'its inputs are those of an earlier build ('
-	check "explain: ... for each of its 4 units" bash -c "[ \$(grep -c 'whose entry is no longer in the local store' '$X/gone.err') -eq 4 ]"
+	check "explain: ... for each of its 4 units" bash -c "[ \$(grep -c 'whose entry is not in the local store (that build failed, or its entry was removed' '$X/gone.err') -eq 4 ]"
 	(cd "$X/p" && cargo clean -q)
 	xbuild hits "${BE[@]}" -- -p probe --features loud; rc=$?
 	nh=$(run_stat local_hit)
