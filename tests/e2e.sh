@@ -273,7 +273,7 @@ if want fixture-cmds; then
 fi
 
 if want base; then
-	derived=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^cargo-green-rust:' | head -n1)
+	derived=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep "^cargo-green-rust:$(rustc --version | cut -d' ' -f2)-" | head -n1)
 	os=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^cargo-green-os:' | head -n1)
 	check "the derived base image is tagged by rustc's commit hash ($derived)" \
 		bash -c "rustc -vV | grep -q \"commit-hash: \${derived##*-}\""

@@ -115,7 +115,7 @@ if want exact-incr; then
 
 	# A base of the user's: what the engine builds may not load or link on the
 	# host, so incremental units stay in the engine.
-	derived=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^cargo-green-rust:' | head -n1)
+	derived=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep "^cargo-green-rust:$(rustc --version | cut -d' ' -f2)-" | head -n1)
 	UB="$WORK/incr-userbase"
 	copy_fixture "$UB"
 	gbuild "$UB" incr-ub CARGOGREEN_BASE_IMAGE="docker-image://$derived"; rc=$?
