@@ -42,6 +42,22 @@ static void key(const char *head, const char *stage, const char *base, const cha
 	strbuf_release(&err);
 }
 
+/* One byte of path written in place; keep_mtime: its mtime put back. */
+static void write_byte(const char *path, int keep_mtime)
+{
+	struct timespec keep[2];
+	struct stat st;
+	int fd;
+	CHECK(stat(path, &st) == 0);
+	keep[0] = st.st_atim, keep[1] = st.st_mtim;
+	fd = open(path, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, "R", 1, 0) == 1);
+	if (fd >= 0)
+		close(fd);
+	if (keep_mtime)
+		CHECK(utimensat(AT_FDCWD, path, keep, 0) == 0);
+}
+
 void test_store(void)
 {
 	char tmpl[] = "/tmp/cargo-green-store-test.XXXXXX", d0[STORE_KEY_HEX], d[STORE_KEY_HEX],
@@ -281,9 +297,6 @@ void test_store_entries(void)
 	 * made or removed since the last check: then such a write goes unseen). */
 	{
 		struct strbuf f = STRBUF_INIT, l = STRBUF_INIT;
-		struct timespec keep[2];
-		struct stat st;
-		int fd;
 		save_then(key, src.buf, "green/x.code", 0);
 		strbuf_addf(&f, "%s/green/target/debug/deps/libx-1.rlib", e.buf);
 		strbuf_addf(&l, "%s/linked", root);
@@ -307,18 +320,11 @@ void test_store_entries(void)
 		CHECK(link(f.buf, l.buf) == 0);
 		CHECK(unlink(l.buf) == 0);
 		CHECK(store_lookup(key, STORE_HIT, &e) == 1); /* (hashed again: a ctime moved alone, the bytes as they were) */
-		CHECK(stat(f.buf, &st) == 0);
-		keep[0] = st.st_atim, keep[1] = st.st_mtim;
-		fd = open(f.buf, O_WRONLY);
-		CHECK(fd >= 0 && pwrite(fd, "R", 1, 0) == 1);
-		close(fd);
-		CHECK(utimensat(AT_FDCWD, f.buf, keep, 0) == 0);
+		write_byte(f.buf, 1);
 		CHECK(store_lookup(key, STORE_HIT, &e) == 0);
 		save_then(key, src.buf, "green/x.code", 0);
 		CHECK(link(f.buf, l.buf) == 0);
-		fd = open(f.buf, O_WRONLY);
-		CHECK(fd >= 0 && pwrite(fd, "R", 1, 0) == 1);
-		close(fd);
+		write_byte(f.buf, 0);
 		CHECK(store_lookup(key, STORE_DEP, &e) == 0);
 		unlink(l.buf);
 
@@ -343,19 +349,12 @@ void test_store_entries(void)
 			strbuf_release(&now);
 		}
 		CHECK(store_lookup(key, STORE_HIT, &e) == 1);
-		CHECK(stat(f.buf, &st) == 0);
-		keep[0] = st.st_atim, keep[1] = st.st_mtim;
-		fd = open(f.buf, O_WRONLY);
-		CHECK(fd >= 0 && pwrite(fd, "R", 1, 0) == 1);
-		close(fd);
-		CHECK(utimensat(AT_FDCWD, f.buf, keep, 0) == 0);
+		write_byte(f.buf, 1);
 		CHECK(store_lookup(key, STORE_HIT, &e) == 0);
 		unlink(l.buf);
 		save_then(key, src.buf, "green/x.code", 0);
 		CHECK(store_lookup(key, STORE_HIT, &e) == 1);
-		fd = open(f.buf, O_WRONLY);
-		CHECK(fd >= 0 && pwrite(fd, "R", 1, 0) == 1);
-		close(fd);
+		write_byte(f.buf, 0);
 		CHECK(link(f.buf, l.buf) == 0);
 		store_note_links(e.buf);
 		CHECK(store_lookup(key, STORE_HIT, &e) == 0);
