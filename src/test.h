@@ -80,6 +80,7 @@ void test_final(void);
 void test_recipe(void);
 void test_remote(void);
 void test_dockerctx(void);
+void test_engine_env(void);
 
 /* The stage fuzzer (stage_fuzz_test.c), shared with tests/fuzz/stage_fuzz.c:
  * random choices from data (0 once it is used up) or, data NULL, from a

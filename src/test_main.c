@@ -78,6 +78,7 @@ int main(void)
 	test_explain();
 	test_verify();
 	test_dockerctx();
+	test_engine_env();
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }
