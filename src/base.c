@@ -66,7 +66,7 @@ static void rustup_choice(const char *rustc, struct strbuf *key)
 	const char *rh = getenv("RUSTUP_HOME"), *h = getenv("HOME");
 	char cwd[4096];
 	strbuf_addstr(&p, rustc);
-	*strrchr(p.buf, '/') = '\0';
+	strbuf_setlen(&p, (size_t)(strrchr(p.buf, '/') - p.buf));
 	strbuf_addstr(&p, "/rustup");
 	if (access(p.buf, X_OK))
 		goto out;

@@ -621,9 +621,66 @@ static void test_base_identity(void)
 	strbuf_release(&sum);
 }
 
+/* rustc -vV's memo: a toolchain's own rustc is asked once whatever the
+ * directory (cargo runs each compile in its package's); a rustup proxy
+ * (rustup beside it) once per directory, which picks its toolchain. The
+ * "rustc" is a script that counts its runs. */
+static void test_rustc_vv_memo(void)
+{
+	char dir[] = "/tmp/cargo-green-vv-test.XXXXXX";
+	struct strbuf body = STRBUF_INIT, rustc = STRBUF_INIT, env = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT,
+		      runs = STRBUF_INIT, p = STRBUF_INIT;
+	char *saved = test_env_save("XDG_CACHE_HOME"), *cwd = getcwd(NULL, 0);
+	const char *sub[] = { "pkg-a", "pkg-b", "pkg-a" };
+	if (!mkdtemp(dir) || !cwd) {
+		CHECK(!"mkdtemp");
+		free(cwd);
+		test_env_restore("XDG_CACHE_HOME", saved);
+		return;
+	}
+	strbuf_addf(&body, "#!/bin/sh\necho run >>%s/runs\nprintf 'rustc 1.95.0 (59807616e 2026-04-14)\\nrelease: 1.95.0\\n'\n", dir);
+	test_put(dir, "toolchain/bin/rustc", body.buf, 0755);
+	test_put(dir, "proxy/rustc", body.buf, 0755);
+	test_put(dir, "proxy/rustup", "#!/bin/sh\nexit 0\n", 0755);
+	test_put(dir, "pkg-a/x", "", 0644);
+	test_put(dir, "pkg-b/x", "", 0644);
+	strbuf_addf(&env, "%s/cache", dir);
+	setenv("XDG_CACHE_HOME", env.buf, 1);
+	strbuf_addf(&runs, "%s/runs", dir);
+	for (int proxy = 0; proxy < 2; proxy++) {
+		unlink(runs.buf);
+		strbuf_reset(&rustc);
+		strbuf_addf(&rustc, "%s/%s", dir, proxy ? "proxy/rustc" : "toolchain/bin/rustc");
+		for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
+			strbuf_reset(&p);
+			strbuf_addf(&p, "%s/%s", dir, sub[i]);
+			CHECK(chdir(p.buf) == 0);
+			strbuf_reset(&out);
+			CHECK(rustc_version_verbose(rustc.buf, &out, &err) == 0);
+			CHECK(starts_with(out.buf, "rustc 1.95.0 "));
+		}
+		strbuf_reset(&out);
+		strbuf_read_file(&out, runs.buf);
+		CHECK_STR(out.buf, proxy ? "run\nrun\n" : "run\n");
+	}
+	if (chdir(cwd) < 0)
+		CHECK(!"chdir back");
+	test_env_restore("XDG_CACHE_HOME", saved);
+	rm_rf(dir);
+	free(cwd);
+	strbuf_release(&body);
+	strbuf_release(&rustc);
+	strbuf_release(&env);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	strbuf_release(&runs);
+	strbuf_release(&p);
+}
+
 void test_config(void)
 {
 	test_base_pins();
+	test_rustc_vv_memo();
 	test_base_identity();
 	test_handoff();
 	test_manifest_handoff();
