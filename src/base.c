@@ -28,6 +28,17 @@
 #define OS_PACKAGES "gcc,g++,libc6-dev,make,pkg-config,git"
 
 
+/* What a base image is made of, for its identity (base_identity_compute)
+ * and its check (check_rustc): its rustc -vV, pkg-config's list, its OS
+ * release and package set, as files of /green-check. Run by the check's
+ * build, and once when the derived image is made (rust_image_text), so
+ * that a new state dir reads them instead of building (read_baked_check). */
+#define CHECK_DIR_NAME "green-check"
+#define CHECK_SH                                                                                                     \
+	"mkdir -p /green-check && rustc -vV >/green-check/vV && { pkg-config --list-all 2>/dev/null || true; } >/green-check/pc" \
+	" && { cat /etc/os-release 2>/dev/null || true; } >/green-check/os"                                           \
+	" && { dpkg-query -W -f '${Package} ${Version} ${Architecture}\\n' 2>/dev/null || apk info -v 2>/dev/null || true; } >/green-check/pkgs"
+
 /* The file a command name runs: itself if it has a '/', else the first
  * executable of that name on PATH. 0, or -1. */
 static int which(const char *cmd, struct strbuf *out)
@@ -330,7 +341,7 @@ static void rust_image_text(const char *os_image, const char *triple, const char
 		    "COPY %slib/*.so* /usr/local/rust/lib/\n"
 		    "COPY %slib/rustlib/%s /usr/local/rust/lib/rustlib/%s\n"
 		    "ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
-		    "RUN %srustc -vV\n",
+		    "RUN %s" CHECK_SH "\n",
 		    os_image, from, from, from, triple, triple, run_flags);
 }
 
@@ -390,6 +401,19 @@ static int make_rust_remotely(const char *tag, const char *os_image, const char 
 	strbuf_addf(&sh, TOOLCHAIN_DIGEST_SH, triple);
 	/* (the remote's own docker build: the main context; its builder may be the classic one) */
 	rust_image_text(os_image, triple, "", "", &df);
+	{
+		/* (into the remote shell's single quotes: each ' as '\'') */
+		struct strbuf q = STRBUF_INIT;
+		for (size_t i = 0; i < df.len; i++) {
+			if (df.buf[i] == '\'')
+				strbuf_addstr(&q, "'\\''");
+			else
+				strbuf_addch(&q, df.buf[i]);
+		}
+		strbuf_reset(&df);
+		strbuf_addbuf(&df, &q);
+		strbuf_release(&q);
+	}
 	strvec_pushv(&c.args, (const char *[]){ "sh", "-c", sh.buf, NULL });
 	c.dir = sysroot;
 	c.stdin_path = "";
@@ -544,10 +568,74 @@ static int read_identity(const struct config *cfg, const char *ref, const char *
 	return ret;
 }
 
+static const char *const check_files[] = { "vV", "pc", "os", "pkgs" };
+
+int base_check_untar(const struct strbuf *tar, const char *out)
+{
+	struct strbuf path = STRBUF_INIT;
+	unsigned got = 0;
+	size_t at = 0;
+	int ret = -1;
+	if (mkdir_p(out, 0755) < 0)
+		goto done;
+	while (at + 512 <= tar->len) {
+		const char *h = tar->buf + at, *base;
+		char name[101], size_s[13];
+		unsigned long long size;
+		char *end;
+		if (!h[0])
+			break; /* the end blocks */
+		memcpy(name, h, 100);
+		name[100] = '\0';
+		memcpy(size_s, h + 124, 12);
+		size_s[12] = '\0';
+		size = strtoull(size_s, &end, 8);
+		if (end == size_s || size > tar->len || at + 512 + size > tar->len)
+			goto done;
+		base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+		if ((h[156] == '0' || h[156] == '\0') && starts_with(name, CHECK_DIR_NAME "/")) {
+			for (unsigned i = 0; i < ARRAY_SIZE(check_files); i++) {
+				if (strcmp(base, check_files[i]) || strchr(name + strlen(CHECK_DIR_NAME "/"), '/'))
+					continue;
+				strbuf_reset(&path);
+				strbuf_addf(&path, "%s/%s", out, base);
+				if (write_file_atomic(path.buf, h + 512, (size_t)size, 0644) < 0)
+					goto done;
+				got |= 1u << i;
+			}
+		}
+		at += 512 + (size + 511) / 512 * 512;
+	}
+	if (got == (1u << ARRAY_SIZE(check_files)) - 1)
+		ret = 0;
+done:
+	strbuf_release(&path);
+	return ret;
+}
+
+/* The check's files as the derived image holds them (CHECK_SH baked in
+ * when it was made: rust_image_text), read without a build: a container
+ * created, its CHECK_DIR read, removed. 0 with them in out; -1 when the
+ * image has none (made by an older cargo-green) or they cannot be read. */
+static int read_baked_check(const char *image, const char *out)
+{
+	struct strbuf tar = STRBUF_INIT;
+	long long t0 = now_ns();
+	int ret = -1;
+	if (dockerapi_image_dir(image, "/" CHECK_DIR_NAME, &tar, ENGINE_PING_MS) == 0 && base_check_untar(&tar, out) == 0)
+		ret = 0;
+	LOG(LOG_INFO, "base: %s: %s (%.1f ms)", image, ret ? "no check files to read in it" : "its check files read, no build",
+	    (now_ns() - t0) / 1e6);
+	strbuf_release(&tar);
+	return ret;
+}
+
 /* Check that `rustc -vV` in image equals the host's, and keep the image's
- * `pkg-config --list-all` at pc_path (what its pkg-config can find). */
+ * `pkg-config --list-all` at pc_path (what its pkg-config can find).
+ * baked: image is the one derived from the host, whose check files were
+ * made with it (read_baked_check), a build only when it has none. */
 static int check_rustc(const struct config *cfg, const char *image, const char *host_vv, const char *state,
-		       const char *pc_path, struct strbuf *err)
+		       const char *pc_path, int baked, struct strbuf *err)
 {
 	struct engine_build b = ENGINE_BUILD_INIT;
 	struct strbuf df = STRBUF_INIT, path = STRBUF_INIT, log = STRBUF_INIT, out = STRBUF_INIT,
@@ -557,21 +645,22 @@ static int check_rustc(const struct config *cfg, const char *image, const char *
 
 	/* What the image is made of, for its identity (base_identity): its
 	 * OS release and its package set, besides rustc -vV. */
-	strbuf_addf(&df, "FROM %s AS check\n"
-		    "RUN --network=none mkdir -p /green-check && rustc -vV >/green-check/vV && { pkg-config --list-all 2>/dev/null || true; } >/green-check/pc"
-		    " && { cat /etc/os-release 2>/dev/null || true; } >/green-check/os"
-		    " && { dpkg-query -W -f '${Package} ${Version} ${Architecture}\\n' 2>/dev/null || apk info -v 2>/dev/null || true; } >/green-check/pkgs\n"
-		    "FROM scratch AS out\nCOPY --from=check /green-check/ /\n", image);
+	strbuf_addf(&df, "FROM %s AS check\nRUN --network=none " CHECK_SH "\n"
+		    "FROM scratch AS out\nCOPY --from=check /" CHECK_DIR_NAME "/ /\n", image);
 	strbuf_addf(&out, "%s/check.%ld", state, (long)getpid());
 	strbuf_addf(&name, "check.%ld", (long)getpid());
 	if ((ret = prepare_build(&b, state, name.buf, &df, &path, &log, &empty, err)))
 		goto out;
-	b.cfg = cfg;
-	b.target = "out";
-	b.out_dir = out.buf;
-	ret = engine_build(&b, NULL, err);
-	if (ret)
-		goto out;
+	if (!baked || read_baked_check(image, out.buf) < 0) {
+		LOG(LOG_INFO, "base: %s: checked by a build", image);
+		rm_rf(out.buf);
+		b.cfg = cfg;
+		b.target = "out";
+		b.out_dir = out.buf;
+		ret = engine_build(&b, NULL, err);
+		if (ret)
+			goto out;
+	}
 	strbuf_addf(&vv, "%s/vV", out.buf);
 	{
 		struct strbuf got = STRBUF_INIT;
@@ -920,7 +1009,8 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 				goto out;
 		}
 	}
-	ret = probe_join(&probe, probe_fd, check_rustc(cfg, ref, vv, state.buf, key.buf, err), err);
+	ret = probe_join(&probe, probe_fd,
+			 check_rustc(cfg, ref, vv, state.buf, key.buf, !inline_text && !cfg_get(cfg, S_BASE_IMAGE), err), err);
 	if (ret)
 		goto out;
 	if (write_file_atomic(stamp.buf, ref, strlen(ref), 0644) < 0) {

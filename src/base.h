@@ -57,6 +57,13 @@ int base_identity_compute(const char *vv, const char *os_release, const char *pk
 int base_identity_describe(const struct config *cfg, const char *rustc, struct strbuf *ref, struct strbuf *out);
 
 
+/* The check's files (vV, pc, os, pkgs) of a derived base from tar, the
+ * engine's archive of its /green-check ("green-check/NAME" members), each
+ * written as out/NAME: 0 when all four were there, -1 when one is missing
+ * or the tar is cut (the check is then a build). Plain files only;
+ * other records (pax, links, dirs) skipped. Exposed for tests. */
+int base_check_untar(const struct strbuf *tar, const char *out);
+
 /* The ID pinned for ref in pins (BASE_PIN_ENV's text, may be NULL): 0 with
  * it in id, -1 when ref has none. */
 int base_pin_find(const char *pins, const char *ref, struct strbuf *id);

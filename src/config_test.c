@@ -6,6 +6,7 @@
 #include "json.h"
 #include "log.h"
 #include "manifest.h"
+#include "run.h"
 #include "test.h"
 #include "util.h"
 
@@ -677,9 +678,88 @@ static void test_rustc_vv_memo(void)
 	strbuf_release(&p);
 }
 
+/* tar -cf of dir's members (NULL-ended) into a strbuf. */
+static void tar_of(const char *dir, const char *const *members, struct strbuf *tar)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf err = STRBUF_INIT, file = STRBUF_INIT;
+	strbuf_addf(&file, "%s/t.tar", dir);
+	strvec_pushl(&c.args, "tar", "--format=posix", "-cf", file.buf, "-C", dir, NULL);
+	for (const char *const *m = members; *m; m++)
+		strvec_push(&c.args, *m);
+	c.stdin_path = "";
+	CHECK(run_command(&c, &err) == 0);
+	strbuf_reset(tar);
+	CHECK(strbuf_read_file(tar, file.buf) == 0);
+	unlink(file.buf);
+	child_release(&c);
+	strbuf_release(&err);
+	strbuf_release(&file);
+}
+
+/* The derived base's check files read from the engine's tar of them: all
+ * four, byte for byte; one missing, or the tar cut: -1. */
+static void test_base_check_untar(void)
+{
+	char dir[] = "/tmp/cargo-green-untar-test.XXXXXX";
+	struct strbuf tar = STRBUF_INIT, out = STRBUF_INIT, got = STRBUF_INIT, p = STRBUF_INIT;
+	const char *all[] = { "green-check", NULL };
+	const char *three[] = { "green-check/vV", "green-check/pc", "green-check/os", NULL };
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	test_put(dir, "green-check/vV", "rustc 1.95.0 (59807616e 2026-04-14)\nrelease: 1.95.0\n", 0644);
+	test_put(dir, "green-check/pc", "", 0644);
+	test_put(dir, "green-check/os", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n", 0644);
+	{
+		/* (a package list longer than a tar block) */
+		struct strbuf pk = STRBUF_INIT;
+		for (int i = 0; i < 300; i++)
+			strbuf_addf(&pk, "pkg%d 1.%d amd64\n", i, i);
+		test_put(dir, "green-check/pkgs", pk.buf, 0644);
+		strbuf_release(&pk);
+	}
+	tar_of(dir, all, &tar);
+	strbuf_addf(&out, "%s/out", dir);
+	CHECK(base_check_untar(&tar, out.buf) == 0);
+	for (int i = 0; i < 4; i++) {
+		const char *n = (const char *[]){ "vV", "pc", "os", "pkgs" }[i];
+		struct strbuf want = STRBUF_INIT;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/green-check/%s", dir, n);
+		strbuf_read_file(&want, p.buf);
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", out.buf, n);
+		strbuf_reset(&got);
+		CHECK(strbuf_read_file(&got, p.buf) == 0);
+		CHECK(got.len == want.len && !memcmp(got.buf, want.buf, got.len));
+		strbuf_release(&want);
+	}
+	/* Cut in the package list: not read. */
+	rm_rf(out.buf);
+	{
+		const char *mid = memmem(tar.buf, tar.len, "pkg150 ", 7);
+		CHECK(mid != NULL);
+		if (mid)
+			strbuf_setlen(&tar, (size_t)(mid - tar.buf));
+	}
+	CHECK(base_check_untar(&tar, out.buf) < 0);
+	/* One file missing: not read. */
+	rm_rf(out.buf);
+	tar_of(dir, three, &tar);
+	CHECK(base_check_untar(&tar, out.buf) < 0);
+	rm_rf(dir);
+	strbuf_release(&tar);
+	strbuf_release(&out);
+	strbuf_release(&got);
+	strbuf_release(&p);
+}
+
 void test_config(void)
 {
 	test_base_pins();
+	test_base_check_untar();
 	test_rustc_vv_memo();
 	test_base_identity();
 	test_handoff();

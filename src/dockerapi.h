@@ -1,7 +1,7 @@
-/* dockerapi.h: the two questions cargo-green asks the Docker engine's API
- * directly, without a CLI start-up (~50 ms): an image's ID, over the unix
- * socket of DOCKER_HOST (or the default socket), and whether it answers at
- * all (the ping, also over tcp://). ssh:// and contexts go through the CLI. */
+/* dockerapi.h: the questions cargo-green asks the Docker engine's API
+ * directly, without a CLI start-up (~50 ms): an image's ID and a directory
+ * of its files, over the unix socket of DOCKER_HOST (or the default
+ * socket), and whether it answers at all (the ping, also over tcp://). ssh:// and contexts go through the CLI. */
 #ifndef DOCKERAPI_H
 #define DOCKERAPI_H
 
@@ -20,6 +20,13 @@ int dockerapi_image_id(const char *image, struct strbuf *id, int timeout_ms);
  * unanswered); -1 refused, closed, no such host: other checks say what is
  * wrong then; -2 it cannot be asked this way (ssh://, a DOCKER_CONTEXT). */
 int dockerapi_ping(int timeout_ms);
+
+/* The directory dir (absolute) of image's file system as the engine's tar
+ * of it (GET /containers/ID/archive of a container created from image and
+ * never started, removed after), over the unix socket as for
+ * dockerapi_image_id: 0 with the tar appended to tar; 1 the image has no
+ * such dir; -1 it cannot be read this way (the caller runs a build). */
+int dockerapi_image_dir(const char *image, const char *dir, struct strbuf *tar, int timeout_ms);
 
 /* The host and port of a tcp:// DOCKER_HOST (the port defaults as the
  * CLI's: 2376 with DOCKER_TLS_VERIFY, else 2375), appended: 0; -1 when it
