@@ -16,7 +16,9 @@
 #                  without and with publishing to the registry (cache-to-images and
 #                  cache-private, as a team's CI would: the workspace's crates too;
 #                  its end included: the run waits for its writes), the writers' CPU
-#                  (theirs and tar's, from the log) and how long the end waited;
+#                  (theirs and tar's, from the log), the loopback registry's own CPU
+#                  (it shares this machine's cores; a team's registry would not) and
+#                  how long the end waited;
 #                  RUNS pairs, interleaved, each on-run writing to an emptied
 #                  registry: the medians, and the median of the pairs' ratios
 #   B              machine B's build fed by the registry: the engine's cache pruned,
@@ -51,7 +53,7 @@ cold() {
 
 TABLE="$WORK/registry.md"
 {
-	echo "| project | plain cold | A cold, publishing off, median (min–max) | A cold, publishing on (min–max), median of the pairs' × off (min–max) | written; writers' CPU; end wait (medians); index write | B fed by the registry (× plain cold) | B: compiles in BuildKit, built, compiled locally; prefetched of listed |${OLD_BIN:+ B with OLD_BIN (× plain cold) |}"
+	echo "| project | plain cold | A cold, publishing off, median (min–max) | A cold, publishing on (min–max), median of the pairs' × off (min–max) | written; writers' CPU; the registry's CPU; end wait (medians); index write | B fed by the registry (× plain cold) | B: compiles in BuildKit, built, compiled locally; prefetched of listed |${OLD_BIN:+ B with OLD_BIN (× plain cold) |}"
 	echo "| --- | --- | --- | --- | --- | --- | --- |${OLD_BIN:+ --- |}"
 } >"$TABLE"
 for p in $PROJECTS; do
@@ -67,7 +69,7 @@ for p in $PROJECTS; do
 
 	# A's pairs, RUNS times, off then on: one pair swings 0.9-1.2x between
 	# runs on this machine, so the ratio is the median of the pairs'.
-	offs=() ons=() ratios=() wcpus=() waits=()
+	offs=() ons=() ratios=() wcpus=() waits=() rcpus=()
 	for run in $(seq 1 "$RUNS"); do
 		say "$p: machine A cold, publishing off (pair $run of $RUNS)"
 		rm -rf "$src/target"
@@ -81,6 +83,9 @@ for p in $PROJECTS; do
 		# (a pair's writes are its own: the registry emptied of this project's entries first)
 		cr_registry_stop main && rm -rf "$CR/reg-main/data" && cr_registry main "$PORT"
 		on=$(timed "$src" env DOCKER_HOST="$E2" XDG_CACHE_HOME="$CR/xdg-a-on" CARGOGREEN_LOG=warn,cache=info CARGOGREEN_LOG_PATH="$CR/a-on.log" CARGOGREEN_CACHE_PRIVATE=1 CARGOGREEN_CACHE_TO_IMAGES="$img" cargo green build)
+		# The registry's own CPU over that run (it was started just before):
+		# on this machine it shares the two cores; a team's registry is elsewhere.
+		rcpus+=("$(awk -v t="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / t}' "/proc/$(cat "$CR/reg-main/pid")/stat")")
 		offs+=("$off") ons+=("$on") ratios+=("$(echo "scale=3; $on / $off" | bc -l)")
 		wcpus+=("$(sed -n 's/.*cache: writing [0-9a-f]* took \([0-9]*\) ms of CPU.*/\1/p' "$CR/a-on.log" | awk '{s += $1} END {printf "%.1f", s / 1000}')")
 		waits+=("$(sed -n 's/.*cache: waited \([0-9]*\) ms for the writes.*/\1/p' "$CR/a-on.log" | awk '{s += $1} END {printf "%.1f", s / 1000}')")
@@ -90,6 +95,7 @@ for p in $PROJECTS; do
 	read -r ratio ratio_lo ratio_hi <<<"$(summary "${ratios[@]}")"
 	read -r wcpu _ _ <<<"$(summary "${wcpus[@]}")"
 	read -r wait _ _ <<<"$(summary "${waits[@]}")"
+	read -r rcpu _ _ <<<"$(summary "${rcpus[@]}")"
 	wrote=$(sed -n 's/^cargo-green: \([0-9]*\) compiles written to the cache image.*/\1/p' "$WORK/last.err")
 	iw=$(sed -n 's/.*cache: the index of .* written: .* in \([0-9.]*\) ms.*/\1/p' "$CR/a-on.log" | tail -n1)
 	grep '^cargo-green:' "$WORK/last.err" >&2 || true
@@ -115,8 +121,8 @@ for p in $PROJECTS; do
 		old=$(printf ' %ss %.2f× |' "$bo" "$(echo "$bo / $nc" | bc -l)")
 	fi
 	rm -rf "$other" "$src/target"
-	printf '| %s | %ss | %ss (%s–%s) | %ss (%s–%s) %.2f× (%.2f–%.2f) | %s; %ss; %ss; %s ms | %ss %.2f× | %s, %s, %s; %s |%s\n' "$p" "$nc" "$off" "$off_lo" "$off_hi" "$on" "$on_lo" "$on_hi" "$ratio" "$ratio_lo" "$ratio_hi" \
-		"${wrote:-0}" "$wcpu" "$wait" "${iw:-none}" "$b" "$(echo "$b / $nc" | bc -l)" "${bn:-?}" "${bb:-?}" "${bl:-?}" "${pf:-none}" "$old" >>"$TABLE"
+	printf '| %s | %ss | %ss (%s–%s) | %ss (%s–%s) %.2f× (%.2f–%.2f) | %s; %ss; %ss; %ss; %s ms | %ss %.2f× | %s, %s, %s; %s |%s\n' "$p" "$nc" "$off" "$off_lo" "$off_hi" "$on" "$on_lo" "$on_hi" "$ratio" "$ratio_lo" "$ratio_hi" \
+		"${wrote:-0}" "$wcpu" "$rcpu" "$wait" "${iw:-none}" "$b" "$(echo "$b / $nc" | bc -l)" "${bn:-?}" "${bb:-?}" "${bl:-?}" "${pf:-none}" "$old" >>"$TABLE"
 done
 
 echo
