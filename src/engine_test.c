@@ -14,18 +14,21 @@ static int has(const struct child *c, const char *entry)
 	return 0;
 }
 
+/* name=v, or unset when v is NULL. */
+static void env_set(const char *name, const char *v)
+{
+	if (v)
+		setenv(name, v, 1);
+	else
+		unsetenv(name);
+}
+
 /* info, labels: BUILDX_GIT_INFO, BUILDX_GIT_LABELS (NULL unset). */
 static void git_case(const char *info, const char *labels, const char *want, const char *not_want)
 {
 	struct child c = CHILD_INIT;
-	if (info)
-		setenv("BUILDX_GIT_INFO", info, 1);
-	else
-		unsetenv("BUILDX_GIT_INFO");
-	if (labels)
-		setenv("BUILDX_GIT_LABELS", labels, 1);
-	else
-		unsetenv("BUILDX_GIT_LABELS");
+	env_set("BUILDX_GIT_INFO", info);
+	env_set("BUILDX_GIT_LABELS", labels);
 	engine_child_env(&c);
 	CHECK(c.clear_env);
 	if (want)
@@ -37,23 +40,13 @@ static void git_case(const char *info, const char *labels, const char *want, con
 
 void test_engine_env(void)
 {
-	char *info = getenv("BUILDX_GIT_INFO") ? strdup(getenv("BUILDX_GIT_INFO")) : NULL;
-	char *labels = getenv("BUILDX_GIT_LABELS") ? strdup(getenv("BUILDX_GIT_LABELS")) : NULL;
+	char *info = test_env_save("BUILDX_GIT_INFO"), *labels = test_env_save("BUILDX_GIT_LABELS");
 	/* Unset: buildx asks git nothing about the context. */
 	git_case(NULL, NULL, "BUILDX_GIT_INFO=0", NULL);
 	/* The user's word wins, either way. */
 	git_case("1", NULL, "BUILDX_GIT_INFO=1", "BUILDX_GIT_INFO=0");
 	git_case("0", NULL, "BUILDX_GIT_INFO=0", NULL);
 	git_case(NULL, "full", "BUILDX_GIT_LABELS=full", "BUILDX_GIT_INFO=0");
-	git_case(NULL, NULL, NULL, NULL);
-	if (info)
-		setenv("BUILDX_GIT_INFO", info, 1);
-	else
-		unsetenv("BUILDX_GIT_INFO");
-	if (labels)
-		setenv("BUILDX_GIT_LABELS", labels, 1);
-	else
-		unsetenv("BUILDX_GIT_LABELS");
-	free(info);
-	free(labels);
+	test_env_restore("BUILDX_GIT_INFO", info);
+	test_env_restore("BUILDX_GIT_LABELS", labels);
 }
