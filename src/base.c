@@ -3,6 +3,7 @@
 #include "config.h"
 #include "stage.h"
 #include "dockerapi.h"
+#include "dockerctx.h"
 #include "engine.h"
 #include "exitcode.h"
 #include "fs.h"
@@ -632,10 +633,17 @@ static int read_baked_check(const char *image, const char *out)
 
 /* Check that `rustc -vV` in image equals the host's, and keep the image's
  * `pkg-config --list-all` at pc_path (what its pkg-config can find).
- * baked: image is the one derived from the host, whose check files were
- * made with it (read_baked_check), a build only when it has none. */
+ * how: by a build, or (the image derived from the host, whose check files
+ * were made with it) from those files (read_baked_check), a build only
+ * when it has none, or they were read into STATE/check.PID already. */
+enum check_how {
+	CHECK_BUILD, /* by a build */
+	CHECK_BAKED, /* from the image's check files, else by a build */
+	CHECK_READ,  /* read already (read_baked_check into STATE/check.PID) */
+};
+
 static int check_rustc(const struct config *cfg, const char *image, const char *host_vv, const char *state,
-		       const char *pc_path, int baked, struct strbuf *err)
+		       const char *pc_path, enum check_how how, struct strbuf *err)
 {
 	struct engine_build b = ENGINE_BUILD_INIT;
 	struct strbuf df = STRBUF_INIT, path = STRBUF_INIT, log = STRBUF_INIT, out = STRBUF_INIT,
@@ -651,7 +659,7 @@ static int check_rustc(const struct config *cfg, const char *image, const char *
 	strbuf_addf(&name, "check.%ld", (long)getpid());
 	if ((ret = prepare_build(&b, state, name.buf, &df, &path, &log, &empty, err)))
 		goto out;
-	if (!baked || read_baked_check(image, out.buf) < 0) {
+	if (how == CHECK_BUILD || (how == CHECK_BAKED && read_baked_check(image, out.buf) < 0)) {
 		LOG(LOG_INFO, "base: %s: checked by a build", image);
 		rm_rf(out.buf);
 		b.cfg = cfg;
@@ -940,7 +948,9 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 	struct strbuf state = STRBUF_INIT, stamp = STRBUF_INIT, lockp = STRBUF_INIT, triple = STRBUF_INIT,
 		      sysroot = STRBUF_INIT, codename = STRBUF_INIT, os_image = STRBUF_INIT, key = STRBUF_INIT,
 		      ident = STRBUF_INIT, release = STRBUF_INIT;
-	int lock = -1, ret = 0, exists, rc, probe_fd = -1;
+	struct strbuf pre = STRBUF_INIT;
+	int lock = -1, ret = 0, exists, rc, probe_fd = -1, derived = !inline_text && !cfg_get(cfg, S_BASE_IMAGE);
+	enum check_how how = derived ? CHECK_BAKED : CHECK_BUILD;
 	pid_t probe = -1;
 
 	/* The stamp says it was done; the image's pkg-config list is kept beside it. */
@@ -968,16 +978,31 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 		goto out; /* another wrapper made it while we waited */
 	/* What a killed run left: a half-written OS tarball, probe and check dirs. */
 	sweep_dead_temps(state.buf);
-	probe = probe_start(cfg, state.buf, &probe_fd, &ret, err);
-	if (ret)
-		goto out;
+	/* The derived image, made by this engine's own builder with named
+	 * contexts (its sysroot's: what the probe asks for), its check files
+	 * in it: read first, they answer the probe's question too. */
+	if (derived && cfg->runner == RUNNER_DOCKER && !remote_active() && dockerctx_default_builder()) {
+		/* (a failure here is the probe's and the check's to say, as without it) */
+		struct strbuf why = STRBUF_INIT;
+		strbuf_addf(&pre, "%s/check.%ld", state.buf, (long)getpid());
+		if (image_id(cfg, ref, &exists, NULL, &why) == 0 && exists && read_baked_check(ref, pre.buf) == 0)
+			how = CHECK_READ;
+		else
+			rm_rf(pre.buf);
+		strbuf_release(&why);
+	}
+	if (how != CHECK_READ) {
+		probe = probe_start(cfg, state.buf, &probe_fd, &ret, err);
+		if (ret)
+			goto out;
+	}
 
 	if (inline_text) {
 		/* (nothing is made before the probe said the engine can) */
 		if ((ret = probe_join(&probe, probe_fd, 0, err)) ||
 		    (ret = build_inline_image(cfg, ref, inline_text, state.buf, verbose, err)))
 			goto out;
-	} else if (!cfg_get(cfg, S_BASE_IMAGE)) {
+	} else if (derived && how != CHECK_READ) {
 		if ((ret = image_id(cfg, ref, &exists, NULL, err)))
 			goto out;
 		if (!exists && (ret = probe_join(&probe, probe_fd, 0, err)))
@@ -1009,8 +1034,7 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 				goto out;
 		}
 	}
-	ret = probe_join(&probe, probe_fd,
-			 check_rustc(cfg, ref, vv, state.buf, key.buf, !inline_text && !cfg_get(cfg, S_BASE_IMAGE), err), err);
+	ret = probe_join(&probe, probe_fd, check_rustc(cfg, ref, vv, state.buf, key.buf, how, err), err);
 	if (ret)
 		goto out;
 	if (write_file_atomic(stamp.buf, ref, strlen(ref), 0644) < 0) {
@@ -1020,6 +1044,9 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 out:
 	/* (still running here only after a failure before the check) */
 	ret = probe_join(&probe, probe_fd, ret, err);
+	if (pre.len)
+		rm_rf(pre.buf); /* (check_rustc's, when it ran) */
+	strbuf_release(&pre);
 	if (lock >= 0)
 		close(lock);
 	strbuf_release(&state);

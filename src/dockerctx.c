@@ -102,6 +102,37 @@ static void instance_path(const char *name, struct strbuf *p)
 	strbuf_addf(p, "/instances/%s", name);
 }
 
+int dockerctx_default_builder(void)
+{
+	const char *want = getenv("BUILDX_BUILDER"), *b = getenv("BUILDX_CONFIG");
+	struct strbuf p = STRBUF_INIT;
+	int yes;
+	if (want)
+		return !*want || !strcmp(want, "default");
+	/* Unset: buildx's current builder (`docker buildx use`), unless none was chosen. */
+	if (b && *b)
+		strbuf_addstr(&p, b);
+	else {
+		config_dir(&p);
+		strbuf_addstr(&p, "/buildx");
+	}
+	strbuf_addstr(&p, "/current");
+	yes = access(p.buf, F_OK) != 0;
+	if (!yes) {
+		/* {"Key":ENDPOINT,"Name":"",...}: buildx writes it itself, "" for the default. */
+		struct strbuf err = STRBUF_INIT;
+		struct json j;
+		if (read_json(p.buf, &j, &err) == 0) {
+			const char *n = json_str(json_get(&j, "Name"));
+			yes = n && (!*n || !strcmp(n, "default"));
+			json_release(&j);
+		}
+		strbuf_release(&err);
+	}
+	strbuf_release(&p);
+	return yes;
+}
+
 int dockerctx_is_buildx_instance(const char *name)
 {
 	struct strbuf p = STRBUF_INIT;

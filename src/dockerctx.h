@@ -43,6 +43,11 @@ const struct dockerctx *dockerctx_run(void);
  * result to the wrappers through the environment. 0, or -1 with err. */
 int dockerctx_setup(const char *buildx_builder, struct strbuf *err);
 
+/* Will buildx build on the engine's own builder (its docker driver)?
+ * BUILDX_BUILDER empty or "default", or unset with no builder chosen by
+ * `docker buildx use` (no DOCKER_CONFIG/buildx/current): 1, else 0. */
+int dockerctx_default_builder(void);
+
 /* Does buildx keep a builder of that name itself (DOCKER_CONFIG/buildx/instances/NAME)? */
 int dockerctx_is_buildx_instance(const char *name);
 

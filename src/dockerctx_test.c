@@ -107,6 +107,28 @@ void test_dockerctx(void)
 		strbuf_release(&e);
 	}
 
+	/* Which builder buildx builds on: the engine's own (its docker driver),
+	 * or one chosen by BUILDX_BUILDER or `docker buildx use`. */
+	{
+		char *builder = getenv("BUILDX_BUILDER") ? strdup(getenv("BUILDX_BUILDER")) : NULL;
+		unsetenv("BUILDX_BUILDER");
+		CHECK(dockerctx_default_builder() == 1); /* (no buildx/current) */
+		test_put(root, "buildx/current", "{\"Key\":\"unix:///x.sock\",\"Name\":\"\",\"Global\":false}", 0644);
+		CHECK(dockerctx_default_builder() == 1);
+		test_put(root, "buildx/current", "{\"Key\":\"unix:///x.sock\",\"Name\":\"box\",\"Global\":false}", 0644);
+		CHECK(dockerctx_default_builder() == 0);
+		test_put(root, "buildx/current", "{\"Key\":", 0644);
+		CHECK(dockerctx_default_builder() == 0); /* (unreadable: not known to be the default) */
+		setenv("BUILDX_BUILDER", "", 1);
+		CHECK(dockerctx_default_builder() == 1);
+		setenv("BUILDX_BUILDER", "default", 1);
+		CHECK(dockerctx_default_builder() == 1);
+		setenv("BUILDX_BUILDER", "box", 1);
+		CHECK(dockerctx_default_builder() == 0);
+		env_set("BUILDX_BUILDER", builder);
+		free(builder);
+	}
+
 	for (int i = 0; i < 3; i++) {
 		env_set(names[i], saved[i]);
 		free(saved[i]);

@@ -288,14 +288,18 @@ if want base; then
 	# files, made with it, read without a build; the same identity as the
 	# state dir that checked it before. A user's image (here a tag of the
 	# derived one, files and all) is checked by a build.
-	(cd "$D" && XDG_CACHE_HOME="$WORK/xdg-baked" CARGOGREEN_LOG=info CARGOGREEN_LOG_PATH="$WORK/baked.log" cargo green fetch >/dev/null 2>&1); rc=$?
+	(cd "$D" && XDG_CACHE_HOME="$WORK/xdg-baked" CARGOGREEN_LOG=info,engine=debug CARGOGREEN_LOG_PATH="$WORK/baked.log" cargo green fetch >/dev/null 2>&1); rc=$?
 	(cd "$D" && XDG_CACHE_HOME="$WORK/xdg-baked" cargo supergreen env CARGOGREEN_BASE_IMAGE 2>/dev/null | grep '^# base identity') >"$WORK/baked.ident"
 	(cd "$D" && cargo supergreen env CARGOGREEN_BASE_IMAGE 2>/dev/null | grep '^# base identity') >"$WORK/main.ident"
-	check "a new state dir reads the derived base's check from its files, no build, the same identity (exit $rc; $(grep -o 'its check files read, no build ([0-9.]* ms)' "$WORK/baked.log"))" \
-		bash -c "[ $rc -eq 0 ] && grep -q 'its check files read, no build' '$WORK/baked.log' && ! grep -q 'checked by a build' '$WORK/baked.log' && grep -q 'sha256:[0-9a-f]\{64\}' '$WORK/baked.ident' && diff '$WORK/main.ident' '$WORK/baked.ident' >&2"
-	(cd "$D" && XDG_CACHE_HOME="$WORK/xdg-user" CARGOGREEN_BASE_IMAGE=docker-image://cargo-green-e2e/rust:same CARGOGREEN_LOG=info CARGOGREEN_LOG_PATH="$WORK/user.log" cargo green fetch >/dev/null 2>&1); rc=$?
-	check "…a user's base image is checked by a build, whatever files it holds (exit $rc)" \
-		bash -c "[ $rc -eq 0 ] && grep -q 'cargo-green-e2e/rust:same: checked by a build' '$WORK/user.log' && ! grep -q 'check files read' '$WORK/user.log'"
+	check "a new state dir reads the derived base's check from its files, no build, no probe build, the same identity (exit $rc; $(grep -o 'its check files read, no build ([0-9.]* ms)' "$WORK/baked.log"))" \
+		bash -c "[ $rc -eq 0 ] && grep -q 'its check files read, no build' '$WORK/baked.log' && ! grep -q 'checked by a build' '$WORK/baked.log' && ! grep -q 'base/probe\.' '$WORK/baked.log' && grep -q 'sha256:[0-9a-f]\{64\}' '$WORK/baked.ident' && diff '$WORK/main.ident' '$WORK/baked.ident' >&2"
+	# …but with another builder named, the probe asks that one (its files say nothing of it).
+	(cd "$D" && XDG_CACHE_HOME="$WORK/xdg-baked2" BUILDX_BUILDER=default CARGOGREEN_LOG=info,engine=debug CARGOGREEN_LOG_PATH="$WORK/baked2.log" cargo green fetch >/dev/null 2>&1); rc=$?
+	check "…BUILDX_BUILDER=default: no probe build either (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && grep -q 'its check files read, no build' '$WORK/baked2.log' && ! grep -q 'base/probe\.' '$WORK/baked2.log'"
+	(cd "$D" && XDG_CACHE_HOME="$WORK/xdg-user" CARGOGREEN_BASE_IMAGE=docker-image://cargo-green-e2e/rust:same CARGOGREEN_LOG=info,engine=debug CARGOGREEN_LOG_PATH="$WORK/user.log" cargo green fetch >/dev/null 2>&1); rc=$?
+	check "…a user's base image is checked by a build, whatever files it holds, and the engine probed (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && grep -q 'cargo-green-e2e/rust:same: checked by a build' '$WORK/user.log' && ! grep -q 'check files read' '$WORK/user.log' && grep -q 'base/probe\.' '$WORK/user.log'"
 	mkdir -p "$WORK/fakectx"
 	printf '#!/bin/sh\necho "rustc 1.0.0 (fake 2015-05-15)"\n' >"$WORK/fakectx/rustc"
 	chmod +x "$WORK/fakectx/rustc"
