@@ -950,7 +950,8 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 		      ident = STRBUF_INIT, release = STRBUF_INIT;
 	struct strbuf pre = STRBUF_INIT;
 	int lock = -1, ret = 0, exists, rc, probe_fd = -1, derived = !inline_text && !cfg_get(cfg, S_BASE_IMAGE);
-	enum check_how how = derived ? CHECK_BAKED : CHECK_BUILD;
+	/* (the API read is of docker's engine: another runner's images are its own) */
+	enum check_how how = derived && cfg->runner == RUNNER_DOCKER ? CHECK_BAKED : CHECK_BUILD;
 	pid_t probe = -1;
 
 	/* The stamp says it was done; the image's pkg-config list is kept beside it. */
