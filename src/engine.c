@@ -305,6 +305,8 @@ static const char *unreachable_signs[] = {
 /* The engine's connection broke during a call: it stopped or restarted. */
 static const char *gone_signs[] = {
 	"error reading from server: EOF",
+	/* (killed while buildx opened its session: the dial cut mid-answer) */
+	"failed to dial gRPC: unexpected EOF",
 	"transport is closing",
 	"connection reset by peer",
 	"broken pipe",

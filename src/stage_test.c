@@ -162,6 +162,10 @@ void test_engine_explain(void)
 	strbuf_reset(&err);
 	CHECK(engine_explain_failure("building o-x", "#5 ...\nERROR: failed to solve: Unavailable: error reading from server: EOF\n", "/t/x.log", &err) == EXIT_ENGINE_UNREACHABLE);
 	CHECK(strstr(err.buf, "went away while building o-x") && strstr(err.buf, "scripts/engine.sh"));
+	/* …killed while buildx dialed it (seen in CI: buildx's own words, not the engine's). */
+	strbuf_reset(&err);
+	CHECK(engine_explain_failure("building o-x", "ERROR: failed to dial gRPC: unexpected EOF\n", "/t/x.log", &err) == EXIT_ENGINE_UNREACHABLE);
+	CHECK(strstr(err.buf, "went away while building o-x") && strstr(err.buf, "scripts/engine.sh"));
 	strbuf_reset(&err);
 	CHECK(engine_explain_failure("building o-x", "ERROR: failed to solve: write /var/lib/docker/x: no space left on device\n", "/t/x.log", &err) == EXIT_ENGINE_FAILED);
 	CHECK(strstr(err.buf, "no space left on device in the engine's storage") != NULL);
