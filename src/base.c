@@ -391,7 +391,8 @@ static int make_rust_remotely(const char *tag, const char *os_image, const char 
 			      const char *release, int verbose, struct strbuf *err)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf digest = STRBUF_INIT, sh = STRBUF_INIT, cmd = STRBUF_INIT, cause = STRBUF_INIT, df = STRBUF_INIT;
+	struct strbuf digest = STRBUF_INIT, sh = STRBUF_INIT, cmd = STRBUF_INIT, cause = STRBUF_INIT, df = STRBUF_INIT,
+		      text = STRBUF_INIT;
 	const char *safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:._-/";
 	int rc = 1;
 
@@ -401,20 +402,8 @@ static int make_rust_remotely(const char *tag, const char *os_image, const char 
 		return 1;
 	strbuf_addf(&sh, TOOLCHAIN_DIGEST_SH, triple);
 	/* (the remote's own docker build: the main context; its builder may be the classic one) */
-	rust_image_text(os_image, triple, "", "", &df);
-	{
-		/* (into the remote shell's single quotes: each ' as '\'') */
-		struct strbuf q = STRBUF_INIT;
-		for (size_t i = 0; i < df.len; i++) {
-			if (df.buf[i] == '\'')
-				strbuf_addstr(&q, "'\\''");
-			else
-				strbuf_addch(&q, df.buf[i]);
-		}
-		strbuf_reset(&df);
-		strbuf_addbuf(&df, &q);
-		strbuf_release(&q);
-	}
+	rust_image_text(os_image, triple, "", "", &text);
+	strbuf_add_shquoted(&df, text.buf); /* (a word of the remote shell's) */
 	strvec_pushv(&c.args, (const char *[]){ "sh", "-c", sh.buf, NULL });
 	c.dir = sysroot;
 	c.stdin_path = "";
@@ -438,7 +427,7 @@ static int make_rust_remotely(const char *tag, const char *os_image, const char 
 		    "cp -a \"$c-%s-%s/$p/.\" s/ && rm -rf \"$c-%s-%s\" c.tar || exit 3; done; "
 		    "cd s || exit 1; g=$(" TOOLCHAIN_DIGEST_SH "); "
 		    "[ \"$g\" = %s ] || { echo \"its files are not the local toolchain's (digest $g)\" >&2; exit 4; }; "
-		    "printf '%%s' '%s' >../Dockerfile; "
+		    "printf '%%s' %s >../Dockerfile; "
 		    "docker build -q -f ../Dockerfile -t %s . >/dev/null 2>../log || { tail -n 1 ../log >&2; exit 5; }",
 		    release, release, triple, triple, triple, release, triple, release, triple, triple, digest.buf, df.buf,
 		    tag);
@@ -458,6 +447,7 @@ out:
 	strbuf_release(&cmd);
 	strbuf_release(&cause);
 	strbuf_release(&df);
+	strbuf_release(&text);
 	return rc;
 }
 
@@ -635,11 +625,17 @@ static int read_baked_check(const char *image, const char *out)
  * `pkg-config --list-all` at pc_path (what its pkg-config can find).
  * how: by a build, or (the image derived from the host, whose check files
  * were made with it) from those files (read_baked_check), a build only
- * when it has none, or they were read into STATE/check.PID already. */
+ * when it has none, or they were read into check_out_dir already. */
+/* Where this process's check of a base puts its files (STATE/check.PID). */
+static void check_out_dir(const char *state, struct strbuf *out)
+{
+	strbuf_addf(out, "%s/check.%ld", state, (long)getpid());
+}
+
 enum check_how {
 	CHECK_BUILD, /* by a build */
 	CHECK_BAKED, /* from the image's check files, else by a build */
-	CHECK_READ,  /* read already (read_baked_check into STATE/check.PID) */
+	CHECK_READ,  /* read already (read_baked_check into check_out_dir) */
 };
 
 static int check_rustc(const struct config *cfg, const char *image, const char *host_vv, const char *state,
@@ -655,7 +651,7 @@ static int check_rustc(const struct config *cfg, const char *image, const char *
 	 * OS release and its package set, besides rustc -vV. */
 	strbuf_addf(&df, "FROM %s AS check\nRUN --network=none " CHECK_SH "\n"
 		    "FROM scratch AS out\nCOPY --from=check /" CHECK_DIR_NAME "/ /\n", image);
-	strbuf_addf(&out, "%s/check.%ld", state, (long)getpid());
+	check_out_dir(state, &out);
 	strbuf_addf(&name, "check.%ld", (long)getpid());
 	if ((ret = prepare_build(&b, state, name.buf, &df, &path, &log, &empty, err)))
 		goto out;
@@ -985,11 +981,15 @@ static int ensure_image(const struct config *cfg, const char *rustc, const char 
 	if (derived && cfg->runner == RUNNER_DOCKER && !remote_active() && dockerctx_default_builder()) {
 		/* (a failure here is the probe's and the check's to say, as without it) */
 		struct strbuf why = STRBUF_INIT;
-		strbuf_addf(&pre, "%s/check.%ld", state.buf, (long)getpid());
-		if (image_id(cfg, ref, &exists, NULL, &why) == 0 && exists && read_baked_check(ref, pre.buf) == 0)
-			how = CHECK_READ;
-		else
+		check_out_dir(state.buf, &pre);
+		if (image_id(cfg, ref, &exists, NULL, &why) == 0 && exists) {
+			/* (there and without them: made before, its check is a build) */
+			how = read_baked_check(ref, pre.buf) == 0 ? CHECK_READ : CHECK_BUILD;
+			if (how == CHECK_BUILD)
+				rm_rf(pre.buf);
+		} else {
 			rm_rf(pre.buf);
+		}
 		strbuf_release(&why);
 	}
 	if (how != CHECK_READ) {
